@@ -1,0 +1,57 @@
+/**
+ * The CEB179_* settings shared by the services (architecture.md, Configuration). Each service
+ * composes its schema from the pieces it needs, so an unused variable is never required.
+ */
+export const commonSettings = {
+  amqpUrl: {
+    doc: 'RabbitMQ URL, vhost included',
+    format: 'amqp-url',
+    default: 'amqp://ceb179:ceb179@127.0.0.1:5672/ceb179',
+    env: 'CEB179_AMQP_URL',
+    sensitive: true,
+  },
+  databaseUrl: {
+    doc: 'Postgres URL of the ledger (and of the source views)',
+    format: 'postgres-url',
+    default: 'postgres://ceb179:ceb179@127.0.0.1:5432/ceb179',
+    env: 'CEB179_DATABASE_URL',
+    sensitive: true,
+  },
+  redisUrl: {
+    doc: 'Redis URL, db index included',
+    format: 'redis-url',
+    default: 'redis://127.0.0.1:6379/0',
+    env: 'CEB179_REDIS_URL',
+    sensitive: true,
+  },
+  logLevel: {
+    doc: 'pino log level',
+    format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    env: 'CEB179_LOG_LEVEL',
+  },
+  sourceSchema: {
+    doc: 'Postgres schema holding the payment, payment_order and order_goods relations',
+    format: 'identifier',
+    default: 'ceb_source',
+    env: 'CEB179_SOURCE_SCHEMA',
+  },
+  timeZone: {
+    doc: 'Time zone of tradingTime',
+    format: 'time-zone',
+    default: 'Asia/Shanghai',
+    env: 'CEB179_TIMEZONE',
+  },
+  customsUrl: {
+    doc: 'Customs upload URL; the default is the customs TEST endpoint, production must be set explicitly',
+    format: 'http-url',
+    default: 'https://swapptest.singlewindow.cn/ceb2grab/grab/realTimeDataUpload',
+    env: 'CEB179_CUSTOMS_URL',
+  },
+  eportUrl: {
+    doc: "The E-Port control's WebSocket URL",
+    format: 'ws-url',
+    default: 'ws://127.0.0.1:61232',
+    env: 'CEB179_EPORT_URL',
+  },
+} as const;

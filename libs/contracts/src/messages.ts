@@ -1,0 +1,94 @@
+import { AppError, type FieldFault } from '@ceb179/errors';
+
+/**
+ * Message payloads between services. Every message carries the sessionID (the correlation id),
+ * the request's deadline and a schema version; consumers validate at the entry point with the
+ * parse functions below and dead-letter what does not parse.
+ */
+export const SCHEMA_VERSION = 1;
+
+export interface CallbackMessage {
+  v: typeof SCHEMA_VERSION;
+  sessionID: string;
+  orderNo: string;
+  /** serviceTime as customs sent it, decimal text, or null when absent. */
+  customsServiceTime: string | null;
+  receivedAt: string; // ISO
+  deadline: string; // ISO
+}
+
+export interface SignJobMessage {
+  v: typeof SCHEMA_VERSION;
+  sessionID: string;
+  ebpCode: string;
+  signString: string;
+  deadline: string;
+}
+
+export interface SignatureMessage {
+  v: typeof SCHEMA_VERSION;
+  sessionID: string;
+  ebpCode: string;
+  certNo: string;
+  signValue: string;
+  algorithm: 'RSA-SHA1' | 'SM2-SM3';
+  signedAt: string;
+  signerId: string;
+  deadline: string;
+}
+
+type Shape = Record<string, 'string' | 'number'>;
+
+function parseShape<T>(name: string, payload: unknown, shape: Shape): T {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new AppError('INVALID_INPUT', `${name}: payload is not a JSON object`);
+  }
+  const record = payload as Record<string, unknown>;
+  const fields: FieldFault[] = [];
+  if (record.v !== SCHEMA_VERSION) fields.push({ field: 'v', problem: `must be ${SCHEMA_VERSION}` });
+  for (const [key, type] of Object.entries(shape)) {
+    const value = record[key];
+    if (typeof value !== type || (type === 'string' && value === '')) {
+      fields.push({ field: key, problem: `must be a non-empty ${type}` });
+    }
+  }
+  if (fields.length > 0) throw new AppError('INVALID_INPUT', `${name}: invalid payload`, { fields });
+  return record as T;
+}
+
+export function parseCallbackMessage(payload: unknown): CallbackMessage {
+  return parseShape('callback message', payload, {
+    sessionID: 'string',
+    orderNo: 'string',
+    receivedAt: 'string',
+    deadline: 'string',
+  });
+}
+
+export function parseSignJobMessage(payload: unknown): SignJobMessage {
+  return parseShape('sign job', payload, {
+    sessionID: 'string',
+    ebpCode: 'string',
+    signString: 'string',
+    deadline: 'string',
+  });
+}
+
+export function parseSignatureMessage(payload: unknown): SignatureMessage {
+  const message = parseShape<SignatureMessage>('signature message', payload, {
+    sessionID: 'string',
+    ebpCode: 'string',
+    certNo: 'string',
+    signValue: 'string',
+    algorithm: 'string',
+    signedAt: 'string',
+    signerId: 'string',
+    deadline: 'string',
+  });
+  if (message.algorithm !== 'RSA-SHA1' && message.algorithm !== 'SM2-SM3') {
+    throw new AppError('INVALID_INPUT', 'signature message: invalid payload', {
+      fields: [{ field: 'algorithm', problem: 'must be RSA-SHA1 or SM2-SM3' }],
+    });
+  }
+  return message;
+}

@@ -1,0 +1,4 @@
+export * from './infra';
+export * from './source-data';
+export * from './fixtures';
+export * from './wait';

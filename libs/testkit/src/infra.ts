@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+/**
+ * Throw-away resources on the real RabbitMQ, Postgres and Redis that scripts/infra-up.sh
+ * started: every test file gets its own database, vhost and Redis db, so files run in
+ * parallel without seeing each other's data.
+ */
+const env = process.env;
+export const testInfra = {
+  adminDatabaseUrl: env.CEB179_TEST_DATABASE_URL ?? 'postgres://ceb179:ceb179@127.0.0.1:5432/ceb179',
+  amqpBaseUrl: env.CEB179_TEST_AMQP_URL ?? 'amqp://ceb179:ceb179@127.0.0.1:5672',
+  rabbitApiUrl: env.CEB179_TEST_RABBIT_API ?? 'http://127.0.0.1:15672/api',
+  rabbitUser: env.CEB179_TEST_RABBIT_USER ?? 'ceb179',
+  rabbitPassword: env.CEB179_TEST_RABBIT_PASSWORD ?? 'ceb179',
+  redisBaseUrl: env.CEB179_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = uniqueName('ceb179_t');
+  const admin = new Client({ connectionString: testInfra.adminDatabaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(testInfra.adminDatabaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      const client = new Client({ connectionString: testInfra.adminDatabaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export interface TestVhost {
+  url: string;
+  name: string;
+  delete(): Promise<void>;
+}
+
+async function rabbitApi(method: string, path: string, body?: unknown): Promise<void> {
+  const auth = Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64');
+  const response = await fetch(`${testInfra.rabbitApiUrl}${path}`, {
+    method,
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  if (!response.ok && response.status !== 404) {
+    throw new Error(`RabbitMQ management API ${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+  }
+}
+
+export async function createTestVhost(): Promise<TestVhost> {
+  const name = uniqueName('ceb179_t');
+  await rabbitApi('PUT', `/vhosts/${name}`, {});
+  await rabbitApi('PUT', `/permissions/${name}/${testInfra.rabbitUser}`, { configure: '.*', write: '.*', read: '.*' });
+  return {
+    url: `${testInfra.amqpBaseUrl}/${name}`,
+    name,
+    delete: () => rabbitApi('DELETE', `/vhosts/${name}`),
+  };
+}
+
+/** Message counts of a vhost's queues, from the management API (eventually consistent, ~5 s). */
+export async function queueDepth(vhost: string, queue: string): Promise<number | undefined> {
+  const auth = Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64');
+  const response = await fetch(`${testInfra.rabbitApiUrl}/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`, {
+    headers: { authorization: `Basic ${auth}` },
+  });
+  if (!response.ok) return undefined;
+  const body = (await response.json()) as { messages?: number };
+  return body.messages;
+}
+
+/** A Redis db index of its own for this jest worker (1..15; db 0 is the demo's). */
+export function testRedisUrl(): string {
+  const worker = Number(env.JEST_WORKER_ID ?? '1');
+  return `${testInfra.redisBaseUrl}/${1 + ((worker - 1) % 15)}`;
+}

@@ -1,0 +1,63 @@
+import { commonSettings, loadConfig } from '@ceb179/config';
+
+const schema = {
+  logLevel: commonSettings.logLevel,
+  port: {
+    doc: 'WebSocket listen port (the real control uses 61232)',
+    format: 'port',
+    default: 61232,
+    env: 'CEB179_EPORT_SIM_PORT',
+  },
+  host: {
+    doc: 'Listen address; 0.0.0.0 to be reachable from other containers',
+    format: String,
+    default: '127.0.0.1',
+    env: 'CEB179_EPORT_SIM_HOST',
+  },
+  cardFile: {
+    doc: 'JSON file holding the soft card (SoftCard.toJSON()); created on first start. Empty = a throw-away card',
+    format: String,
+    default: '',
+    env: 'CEB179_EPORT_SIM_CARD_FILE',
+  },
+  algorithm: {
+    doc: 'Key algorithm of a newly created card',
+    format: ['RSA', 'SM2'],
+    default: 'RSA',
+    env: 'CEB179_EPORT_SIM_ALGORITHM',
+  },
+  pin: {
+    doc: 'PIN of a newly created card (an existing card file keeps its own PIN)',
+    format: String,
+    default: '',
+    env: 'CEB179_EPORT_SIM_PIN',
+    sensitive: true,
+  },
+  latencyMs: {
+    doc: 'Delay before each signature is returned',
+    format: 'nat',
+    default: 0,
+    env: 'CEB179_EPORT_SIM_LATENCY_MS',
+  },
+  maxWrongPins: {
+    doc: 'Consecutive wrong PINs that lock the card',
+    format: 'nat',
+    default: 3,
+    env: 'CEB179_EPORT_SIM_MAX_WRONG_PINS',
+  },
+};
+
+export type EportSimConfig = {
+  logLevel: string;
+  port: number;
+  host: string;
+  cardFile: string;
+  algorithm: 'RSA' | 'SM2';
+  pin: string;
+  latencyMs: number;
+  maxWrongPins: number;
+};
+
+export function loadEportSimConfig(env?: Record<string, string | undefined>): EportSimConfig {
+  return loadConfig(schema, env) as EportSimConfig;
+}

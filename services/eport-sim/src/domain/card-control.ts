@@ -1,0 +1,110 @@
+import { X509Certificate } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ControlMethods } from '@ceb179/protocol';
+import { chinaTimestamp } from './china-time';
+import { ControlErrors } from './control-errors';
+import { PinGuard } from './pin-guard';
+import type { SoftCard } from './soft-card';
+
+/** What goes into `_args` of a reply: `Result`, `Data`, `Error`. */
+export interface ControlOutcome {
+  result: boolean;
+  data: string[];
+  errors: string[];
+}
+
+export interface CardControlOptions {
+  /** Delay before a signature is returned, so callers can overlap requests and time out. */
+  signLatencyMs: number;
+  maxWrongPins: number;
+}
+
+type Args = Record<string, unknown>;
+
+/**
+ * The control's methods against one software card, independent of the WebSocket: this is
+ * where the PIN rules, reader faults and signing live.
+ */
+export class CardControl {
+  private readonly pins: PinGuard;
+  private readonly validity: { szStartTime: string; szEndTime: string };
+  private signatures = 0;
+  private pendingFaults: string[] = [];
+
+  constructor(
+    readonly card: SoftCard,
+    private readonly options: CardControlOptions,
+  ) {
+    this.pins = new PinGuard(card, options.maxWrongPins);
+    this.validity = certificateValidity(card);
+  }
+
+  async handle(method: string, args: Args): Promise<ControlOutcome> {
+    const handler = this.handlers[method];
+    if (handler === undefined) return failure(ControlErrors.unknownMethod(method));
+    // A reader fault hits whatever the card is asked next, before the PIN is read.
+    const fault = this.pendingFaults.shift();
+    if (fault !== undefined) return failure(fault);
+    return handler(args);
+  }
+
+  /** The next `count` card requests fail with `error` (a reader fault by default). */
+  failNext(count: number, error: string = ControlErrors.readerOpenFailed): void {
+    for (let i = 0; i < count; i += 1) this.pendingFaults.push(error);
+  }
+
+  unlock(): void {
+    this.pins.unlock();
+  }
+
+  stats(): { signatures: number; pinAttempts: number; wrongPinAttempts: number; locked: boolean } {
+    return { signatures: this.signatures, ...this.pins.stats() };
+  }
+
+  private readonly handlers: Record<string, (args: Args) => Promise<ControlOutcome> | ControlOutcome> = {
+    [ControlMethods.signDataAsPem]: (args) => this.signData(args),
+    [ControlMethods.getCertNo]: () => success([this.card.certNo]),
+    [ControlMethods.getSignCertAsPem]: () => success([this.card.certificateBase64]),
+    // The control returns the validity as a JSON text inside Data[0], not as an object.
+    [ControlMethods.getValidTimeFromCert]: () => success([JSON.stringify(this.validity)]),
+    [ControlMethods.getCardId]: () => success([this.card.cardId]),
+    [ControlMethods.verifyPin]: (args) => this.verifyPin(args),
+  };
+
+  private async signData(args: Args): Promise<ControlOutcome> {
+    const inData = args['inData'];
+    const passwd = args['passwd'];
+    // Malformed requests are refused before the PIN is read, so they never cost a PIN try.
+    if (typeof inData !== 'string' || inData === '') return failure(ControlErrors.missingArgument('inData'));
+    if (typeof passwd !== 'string') return failure(ControlErrors.missingArgument('passwd'));
+    const pin = this.pins.check(passwd);
+    if (!pin.ok) return failure(pin.error);
+    if (this.options.signLatencyMs > 0) await sleep(this.options.signLatencyMs);
+    const signature = this.card.sign(inData);
+    this.signatures += 1;
+    return success([signature, this.card.certNo]);
+  }
+
+  private verifyPin(args: Args): ControlOutcome {
+    const passwd = args['passwd'];
+    if (typeof passwd !== 'string') return failure(ControlErrors.missingArgument('passwd'));
+    const pin = this.pins.check(passwd);
+    return pin.ok ? success([]) : failure(pin.error);
+  }
+}
+
+function success(data: string[]): ControlOutcome {
+  return { result: true, data, errors: [] };
+}
+
+function failure(error: string): ControlOutcome {
+  return { result: false, data: [], errors: [error] };
+}
+
+function certificateValidity(card: SoftCard): { szStartTime: string; szEndTime: string } {
+  const certificate = new X509Certificate(Buffer.from(card.certificateBase64, 'base64'));
+  return {
+    szStartTime: chinaTimestamp(new Date(certificate.validFrom)),
+    szEndTime: chinaTimestamp(new Date(certificate.validTo)),
+  };
+}

@@ -1,0 +1,21 @@
+import { Queues, SCHEMA_VERSION, type CallbackMessage } from '@ceb179/contracts';
+import type { Broker } from '@ceb179/mq';
+import type { CallbackPublisher } from '../domain/callback-intake';
+import type { RecordedCallback } from '../data-access/callback.repository';
+
+/** Hands a recorded callback to the assembler through the durable callbacks queue. */
+export class BrokerCallbackPublisher implements CallbackPublisher {
+  constructor(private readonly broker: Broker) {}
+
+  async publish(callback: RecordedCallback): Promise<void> {
+    const message: CallbackMessage = {
+      v: SCHEMA_VERSION,
+      sessionID: callback.sessionID,
+      orderNo: callback.orderNo,
+      customsServiceTime: callback.customsServiceTime,
+      receivedAt: callback.receivedAt.toISOString(),
+      deadline: callback.deadlineAt.toISOString(),
+    };
+    await this.broker.sendToQueue(Queues.callbacks, message, { sessionID: callback.sessionID });
+  }
+}

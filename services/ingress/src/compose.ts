@@ -1,0 +1,61 @@
+import { Redis } from 'ioredis';
+import { Queues } from '@ceb179/contracts';
+import { createPool } from '@ceb179/db';
+import { ComponentGroup, type Component } from '@ceb179/lifecycle';
+import type { Logger } from '@ceb179/logger';
+import { Broker, declareWorkQueue } from '@ceb179/mq';
+import { BrokerCallbackPublisher } from './clients/callback.publisher';
+import type { IngressConfig } from './config';
+import { CallbackRepository } from './data-access/callback.repository';
+import { DuplicateCache } from './data-access/duplicate.cache';
+import { CallbackIntake } from './domain/callback-intake';
+import { OutboxRelay } from './domain/outbox-relay';
+import { HttpServer } from './entry-points/http/server';
+
+export interface Ingress extends Component {
+  readonly port: number;
+}
+
+/** Wires ingress: Postgres ledger + Redis hint + RabbitMQ hand-off behind the HTTP endpoint. */
+export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
+  const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-ingress' });
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', () => undefined); // Redis is only a hint here; its outages are logged by the checks
+  const broker = new Broker({
+    url: config.amqpUrl,
+    logger,
+    connectionName: 'ceb179-ingress',
+    declareTopology: (channel) => declareWorkQueue(channel, Queues.callbacks),
+  });
+  const repository = new CallbackRepository(pool);
+  const publisher = new BrokerCallbackPublisher(broker);
+  const intake = new CallbackIntake(repository, new DuplicateCache(redis), publisher, logger);
+  const relay = new OutboxRelay(repository, publisher, () => broker.connected, config.relayIntervalMs, logger);
+  const http = new HttpServer({
+    port: config.port,
+    bodyLimitBytes: config.bodyLimitBytes,
+    intake,
+    logger,
+    health: async () => ({
+      database: await pool.query('SELECT 1').then(() => true, () => false),
+      broker: broker.connected,
+      redis: redis.status === 'ready',
+    }),
+  });
+
+  const group = new ComponentGroup([
+    { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
+    { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
+    // The broker may be down at start: ingress still answers and records; the relay catches up.
+    { start: () => broker.startInBackground(), stop: () => broker.stop() },
+    { start: () => relay.start(), stop: () => relay.stop() },
+    { start: () => http.start(), stop: async () => { await http.stop(); await intake.drain(); } },
+  ]);
+  return {
+    get port() {
+      return http.port;
+    },
+    start: () => group.start(),
+    stop: () => group.stop(),
+  };
+}

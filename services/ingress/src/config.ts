@@ -1,0 +1,35 @@
+import { commonSettings, loadConfig } from '@ceb179/config';
+
+const schema = {
+  amqpUrl: commonSettings.amqpUrl,
+  databaseUrl: commonSettings.databaseUrl,
+  redisUrl: commonSettings.redisUrl,
+  logLevel: commonSettings.logLevel,
+  port: { doc: 'Port of the customs callback endpoint /platDataOpen', format: 'port', default: 8080, env: 'CEB179_INGRESS_PORT' },
+  bodyLimitBytes: {
+    doc: 'Largest callback body accepted; a real openReq is under 300 bytes',
+    format: 'nat',
+    default: 16_384,
+    env: 'CEB179_INGRESS_BODY_LIMIT_BYTES',
+  },
+  relayIntervalMs: {
+    doc: 'How often callbacks recorded while RabbitMQ was unreachable are re-published',
+    format: 'nat',
+    default: 2_000,
+    env: 'CEB179_INGRESS_RELAY_INTERVAL_MS',
+  },
+};
+
+export type IngressConfig = ReturnType<typeof loadIngressConfig>;
+
+export function loadIngressConfig(env?: Record<string, string | undefined>) {
+  return loadConfig(schema, env) as {
+    amqpUrl: string;
+    databaseUrl: string;
+    redisUrl: string;
+    logLevel: string;
+    port: number;
+    bodyLimitBytes: number;
+    relayIntervalMs: number;
+  };
+}

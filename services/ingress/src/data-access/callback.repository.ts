@@ -1,0 +1,71 @@
+import type { Pool } from '@ceb179/db';
+import type { OpenReq } from '../domain/open-req';
+
+export interface RecordedCallback {
+  sessionID: string;
+  orderNo: string;
+  customsServiceTime: string | null;
+  receivedAt: Date;
+  deadlineAt: Date;
+}
+
+/** The ledger rows ingress owns: a callback's arrival and whether it reached RabbitMQ yet. */
+export class CallbackRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Inserts the request; returns undefined when the sessionID is already recorded (a duplicate call). */
+  async record(openReq: OpenReq, receivedAt: Date, deadlineAt: Date): Promise<RecordedCallback | undefined> {
+    const { rows } = await this.pool.query<{ session_id: string }>(
+      `INSERT INTO ceb179.request (session_id, order_no, customs_service_time, received_at, deadline_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (session_id) DO NOTHING
+       RETURNING session_id`,
+      [openReq.sessionID, openReq.orderNo, openReq.serviceTime, receivedAt, deadlineAt],
+    );
+    if (rows.length === 0) return undefined;
+    return { sessionID: openReq.sessionID, orderNo: openReq.orderNo, customsServiceTime: openReq.serviceTime, receivedAt, deadlineAt };
+  }
+
+  async markPublished(sessionID: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE ceb179.request SET published_at = now(), updated_at = now() WHERE session_id = $1 AND published_at IS NULL',
+      [sessionID],
+    );
+  }
+
+  /**
+   * Runs `publish` for callbacks recorded at least `minAgeMs` ago but never published, marking
+   * each one that succeeds. Row locks (SKIP LOCKED) let several ingress replicas relay at once.
+   */
+  async relayUnpublished(minAgeMs: number, limit: number, publish: (c: RecordedCallback) => Promise<void>): Promise<number> {
+    const client = await this.pool.connect();
+    let relayed = 0;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ session_id: string; order_no: string; customs_service_time: string | null; received_at: Date; deadline_at: Date }>(
+        `SELECT session_id, order_no, customs_service_time, received_at, deadline_at FROM ceb179.request
+          WHERE published_at IS NULL AND received_at < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [minAgeMs, limit],
+      );
+      for (const row of rows) {
+        await publish({
+          sessionID: row.session_id,
+          orderNo: row.order_no,
+          customsServiceTime: row.customs_service_time,
+          receivedAt: row.received_at,
+          deadlineAt: row.deadline_at,
+        });
+        await client.query('UPDATE ceb179.request SET published_at = now(), updated_at = now() WHERE session_id = $1', [row.session_id]);
+        relayed += 1;
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('COMMIT').catch(() => undefined); // keep what was marked before the failure
+      if (relayed === 0) throw error;
+    } finally {
+      client.release();
+    }
+    return relayed;
+  }
+}

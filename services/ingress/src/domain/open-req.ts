@@ -1,0 +1,61 @@
+import { AppError } from '@ceb179/errors';
+
+export interface OpenReq {
+  orderNo: string;
+  sessionID: string;
+  /** serviceTime as customs sent it, kept as decimal text; customs sends a number or a string (M). */
+  serviceTime: string | null;
+}
+
+// Control characters never occur in a real orderNo or sessionID; they mark a forged or broken call.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const MAX_ORDER_NO = 60; // protocol.md §2: orderNo is at most 60 characters
+const MAX_SESSION_ID = 128; // not in the spec; far above customs' ids, keeps garbage out of the ledger
+
+function invalid(problem: string): AppError {
+  return new AppError('INVALID_INPUT', problem);
+}
+
+function requireText(record: Record<string, unknown>, key: string, max: number): string {
+  const value = record[key];
+  if (value === undefined || value === null) throw invalid(`openReq.${key} is missing`);
+  if (typeof value !== 'string') throw invalid(`openReq.${key} must be a string`);
+  if (value.trim() === '') throw invalid(`openReq.${key} is empty`);
+  if (value.length > max) throw invalid(`openReq.${key} is longer than ${max} characters`);
+  if (CONTROL_CHARS.test(value)) throw invalid(`openReq.${key} contains control characters`);
+  if (value.includes('\uFFFD')) throw invalid(`openReq.${key} is not valid UTF-8`);
+  return value;
+}
+
+function readServiceTime(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && /^\d{1,16}$/.test(value)) return value;
+  throw invalid('openReq.serviceTime must be epoch milliseconds (a number or a string of digits)');
+}
+
+/**
+ * Validates the openReq JSON text of a customs callback (protocol.md §1). Throws
+ * AppError('INVALID_INPUT') whose message names the problem; that message goes back to the
+ * caller in a code-20000 reply, so it never echoes the input.
+ */
+export function parseOpenReq(text: string | undefined): OpenReq {
+  if (text === undefined) throw invalid('the form field openReq is missing');
+  if (text.trim() === '') throw invalid('the form field openReq is empty');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid('openReq is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalid('openReq must be a JSON object');
+  }
+  const record = parsed as Record<string, unknown>;
+  return {
+    orderNo: requireText(record, 'orderNo', MAX_ORDER_NO),
+    sessionID: requireText(record, 'sessionID', MAX_SESSION_ID),
+    serviceTime: readServiceTime(record.serviceTime),
+  };
+}
