@@ -58,6 +58,12 @@ function registerFormats(): void {
         .filter((v) => v !== ''),
   });
   convict.addFormat({
+    name: 'required-secret',
+    validate(value: unknown) {
+      if (typeof value !== 'string' || value === '') throw new Error('must be set (or give <NAME>_FILE, a file holding it)');
+    },
+  });
+  convict.addFormat({
     name: 'identifier',
     validate(value: unknown) {
       if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {

@@ -2,3 +2,4 @@ export * from './infra';
 export * from './source-data';
 export * from './fixtures';
 export * from './wait';
+export * from './processes';

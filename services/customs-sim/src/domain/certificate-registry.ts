@@ -27,7 +27,12 @@ export class CertificateRegistry {
     if (codes !== undefined && (!Array.isArray(codes) || codes.some((c) => typeof c !== 'string' || c === ''))) {
       throw new AppError('INVALID_INPUT', 'ebpCodes must be an array of non-empty strings');
     }
-    const certificate = parseCertificate(registration.certificateBase64.trim());
+    let certificate: ParsedCertificate;
+    try {
+      certificate = parseCertificate(registration.certificateBase64.trim());
+    } catch (error) {
+      throw new AppError('INVALID_INPUT', `not a usable certificate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
     const previous = this.entries.get(certificate.certNo);
     const entry: RegistryEntry = {
       certNo: certificate.certNo,

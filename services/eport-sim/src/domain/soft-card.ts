@@ -9,7 +9,7 @@ export interface SoftCardOptions {
   algorithm: CardAlgorithm;
   pin: string;
   cardId?: string;
-  /** Default random: 8 hex digits for RSA, 16 for SM2, first byte 01..7f (see serialBytes). */
+  /** Default random: 8 hex digits for RSA, 16 for SM2, first byte 01..7f. Must not start with 00. */
   serialHex?: string;
   /** Defaults: now - 1 day .. now + 365 days. */
   notBefore?: Date;
@@ -169,14 +169,14 @@ export class SoftCard {
 }
 
 /**
- * certNo is the lowercase hex of the serial's bytes, so the serial must be a minimal, positive
- * DER INTEGER on its own: no leading 00 byte and no top bit set. Otherwise the encoded serial
- * (and what any parser reports) would differ from the certNo the card claims.
+ * certNo is the lowercase hex of the serial's bytes. A DER INTEGER is minimal, so a leading 00
+ * byte would vanish from the encoding and the certNo would no longer match the certificate:
+ * such serials are refused. A top bit set is fine: the encoder adds the 00 sign byte, which is
+ * not part of the certNo (parseCertificate drops it too). Random serials avoid both cases.
  */
 function serialBytes(algorithm: CardAlgorithm, serialHex: string | undefined): Buffer {
   if (serialHex === undefined) {
-    const length = algorithm === 'RSA' ? 4 : 8;
-    const bytes = randomBytes(length);
+    const bytes = randomBytes(algorithm === 'RSA' ? 4 : 8);
     bytes[0] = randomInt(0x01, 0x80);
     return bytes;
   }
@@ -184,10 +184,7 @@ function serialBytes(algorithm: CardAlgorithm, serialHex: string | undefined): B
     throw new AppError('INVALID_INPUT', 'SoftCard: serialHex must be an even number of hex digits');
   }
   const bytes = Buffer.from(serialHex, 'hex');
-  const first = bytes[0] ?? 0;
-  if (first === 0 || first >= 0x80) {
-    throw new AppError('INVALID_INPUT', 'SoftCard: serialHex must start with a byte from 01 to 7f (a minimal positive serial)');
-  }
+  if (bytes[0] === 0) throw new AppError('INVALID_INPUT', 'SoftCard: serialHex must not start with a 00 byte');
   return bytes;
 }
 

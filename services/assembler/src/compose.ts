@@ -1,0 +1,46 @@
+import { Queues } from '@ceb179/contracts';
+import { createPool } from '@ceb179/db';
+import { ComponentGroup, type Component } from '@ceb179/lifecycle';
+import type { Logger } from '@ceb179/logger';
+import { Broker, declareSignJobRouting, declareWorkQueue } from '@ceb179/mq';
+import { SignJobPublisher } from './clients/sign-job.publisher';
+import type { AssemblerConfig } from './config';
+import { PaymentRepository } from './data-access/payment.repository';
+import { RequestRepository } from './data-access/request.repository';
+import { AssembleRequest } from './domain/assemble-request';
+import { CallbackConsumer } from './entry-points/callback.consumer';
+
+/** Wires the assembler: callbacks queue -> ledger + source views -> sign jobs by ebpCode. */
+export function composeAssembler(config: AssemblerConfig, logger: Logger): Component {
+  const ledgerPool = createPool(config.databaseUrl, { applicationName: 'ceb179-assembler' });
+  const sourcePool = config.sourceDatabaseUrl
+    ? createPool(config.sourceDatabaseUrl, { applicationName: 'ceb179-assembler-source' })
+    : ledgerPool;
+  const broker = new Broker({
+    url: config.amqpUrl,
+    logger,
+    connectionName: 'ceb179-assembler',
+    declareTopology: async (channel) => {
+      await declareWorkQueue(channel, Queues.callbacks);
+      await declareSignJobRouting(channel);
+    },
+  });
+  const assemble = new AssembleRequest(
+    new RequestRepository(ledgerPool),
+    new PaymentRepository(sourcePool, config.sourceSchema),
+    new SignJobPublisher(broker),
+    { timeZone: config.timeZone, lookupRetries: config.lookupRetries, lookupRetryDelayMs: config.lookupRetryDelayMs },
+    logger,
+  );
+  const consumer = new CallbackConsumer(broker, assemble, config.prefetch);
+  return new ComponentGroup([
+    { start: () => ledgerPool.query('SELECT 1').then(() => undefined), stop: () => ledgerPool.end() },
+    {
+      start: () => (sourcePool === ledgerPool ? undefined : sourcePool.query('SELECT 1').then(() => undefined)),
+      stop: () => (sourcePool === ledgerPool ? undefined : sourcePool.end()),
+    },
+    // stop() of the broker cancels consumption and waits for handlers in flight before closing.
+    { start: () => broker.start(), stop: () => broker.stop() },
+    { start: () => consumer.start(), stop: () => undefined },
+  ]);
+}

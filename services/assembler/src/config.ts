@@ -1,0 +1,45 @@
+import { commonSettings, loadConfig } from '@ceb179/config';
+
+const schema = {
+  amqpUrl: commonSettings.amqpUrl,
+  databaseUrl: commonSettings.databaseUrl,
+  logLevel: commonSettings.logLevel,
+  sourceSchema: commonSettings.sourceSchema,
+  timeZone: commonSettings.timeZone,
+  sourceDatabaseUrl: {
+    doc: 'Postgres URL of the source views when they live in another database (e.g. a read replica); empty = CEB179_DATABASE_URL',
+    format: String,
+    default: '',
+    env: 'CEB179_SOURCE_DATABASE_URL',
+    sensitive: true,
+  },
+  lookupRetries: {
+    doc: 'Further look-ups of an order the source does not (yet) have, spread over the deadline, before giving up (replicas lag)',
+    format: 'nat',
+    default: 3,
+    env: 'CEB179_ASSEMBLER_LOOKUP_RETRIES',
+  },
+  lookupRetryDelayMs: {
+    doc: 'Delay before the first repeated look-up; doubles each time',
+    format: 'nat',
+    default: 3_000,
+    env: 'CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS',
+  },
+  prefetch: { doc: 'Callbacks assembled concurrently', format: 'nat', default: 16, env: 'CEB179_ASSEMBLER_PREFETCH' },
+};
+
+export interface AssemblerConfig {
+  amqpUrl: string;
+  databaseUrl: string;
+  logLevel: string;
+  sourceSchema: string;
+  timeZone: string;
+  sourceDatabaseUrl: string;
+  lookupRetries: number;
+  lookupRetryDelayMs: number;
+  prefetch: number;
+}
+
+export function loadAssemblerConfig(env?: Record<string, string | undefined>): AssemblerConfig {
+  return loadConfig(schema, env) as AssemblerConfig;
+}

@@ -1,0 +1,56 @@
+import type { Pool } from '@ceb179/db';
+import type { OrderGoodsRow, PaymentOrderRow, PaymentRow, SourcePayment } from '@ceb179/protocol';
+
+export type PaymentLookup =
+  | { found: true; source: SourcePayment }
+  | { found: false; reason: string };
+
+interface LookupRow {
+  pay_transaction_id: string;
+  payments: PaymentRow[] | null;
+  orders: PaymentOrderRow[] | null;
+  goods: OrderGoodsRow[] | null;
+}
+
+/**
+ * Reads the payment behind an order from the three source relations (data-source.md), which
+ * may be tables or views. One round trip whatever the number of orders and goods: the
+ * relations are aggregated to JSON inside Postgres. Amounts leave Postgres as text
+ * (numeric::text) and times as UTC ISO text, so no binary float or local zone is involved.
+ */
+export class PaymentRepository {
+  private readonly sql: string;
+
+  constructor(private readonly pool: Pool, schema: string) {
+    this.sql = `
+      SELECT o.pay_transaction_id,
+        (SELECT json_agg(p) FROM (
+           SELECT pay_transaction_id, ebp_code, pay_code, total_amount::text AS total_amount, currency, ver_dept,
+                  pay_type, to_char(trading_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS trading_time,
+                  initial_request, initial_response, note
+             FROM ${schema}.payment WHERE pay_transaction_id = o.pay_transaction_id) p) AS payments,
+        (SELECT json_agg(po) FROM (
+           SELECT order_no, pay_transaction_id, recp_account, recp_code, recp_name
+             FROM ${schema}.payment_order WHERE pay_transaction_id = o.pay_transaction_id) po) AS orders,
+        (SELECT json_agg(g) FROM (
+           SELECT g.order_no, g.line_no, g.gname, g.item_link
+             FROM ${schema}.order_goods g
+             JOIN ${schema}.payment_order po ON po.order_no = g.order_no
+            WHERE po.pay_transaction_id = o.pay_transaction_id) g) AS goods
+      FROM ${schema}.payment_order o
+      WHERE o.order_no = $1`;
+  }
+
+  async findByOrderNo(orderNo: string): Promise<PaymentLookup> {
+    const { rows } = await this.pool.query<LookupRow>(this.sql, [orderNo]);
+    if (rows.length === 0) return { found: false, reason: `order ${orderNo} is not in payment_order` };
+    if (rows.length > 1) return { found: false, reason: `order ${orderNo} has ${rows.length} rows in payment_order` };
+    const row = rows[0] as LookupRow;
+    const payments = row.payments ?? [];
+    if (payments.length === 0) return { found: false, reason: `payment ${row.pay_transaction_id} of order ${orderNo} is not in payment` };
+    if (payments.length > 1) return { found: false, reason: `payment ${row.pay_transaction_id} has ${payments.length} rows in payment` };
+    const goods = row.goods ?? [];
+    if (!goods.some((g) => g.order_no === orderNo)) return { found: false, reason: `order ${orderNo} has no rows in order_goods` };
+    return { found: true, source: { payment: payments[0] as PaymentRow, orders: row.orders ?? [], goods } };
+  }
+}

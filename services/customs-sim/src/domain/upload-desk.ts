@@ -1,0 +1,186 @@
+import { buildSignString, extractUploadParts, verifySignature } from '@ceb179/protocol';
+import { AppError } from '@ceb179/errors';
+import { allowsEbpCode, type CertificateRegistry } from './certificate-registry';
+import type { UploadLog } from './upload-log';
+import type { UploadRecord } from './types';
+
+export const CustomsCodes = {
+  accepted: '10000',
+  failed: '20000',
+  certificateNotRegistered: '20004',
+  duplicateSession: '20006',
+} as const;
+
+export interface IncomingUpload {
+  contentType: string;
+  userAgent?: string;
+  rawBody: string;
+}
+
+/** What goes back on the wire for one upload request. */
+export interface UploadAnswer {
+  httpStatus: number;
+  contentType: string;
+  body: string;
+  record: UploadRecord;
+}
+
+export interface UploadDeskOptions {
+  /**
+   * Real customs answers 10000 before it verifies the signature (protocol.md §2, M) and
+   * rejects bad signatures later, out of band. Default false mirrors that; true answers 20000.
+   */
+  rejectBadSignatures: boolean;
+}
+
+type Parts = ReturnType<typeof extractUploadParts>;
+
+/** Customs' upload endpoint, minus HTTP: judges one request, records it, and says what to answer. */
+export class UploadDesk {
+  private readonly faults: number[] = [];
+
+  constructor(
+    private readonly registry: CertificateRegistry,
+    private readonly log: UploadLog,
+    private readonly options: UploadDeskOptions,
+  ) {}
+
+  /** The next `count` uploads get `httpStatus` with a non-JSON body, as a failing gateway would send. */
+  failNext(count: number, httpStatus = 503): void {
+    if (!Number.isInteger(count) || count < 0) throw new AppError('INVALID_INPUT', 'count must be a non-negative integer');
+    if (!Number.isInteger(httpStatus) || httpStatus < 100 || httpStatus > 599) {
+      throw new AppError('INVALID_INPUT', 'httpStatus must be an HTTP status code');
+    }
+    for (let i = 0; i < count; i += 1) this.faults.push(httpStatus);
+  }
+
+  receive(upload: IncomingUpload): UploadAnswer {
+    const base = {
+      receivedAt: new Date(),
+      contentType: upload.contentType,
+      ...(upload.userAgent === undefined ? {} : { userAgent: upload.userAgent }),
+      rawBody: upload.rawBody,
+    };
+    const fault = this.faults.shift();
+    if (fault !== undefined) return this.injectedFault(base, fault);
+
+    const form = readForm(upload);
+    if ('problem' in form) return this.answer({ ...base, verified: false }, CustomsCodes.failed, form.problem);
+
+    let parts: Parts;
+    try {
+      parts = extractUploadParts(form.payExInfoStr);
+    } catch (error) {
+      return this.answer({ ...base, verified: false }, CustomsCodes.failed, `payExInfoStr格式错误: ${describe(error)}`);
+    }
+    const signString = buildSignString(parts);
+    const seen = { ...base, ...partsOf(parts), signString, verified: false };
+
+    const ebpCode = ebpCodeOf(parts.headJson);
+    if (ebpCode === undefined) return this.answer(seen, CustomsCodes.failed, 'payExchangeInfoHead.ebpCode缺失或不是字符串');
+    const entry = this.registry.lookup(parts.certNo);
+    if (entry === undefined) {
+      return this.answer(seen, CustomsCodes.certificateNotRegistered, `证书未备案: certNo ${parts.certNo}${caseHint(this.registry, parts.certNo)}`);
+    }
+    if (!allowsEbpCode(entry, ebpCode)) {
+      return this.answer(seen, CustomsCodes.certificateNotRegistered, `证书 ${parts.certNo} 未备案于电商平台 ${ebpCode}`);
+    }
+    if (this.log.isAccepted(parts.sessionID)) {
+      return this.answer(seen, CustomsCodes.duplicateSession, `sessionID ${parts.sessionID} 已存在`);
+    }
+
+    const verifyProblem = checkSignature(entry.certificate, signString, parts.signValue);
+    const judged = { ...seen, verified: verifyProblem === undefined, ...(verifyProblem ? { verifyProblem } : {}) };
+    if (verifyProblem !== undefined && this.options.rejectBadSignatures) {
+      return this.answer(judged, CustomsCodes.failed, `签名验证失败: ${verifyProblem}`);
+    }
+    const answer = this.answer(judged, CustomsCodes.accepted, '上传成功');
+    this.log.accept({ ...answer.record, sessionID: parts.sessionID });
+    return answer;
+  }
+
+  private answer(seen: Omit<UploadRecord, 'httpStatus' | 'code' | 'message'>, code: string, message: string): UploadAnswer {
+    const record: UploadRecord = { ...seen, httpStatus: 200, code, message };
+    this.log.record(record);
+    return {
+      httpStatus: 200,
+      contentType: 'application/json;charset=utf-8',
+      body: JSON.stringify({ code, message, total: 0, serviceTime: Date.now() }),
+      record,
+    };
+  }
+
+  private injectedFault(base: Pick<UploadRecord, 'receivedAt' | 'contentType' | 'userAgent' | 'rawBody'>, httpStatus: number): UploadAnswer {
+    // Parse what can be parsed so a test can tell which session the fault hit; never accepted.
+    let seen: Partial<UploadRecord> = {};
+    try {
+      const form = readForm({ contentType: base.contentType, rawBody: base.rawBody });
+      if (!('problem' in form)) seen = partsOf(extractUploadParts(form.payExInfoStr));
+    } catch {
+      // a fault answers the same whatever was sent
+    }
+    const record: UploadRecord = { ...base, ...seen, verified: false, httpStatus, code: '', message: `injected HTTP ${httpStatus}` };
+    this.log.record(record);
+    return {
+      httpStatus,
+      contentType: 'text/html',
+      body: `<html><head><title>${httpStatus}</title></head><body><h1>${httpStatus} injected by customs-sim</h1></body></html>`,
+      record,
+    };
+  }
+}
+
+function readForm(upload: Pick<IncomingUpload, 'contentType' | 'rawBody'>): { payExInfoStr: string } | { problem: string } {
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(upload.contentType)) {
+    return { problem: `Content-Type必须是application/x-www-form-urlencoded, 收到 "${upload.contentType}"` };
+  }
+  // URLSearchParams decodes percent-escapes as UTF-8 and '+' as a space, like a servlet container:
+  // a client that leaves '+' in signValue unencoded breaks here exactly as it would at customs.
+  const values = new URLSearchParams(upload.rawBody).getAll('payExInfoStr');
+  if (values.length === 0) return { problem: '缺少表单字段payExInfoStr' };
+  if (values.length > 1) return { problem: '表单字段payExInfoStr出现多次' };
+  const [payExInfoStr] = values as [string];
+  if (payExInfoStr.trim() === '') return { problem: 'payExInfoStr为空' };
+  return { payExInfoStr };
+}
+
+function partsOf(parts: Parts): Pick<UploadRecord, 'sessionID' | 'headJson' | 'listsJson' | 'serviceTime' | 'certNo' | 'signValue'> {
+  return {
+    sessionID: parts.sessionID,
+    headJson: parts.headJson,
+    listsJson: parts.listsJson,
+    serviceTime: parts.serviceTime,
+    certNo: parts.certNo,
+    signValue: parts.signValue,
+  };
+}
+
+function ebpCodeOf(headJson: string): string | undefined {
+  try {
+    const head: unknown = JSON.parse(headJson);
+    const code = (head as Record<string, unknown> | null)?.['ebpCode'];
+    return typeof code === 'string' && code !== '' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkSignature(certificate: Parameters<typeof verifySignature>[0], signString: string, signValue: string): string | undefined {
+  try {
+    if (verifySignature(certificate, signString, signValue)) return undefined;
+    return 'signValue does not verify against the registered certificate over the rebuilt sign string';
+  } catch (error) {
+    return `signValue could not be checked: ${describe(error)}`;
+  }
+}
+
+/** Not something customs says, but the most common cause of a 20004 in practice. */
+function caseHint(registry: CertificateRegistry, certNo: string): string {
+  const lower = certNo.toLowerCase();
+  return lower !== certNo && registry.lookup(lower) ? ` (registered as ${lower}: certNo must be lowercase)` : '';
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AppError) return error.reason;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,30 @@
+import { commonSettings, loadConfig } from '@ceb179/config';
+
+const schema = {
+  amqpUrl: commonSettings.amqpUrl,
+  databaseUrl: commonSettings.databaseUrl,
+  logLevel: commonSettings.logLevel,
+  customsUrl: commonSettings.customsUrl,
+  uploadTimeoutMs: { doc: 'Timeout of one upload to customs', format: 'nat', default: 15_000, env: 'CEB179_REPORTER_UPLOAD_TIMEOUT_MS' },
+  maxTransportRetries: {
+    doc: 'Uploads retried after transport faults (timeouts, refused connections, HTTP 5xx) before the request is given up',
+    format: 'nat',
+    default: 60,
+    env: 'CEB179_REPORTER_MAX_TRANSPORT_RETRIES',
+  },
+  prefetch: { doc: 'Uploads in flight at once', format: 'nat', default: 8, env: 'CEB179_REPORTER_PREFETCH' },
+};
+
+export interface ReporterConfig {
+  amqpUrl: string;
+  databaseUrl: string;
+  logLevel: string;
+  customsUrl: string;
+  uploadTimeoutMs: number;
+  maxTransportRetries: number;
+  prefetch: number;
+}
+
+export function loadReporterConfig(env?: Record<string, string | undefined>): ReporterConfig {
+  return loadConfig(schema, env) as ReporterConfig;
+}

@@ -1,0 +1,36 @@
+import { parseSignJobMessage, Queues, signJobQueueFor } from '@ceb179/contracts';
+import { isAppError } from '@ceb179/errors';
+import { deadLetter, type Broker } from '@ceb179/mq';
+import type { SignJob } from '../domain/sign-job';
+
+/** The queues this card consumes: one per configured ebpCode, or the shared "any" queue. */
+export function signJobQueues(ebpCodes: string[]): string[] {
+  return ebpCodes.length > 0 ? ebpCodes.map(signJobQueueFor) : [Queues.signJobsAny];
+}
+
+export class SignJobConsumer {
+  constructor(
+    private readonly broker: Broker,
+    private readonly signJob: SignJob,
+    private readonly queues: string[],
+    private readonly prefetch: number,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const queue of this.queues) {
+      await this.broker.consume(
+        queue,
+        async (delivery) => {
+          let job;
+          try {
+            job = parseSignJobMessage(delivery.payload);
+          } catch (error) {
+            return deadLetter(isAppError(error) ? error.reason : String(error));
+          }
+          return this.signJob.run(job, delivery.retries);
+        },
+        { prefetch: this.prefetch },
+      );
+    }
+  }
+}
