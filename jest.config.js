@@ -4,7 +4,7 @@
 const libs = ['errors', 'logger', 'config', 'contracts', 'mq', 'protocol', 'db', 'testkit', 'lifecycle'];
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tests'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

@@ -7,10 +7,12 @@ export const SM2_DEFAULT_USER_ID = '1234567812345678';
 const COORDINATE_BYTES = 32;
 
 function integerTo32Bytes(bytes: Buffer): Buffer | null {
+  // A negative INTEGER is no coordinate.
+  if (bytes.length === 0 || ((bytes[0] as number) & 0x80) !== 0) return null;
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
   const magnitude = bytes.subarray(start);
-  if (magnitude.length > COORDINATE_BYTES || ((magnitude[0] ?? 0) & 0x80) !== 0) return null;
+  if (magnitude.length > COORDINATE_BYTES) return null;
   return Buffer.concat([Buffer.alloc(COORDINATE_BYTES - magnitude.length), magnitude]);
 }
 
