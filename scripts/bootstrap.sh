@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Node dependencies: `npm ci` on a fresh clone or when the lock file changed since the last install.
+# Node.js and the project's dependencies. Installs Node.js from Debian when it is missing
+# (Debian 13 ships Node 20; on older releases install Node.js 20+ yourself first), then runs
+# `npm ci` on a fresh clone or when package-lock.json changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "[bootstrap] installing Node.js and npm with apt" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$major" -lt 20 ]; then
-  echo "ceb179 needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+  echo "ceb179 needs Node.js 20 or newer; this machine has $(node --version). Install Node.js 20+ and run again." >&2
   exit 1
 fi
 stamp=node_modules/.ceb179-lock-hash

@@ -15,7 +15,7 @@ export function checkAmount(numeric: unknown): { ok: true; json: string } | { ok
   if (numeric === '') return { ok: false, problem: 'is empty' };
   const shown = JSON.stringify(numeric.length > 40 ? `${numeric.slice(0, 40)}…` : numeric);
   if (numeric.startsWith('-')) return { ok: false, problem: `is negative (${shown})` };
-  if (/[eE]/.test(numeric) && /^[0-9.+-]*[eE][+-]?[0-9]+$/.test(numeric)) {
+  if (/^\+?[0-9]*\.?[0-9]*[eE][+-]?[0-9]+$/.test(numeric)) {
     return { ok: false, problem: `has an exponent (${shown})` };
   }
   const match = PLAIN_DECIMAL.exec(numeric);

@@ -137,6 +137,8 @@ describe('SM2 details', () => {
     expect(sm2SignatureToRaw(rawToDer(Buffer.concat([r, s])))).toEqual(Buffer.concat([r, s]));
     const tooLong = encodeDer(DerTag.sequence, Buffer.concat([encodeDer(DerTag.integer, Buffer.alloc(33, 1)), derInteger(s)]));
     expect(sm2SignatureToRaw(tooLong)).toBeNull();
+    const negative = encodeDer(DerTag.sequence, Buffer.concat([encodeDer(DerTag.integer, Buffer.from([0x80, 1])), derInteger(s)]));
+    expect(sm2SignatureToRaw(negative)).toBeNull();
     expect(sm2SignatureToRaw(Buffer.from([0x30, 0x05, 0x02]))).toBeNull();
     expect(sm2SignatureToRaw(Buffer.alloc(63))).toBeNull();
   });

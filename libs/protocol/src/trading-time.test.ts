@@ -37,6 +37,7 @@ describe('formatTradingTime', () => {
     ['yesterday', /offset/],
     ['2018-02-30T20:18:03Z', /calendar/],
     ['2018-12-11T24:00:00Z', /calendar/],
+    ['2018-12-11T20:18:03+25:00', /offset/],
   ])('rejects %j as a data fault', (text, problem) => {
     expect(() => formatTradingTime(text)).toThrow(AppError);
     try {

@@ -62,7 +62,7 @@ function parseIsoWithOffset(text: string): number | string {
     const digits = zone.slice(1).replace(':', '');
     const hours = Number(digits.slice(0, 2));
     const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
-    if (minutes > 59) return `has a bad offset (${JSON.stringify(zone)})`;
+    if (hours > 23 || minutes > 59) return `has a bad offset (${JSON.stringify(zone)})`;
     offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
   }
   return local - offsetMinutes * 60_000;

@@ -13,4 +13,5 @@ export const ControlErrors = {
   unknownMethod: (method: string) => `Err:UnknownMethod 不支持的方法: ${method}`,
   badRequest: (problem: string) => `Err:BadRequest 请求格式错误: ${problem}`,
   missingArgument: (name: string) => `Err:BadArgs 缺少参数 ${name}`,
+  internal: 'Err:Internal 控件内部错误',
 } as const;

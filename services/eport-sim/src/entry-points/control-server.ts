@@ -96,24 +96,25 @@ export class ControlServer {
     this.traffic.maxInFlight = Math.max(this.traffic.maxInFlight, this.inFlight);
     try {
       const parsed = parseRequest(isBinary ? null : rawText(data));
-      let outcome: ControlOutcome;
-      if ('problem' in parsed) {
-        outcome = { result: false, data: [], errors: [ControlErrors.badRequest(parsed.problem)] };
-      } else {
-        outcome = await this.options.control.handle(parsed.method, parsed.args);
-      }
+      const outcome = await this.outcomeOf(parsed);
       // Method and outcome only: args hold the PIN and are never logged.
-      this.options.logger?.debug(
-        { id: parsed.id, method: parsed.method, result: outcome.result, error: outcome.errors[0] },
-        'control request',
-      );
+      this.options.logger?.debug({ id: parsed.id, method: parsed.method, result: outcome.result, error: outcome.errors[0] }, 'control request');
       if (socket.readyState === socket.OPEN) {
         socket.send(buildControlReply(parsed.id, parsed.method, outcome.result, outcome.data, outcome.errors));
       }
-    } catch (error) {
-      this.options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'control request failed');
     } finally {
       this.inFlight -= 1;
+    }
+  }
+
+  private async outcomeOf(parsed: ParsedRequest | (ParsedRequest & { problem: string })): Promise<ControlOutcome> {
+    if ('problem' in parsed) return { result: false, data: [], errors: [ControlErrors.badRequest(parsed.problem)] };
+    try {
+      return await this.options.control.handle(parsed.method, parsed.args);
+    } catch (error) {
+      // A simulator bug still gets an answer, so the client under test fails fast instead of timing out.
+      this.options.logger?.error({ err: error instanceof Error ? error.message : String(error), method: parsed.method }, 'control request failed');
+      return { result: false, data: [], errors: [ControlErrors.internal] };
     }
   }
 }

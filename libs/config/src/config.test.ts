@@ -1,0 +1,54 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { commonSettings, loadConfig } from './index';
+
+const schema = {
+  amqpUrl: commonSettings.amqpUrl,
+  timeZone: commonSettings.timeZone,
+  pin: { doc: 'secret', format: 'required-secret', default: '', env: 'CEB179_CARD_PIN', sensitive: true },
+  port: { doc: 'port', format: 'port', default: 8080, env: 'CEB179_INGRESS_PORT' },
+};
+
+describe('loadConfig', () => {
+  it('takes defaults and env values', () => {
+    const config = loadConfig(schema, { CEB179_CARD_PIN: '1234', CEB179_INGRESS_PORT: '9000' }) as Record<string, unknown>;
+    expect(config).toEqual({ amqpUrl: commonSettings.amqpUrl.default, timeZone: 'Asia/Shanghai', pin: '1234', port: 9000 });
+  });
+
+  it('names the variable of a bad value', () => {
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_AMQP_URL: 'http://x' })).toThrow(/CEB179_AMQP_URL: must start with amqp: or amqps:/);
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_TIMEZONE: 'Mars/Olympus' })).toThrow(/CEB179_TIMEZONE: must be an IANA time zone/);
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_INGRESS_PORT: '70000' })).toThrow(/CEB179_INGRESS_PORT/);
+  });
+
+  it('names a missing required secret without printing any value', () => {
+    let message = '';
+    try {
+      loadConfig(schema, {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/CEB179_CARD_PIN: must be set \(or give <NAME>_FILE, a file holding it\)/);
+  });
+
+  it('never echoes a secret in an error', () => {
+    let message = '';
+    try {
+      loadConfig(schema, { CEB179_CARD_PIN: 'S3CRET-PIN', CEB179_AMQP_URL: 'nonsense://S3CRET-PIN' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('CEB179_AMQP_URL');
+    expect(message).not.toContain('S3CRET-PIN');
+  });
+
+  it('reads <NAME>_FILE, dropping the final newline', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ceb179-config-'));
+    const file = path.join(dir, 'pin');
+    writeFileSync(file, '8888\n');
+    const config = loadConfig(schema, { CEB179_CARD_PIN_FILE: file }) as Record<string, unknown>;
+    expect(config.pin).toBe('8888');
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN_FILE: path.join(dir, 'missing') })).toThrow(/CEB179_CARD_PIN_FILE: cannot read .* \(ENOENT\)/);
+  });
+});
