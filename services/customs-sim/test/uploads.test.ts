@@ -135,6 +135,11 @@ describe('customs-sim upload endpoint', () => {
     ['missing keys', `payExInfoStr=${encodeURIComponent('{"sessionID":"x"}')}`, 'application/x-www-form-urlencoded'],
     ['an empty body', '', 'application/x-www-form-urlencoded'],
     ['a JSON body', '{"payExInfoStr":"x"}', 'application/json'],
+    [
+      'a sessionID with a quote',
+      `payExInfoStr=${encodeURIComponent('{"sessionID":"a\\"b","payExchangeInfoHead":{"ebpCode":"x"},"payExchangeInfoLists":[],"serviceTime":"1","certNo":"ab","signValue":"AA=="}')}`,
+      'application/x-www-form-urlencoded',
+    ],
   ])('answers 20000 to garbage: %s', async (_name, body, contentType) => {
     const reply = await post(sim.uploadUrl, body, contentType);
     expect(reply.status).toBe(200);

@@ -68,12 +68,14 @@ export class UploadDesk {
     if ('problem' in form) return this.answer({ ...base, verified: false }, CustomsCodes.failed, form.problem);
 
     let parts: Parts;
+    let signString: string;
     try {
       parts = extractUploadParts(form.payExInfoStr);
+      // Also refuses what cannot be rebuilt unambiguously (a sessionID holding '"').
+      signString = buildSignString(parts);
     } catch (error) {
       return this.answer({ ...base, verified: false }, CustomsCodes.failed, `payExInfoStr格式错误: ${describe(error)}`);
     }
-    const signString = buildSignString(parts);
     const seen = { ...base, ...partsOf(parts), signString, verified: false };
 
     const ebpCode = ebpCodeOf(parts.headJson);

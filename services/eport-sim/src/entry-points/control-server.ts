@@ -85,7 +85,11 @@ export class ControlServer {
       this.traffic.connections -= 1;
     });
     socket.on('error', (error) => this.options.logger?.warn({ err: error.message }, 'control connection error'));
-    socket.on('message', (data, isBinary) => void this.onFrame(socket, data, isBinary));
+    socket.on('message', (data, isBinary) => {
+      this.onFrame(socket, data, isBinary).catch((error: unknown) =>
+        this.options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'control reply failed'),
+      );
+    });
     socket.send(buildControlGreeting());
   }
 
