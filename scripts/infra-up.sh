@@ -43,9 +43,9 @@ if ! pg_lsclusters -h | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $4}' 
 fi
 PG_PORT=$(pg_lsclusters -h | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $3}')
 if [ "$PG_PORT" != "5432" ]; then log "warning: Postgres listens on $PG_PORT, defaults expect 5432"; fi
-psql_su() { $SUDO -u postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtA "$@"; }
+psql_su() { (cd / && $SUDO -u postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtA "$@"); }
 if command -v runuser >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-  psql_su() { runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtA "$@"; }
+  psql_su() { (cd / && runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtA "$@"); }
 fi
 for i in $(seq 1 30); do psql_su -c 'select 1' >/dev/null 2>&1 && break; sleep 1; done
 psql_su -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='$PG_USER') THEN CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD'; END IF; END\$\$;"

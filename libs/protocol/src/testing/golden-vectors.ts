@@ -37,12 +37,26 @@ function isWorkspaceRoot(dir: string): boolean {
   return parsed.workspaces !== undefined;
 }
 
-/** shared/ sits beside the checkout, so it is found from the monorepo root, wherever the tests run from. */
-export function goldenVectorsPath(from: string = __dirname): string {
+/**
+ * The contract's copy (shared/spec beside the checkout) is the source of truth and is used when
+ * present; the copy committed in libs/protocol/vectors keeps the tests runnable in a checkout
+ * without shared/. A test checks that the two are identical whenever both exist.
+ */
+export function goldenVectorsPaths(from: string = __dirname): { shared: string; committed: string } {
   for (let dir = from; ; dir = path.dirname(dir)) {
-    if (isWorkspaceRoot(dir)) return path.resolve(dir, '../shared/spec/vectors.json');
+    if (isWorkspaceRoot(dir)) {
+      return {
+        shared: path.resolve(dir, '../shared/spec/vectors.json'),
+        committed: path.resolve(dir, 'libs/protocol/vectors/vectors.json'),
+      };
+    }
     if (path.dirname(dir) === dir) throw new Error(`no npm workspace root above ${from}`);
   }
+}
+
+export function goldenVectorsPath(from: string = __dirname): string {
+  const { shared, committed } = goldenVectorsPaths(from);
+  return existsSync(shared) ? shared : committed;
 }
 
 export function loadGoldenVectors(): GoldenVectors {
