@@ -73,7 +73,7 @@ step "starting ingress, assembler, reporter and signer"
 start ingress
 start assembler
 start reporter CEB179_CUSTOMS_URL="http://127.0.0.1:$customs_port/ceb2grab/grab/realTimeDataUpload"
-start signer CEB179_EPORT_URL="ws://127.0.0.1:$eport_port" CEB179_CARD_PIN="$pin"
+start signer CEB179_EPORT_URL="ws://127.0.0.1:$eport_port" CEB179_CARD_PIN="$pin" CEB179_SIGNER_HEALTH_PORT="${DEMO_SIGNER_HEALTH_PORT:-9179}"
 wait_port "$CEB179_INGRESS_PORT" ingress
 wait_log "$demo_dir/logs/assembler.log" 'assembler started' assembler
 wait_log "$demo_dir/logs/reporter.log" 'reporter started' reporter

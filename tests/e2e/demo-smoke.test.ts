@@ -19,6 +19,7 @@ describe('the demo command', () => {
       CEB179_INGRESS_PORT: String(base),
       DEMO_CUSTOMS_SIM_PORT: String(base + 1),
       DEMO_EPORT_SIM_PORT: String(base + 2),
+      DEMO_SIGNER_HEALTH_PORT: String(base + 3),
     };
     const run = spawn('bash', [path.join(repoRoot(), 'scripts/demo.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -59,6 +59,7 @@ export async function startPipeline(options: { algorithm: 'RSA' | 'SM2'; fixture
     CEB179_CUSTOMS_URL: customs.uploadUrl,
     CEB179_CARD_PIN: CARD_PIN,
     CEB179_LOG_LEVEL: 'info',
+    CEB179_SIGNER_HEALTH_PORT: '0',
     ...options.extraEnv,
   };
   const services: ServiceProcess[] = [];

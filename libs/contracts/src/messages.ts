@@ -92,3 +92,32 @@ export function parseSignatureMessage(payload: unknown): SignatureMessage {
   }
   return message;
 }
+
+/** signer -> cloud: what every signer is doing, every few seconds. Carries no secret. */
+export interface SignerHeartbeatMessage {
+  v: typeof SCHEMA_VERSION;
+  signerId: string;
+  state: 'starting' | 'ready' | 'paused-for-pin' | 'reader-fault' | 'expired';
+  reason: string;
+  cardId: string | null;
+  certNo: string | null;
+  algorithm: string | null;
+  notAfter: string | null;
+  daysLeft: number | null;
+  lastSuccessAt: string | null;
+  ebpCodes: string[];
+  signatures: number;
+  sentAt: string;
+}
+
+export function parseSignerHeartbeatMessage(payload: unknown): SignerHeartbeatMessage {
+  const message = parseShape<SignerHeartbeatMessage>('signer heartbeat', payload, {
+    signerId: 'string',
+    state: 'string',
+    sentAt: 'string',
+  });
+  if (!Array.isArray(message.ebpCodes)) {
+    throw new AppError('INVALID_INPUT', 'signer heartbeat: invalid payload', { fields: [{ field: 'ebpCodes', problem: 'must be an array' }] });
+  }
+  return message;
+}

@@ -1,5 +1,5 @@
 export { Broker, type BrokerOptions, type ConsumeOptions } from './broker';
 export * from './message';
 export { backoffMs, delayBucketFor, delayQueueName, DELAY_BUCKETS_MS } from './delay-buckets';
-export { declareDeadLetters, declareSignJobRouting, declareWorkQueue } from './topology';
+export { declareDeadLetters, declareHeartbeatQueue, declareSignJobRouting, declareWorkQueue } from './topology';
 export { workQueueArguments } from './queue-arguments';

@@ -35,3 +35,14 @@ export async function declareSignJobRouting(channel: Channel, ebpCodes: readonly
     await channel.bindQueue(queue, Exchanges.signJobs, ebpCode);
   }
 }
+
+/**
+ * Heartbeats are news, not work: a classic queue whose messages expire after two minutes and
+ * which never grows past a bound, so a cloud side that is down does not pile them up.
+ */
+export async function declareHeartbeatQueue(channel: Channel): Promise<void> {
+  await channel.assertQueue(Queues.signerHeartbeats, {
+    durable: true,
+    arguments: { 'x-message-ttl': 120_000, 'x-max-length': 10_000, 'x-overflow': 'drop-head' },
+  });
+}

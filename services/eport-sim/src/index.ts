@@ -46,6 +46,10 @@ export interface EportSim {
   failNextRequests(count: number, error?: string): void;
   /** Closes every open connection abruptly, as a crashing control would. */
   dropConnections(): void;
+  /** The next `count` signatures have one byte flipped (a corrupted signature must never be uploaded). */
+  corruptNextSignatures(count: number): void;
+  /** The next `count` sign requests are signed but the connection drops before the reply. */
+  dropDuringNextSigns(count: number): void;
   /** Resets the lock-out, as the issuer would. */
   unlockCard(): void;
   stop(): Promise<void>;
@@ -73,6 +77,8 @@ export async function startEportSim(options: EportSimOptions): Promise<EportSim>
     failNextRequests: (count, error) => control.failNext(count, error),
     dropConnections: () => server.dropConnections(),
     unlockCard: () => control.unlock(),
+    corruptNextSignatures: (count) => control.corruptNextSignatures(count),
+    dropDuringNextSigns: (count) => control.dropDuringNextSigns(count),
     stop: () => (stopped ??= server.close()),
   };
 }

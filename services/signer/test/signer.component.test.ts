@@ -45,7 +45,7 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
   });
 
   async function start(pin: string): Promise<Signer> {
-    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: pin, CEB179_SIGNER_ID: 'test-signer' });
+    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: pin, CEB179_SIGNER_ID: 'test-signer', CEB179_SIGNER_HEALTH_PORT: '0' });
     signer = composeSigner(config, logger);
     await signer.start();
     return signer;
@@ -70,7 +70,7 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
     const card = SoftCard.create({ algorithm, pin: PIN });
     eport = await startEportSim({ card, signLatencyMs: 5 });
     const running = await start(PIN);
-    expect(running.guard.state).toBe('ready');
+    expect(running.status.state).toBe('ready');
     const jobs = Array.from({ length: 6 }, (_, i) => job(`sig-${algorithm}-${i}`));
     for (const j of jobs) await publishJob(j);
     const signatures = await takeSignatures(jobs.length);
@@ -90,7 +90,7 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
     eport = await startEportSim({ card });
     for (let i = 0; i < 3; i++) await publishJob(job(`pin-${algorithm}-${i}`));
     const running = await start('00000000');
-    expect(running.guard.state).toBe('paused-for-pin');
+    expect(running.status.state).toBe('paused-for-pin');
     await new Promise((resolve) => setTimeout(resolve, 500));
     const stats = eport.stats();
     expect(stats.pinAttempts).toBe(1);

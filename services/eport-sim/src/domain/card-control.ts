@@ -30,6 +30,8 @@ export class CardControl {
   private readonly validity: { szStartTime: string; szEndTime: string };
   private signatures = 0;
   private pendingFaults: string[] = [];
+  private corruptions = 0;
+  private drops = 0;
 
   constructor(
     readonly card: SoftCard,
@@ -51,6 +53,23 @@ export class CardControl {
   /** The next `count` card requests fail with `error` (a reader fault by default). */
   failNext(count: number, error: string = ControlErrors.readerOpenFailed): void {
     for (let i = 0; i < count; i += 1) this.pendingFaults.push(error);
+  }
+
+  /** The next `count` signatures come back with one byte flipped, as a faulty reader or link would. */
+  corruptNextSignatures(count: number): void {
+    this.corruptions += count;
+  }
+
+  /** The next `count` sign requests are carried out but the connection drops before the reply. */
+  dropDuringNextSigns(count: number): void {
+    this.drops += count;
+  }
+
+  /** Whether the server should drop the connection instead of replying to this request. */
+  takeDrop(method: string): boolean {
+    if (method !== ControlMethods.signDataAsPem || this.drops === 0) return false;
+    this.drops -= 1;
+    return true;
   }
 
   unlock(): void {
@@ -80,8 +99,12 @@ export class CardControl {
     const pin = this.pins.check(passwd);
     if (!pin.ok) return failure(pin.error);
     if (this.options.signLatencyMs > 0) await sleep(this.options.signLatencyMs);
-    const signature = this.card.sign(inData);
+    let signature = this.card.sign(inData);
     this.signatures += 1;
+    if (this.corruptions > 0) {
+      this.corruptions -= 1;
+      signature = corrupt(signature);
+    }
     return success([signature, this.card.certNo]);
   }
 
@@ -91,6 +114,12 @@ export class CardControl {
     const pin = this.pins.check(passwd);
     return pin.ok ? success([]) : failure(pin.error);
   }
+}
+
+function corrupt(base64: string): string {
+  const bytes = Buffer.from(base64, 'base64');
+  bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0x01;
+  return bytes.toString('base64');
 }
 
 function success(data: string[]): ControlOutcome {

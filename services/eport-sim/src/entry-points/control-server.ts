@@ -101,6 +101,10 @@ export class ControlServer {
     try {
       const parsed = parseRequest(isBinary ? null : rawText(data));
       const outcome = await this.outcomeOf(parsed);
+      if (!('problem' in parsed) && this.options.control.takeDrop(parsed.method)) {
+        socket.terminate(); // the card did the work; the reply is lost with the connection
+        return;
+      }
       // Method and outcome only: args hold the PIN and are never logged.
       this.options.logger?.debug({ id: parsed.id, method: parsed.method, result: outcome.result, error: outcome.errors[0] }, 'control request');
       if (socket.readyState === socket.OPEN) {

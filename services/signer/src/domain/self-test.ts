@@ -2,9 +2,9 @@ import { AppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { buildSignString } from '@ceb179/protocol';
 import type { Card } from './card';
+import { EXPIRY_WARNING_DAYS, type SignerStatus } from './signer-status';
 
 const DAY_MS = 24 * 3600 * 1000;
-export const EXPIRY_WARNING_DAYS = 30;
 
 /** A sign string of the real shape that can never be a real upload (its sessionID says so). */
 function probeSignString(): string {
@@ -29,8 +29,9 @@ export interface SelfTestResult {
  * card verifies locally. Nothing is consumed until this passes. The probe costs exactly one
  * PIN attempt; a PIN refusal surfaces as AppError('CARD_PIN').
  */
-export async function runSelfTest(card: Card, logger: Logger, now = new Date()): Promise<SelfTestResult> {
+export async function runSelfTest(card: Card, status: SignerStatus, logger: Logger, now = new Date()): Promise<SelfTestResult> {
   const certificate = await card.readCertificate();
+  status.cardIdentified(certificate, await card.cardId());
   const daysLeft = Math.floor((certificate.notAfter.getTime() - now.getTime()) / DAY_MS);
   if (certificate.notAfter.getTime() <= now.getTime()) {
     throw new AppError('CONFIG', `the card certificate ${certificate.certNo} expired on ${certificate.notAfter.toISOString()}`);

@@ -1,0 +1,77 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '@ceb179/logger';
+import type { SignerState, SignerStatus } from '../domain/signer-status';
+
+const STATES: SignerState[] = ['starting', 'ready', 'paused-for-pin', 'reader-fault', 'expired'];
+
+/**
+ * GET /health (JSON: state, reason, card, certificate expiry, last success) and GET /metrics
+ * (Prometheus text) on loopback only: the card PC exposes nothing to the network.
+ */
+export class HealthServer {
+  private server: Server | undefined;
+  private boundPort = 0;
+
+  constructor(
+    private readonly status: SignerStatus,
+    private readonly port: number,
+    private readonly logger: Logger,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.boundPort}`;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((request, response) => this.handle(request, response));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    const address = server.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : this.port;
+    this.logger.info({ url: `${this.url}/health` }, 'signer health endpoint');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const snapshot = this.status.snapshot();
+    if (request.method === 'GET' && request.url === '/health') {
+      const healthy = snapshot.state === 'ready' || snapshot.state === 'starting';
+      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json; charset=utf-8' });
+      response.end(JSON.stringify(snapshot));
+      return;
+    }
+    if (request.method === 'GET' && request.url === '/metrics') {
+      const lines = [
+        '# HELP ceb179_signer_state 1 for the current state of the signer',
+        '# TYPE ceb179_signer_state gauge',
+        ...STATES.map((state) => `ceb179_signer_state{state="${state}"} ${snapshot.state === state ? 1 : 0}`),
+        '# TYPE ceb179_signer_signatures_total counter',
+        `ceb179_signer_signatures_total ${snapshot.signatures}`,
+        '# TYPE ceb179_signer_reader_faults_total counter',
+        `ceb179_signer_reader_faults_total ${snapshot.readerFaults}`,
+        '# TYPE ceb179_signer_bad_signatures_total counter',
+        `ceb179_signer_bad_signatures_total ${snapshot.badSignatures}`,
+        '# HELP ceb179_signer_certificate_days_left days until the card certificate expires',
+        '# TYPE ceb179_signer_certificate_days_left gauge',
+        `ceb179_signer_certificate_days_left ${snapshot.daysLeft ?? 'NaN'}`,
+        '# TYPE ceb179_signer_certificate_expiring gauge',
+        `ceb179_signer_certificate_expiring ${snapshot.expiringSoon ? 1 : 0}`,
+        '# TYPE ceb179_signer_last_success_timestamp_seconds gauge',
+        `ceb179_signer_last_success_timestamp_seconds ${snapshot.lastSuccessAt ? Math.floor(Date.parse(snapshot.lastSuccessAt) / 1000) : 0}`,
+      ];
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      response.end(`${lines.join('\n')}\n`);
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'application/json' });
+    response.end('{"error":"GET /health or /metrics"}');
+  }
+}
