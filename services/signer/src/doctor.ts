@@ -1,0 +1,151 @@
+import * as amqp from 'amqplib';
+import WebSocket from 'ws';
+import { loadConfig } from '@ceb179/config';
+import { toAppError } from '@ceb179/errors';
+import { createLogger } from '@ceb179/logger';
+import { ControlMethods, parseControlFrame } from '@ceb179/protocol';
+import { ControlLink } from './clients/control.link';
+import { signerSchema, type SignerConfig } from './config';
+import { Card } from './domain/card';
+import { EXPIRY_WARNING_DAYS } from './domain/signer-status';
+import { signJobQueues } from './entry-points/sign-job.consumer';
+
+/**
+ * `node services/signer/dist/doctor.js [--check-pin]` on the card PC: checks, in order, what
+ * the signer needs and prints what to fix. Spends a PIN attempt only with --check-pin, and says
+ * so first. Exit code 0 when every check passed.
+ */
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const checks: Check[] = [];
+function report(check: Check): void {
+  checks.push(check);
+  const mark = check.ok ? 'OK  ' : 'FAIL';
+  process.stdout.write(`[${mark}] ${check.name}: ${check.detail}\n`);
+  if (!check.ok && check.fix) process.stdout.write(`       fix: ${check.fix}\n`);
+}
+
+function loadDoctorConfig(checkPin: boolean): SignerConfig {
+  // The PIN is required only when the doctor is asked to try it.
+  const env = { ...process.env };
+  if (!checkPin && !env.CEB179_CARD_PIN && !env.CEB179_CARD_PIN_FILE) env.CEB179_CARD_PIN = 'not-used-by-doctor';
+  return loadConfig(signerSchema, env) as SignerConfig;
+}
+
+async function greeting(url: string, timeoutMs: number): Promise<'greeted' | 'silent'> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { handshakeTimeout: 5_000 });
+    const timer = setTimeout(() => {
+      socket.terminate();
+      resolve('silent');
+    }, timeoutMs);
+    socket.on('message', (data) => {
+      try {
+        if (parseControlFrame(data.toString()).kind === 'greeting') {
+          clearTimeout(timer);
+          socket.close();
+          resolve('greeted');
+        }
+      } catch {
+        // not the control protocol; keep waiting for the greeting until the timeout
+      }
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const checkPin = process.argv.includes('--check-pin');
+  let config: SignerConfig;
+  try {
+    config = loadDoctorConfig(checkPin);
+    report({ name: 'configuration', ok: true, detail: `control ${config.eportUrl}; ebpCodes ${config.ebpCodes.join(',') || 'all'}` });
+  } catch (error) {
+    report({ name: 'configuration', ok: false, detail: toAppError(error).message, fix: 'set the variable named above (see deploy/windows/signer.env.template)' });
+    return 1;
+  }
+
+  try {
+    const greeted = await greeting(config.eportUrl, config.greetingTimeoutMs);
+    report({ name: 'E-Port control', ok: true, detail: greeted === 'greeted' ? 'reachable, greeting received' : 'reachable, but no greeting (the signer proceeds without it)' });
+  } catch (error) {
+    report({ name: 'E-Port control', ok: false, detail: `not reachable at ${config.eportUrl} (${(error as Error).message})`, fix: 'install and start the China E-Port client control (中国电子口岸客户端控件); check nothing blocks 127.0.0.1:61232' });
+  }
+
+  const logger = createLogger({ service: 'doctor', level: 'silent' });
+  const control = new ControlLink({ url: config.eportUrl, callTimeoutMs: config.callTimeoutMs, greetingTimeoutMs: config.greetingTimeoutMs, secrets: [config.cardPin], logger });
+  const card = new Card(control, config.cardPin);
+  try {
+    const reply = await control.call(ControlMethods.getCardId, {});
+    if (reply.result) report({ name: 'card', ok: true, detail: `present, card id ${String(reply.data[0] ?? '?')}` });
+    else report({ name: 'card', ok: false, detail: reply.errors.join('; '), fix: 'insert the OPERATOR card (操作员卡, not the legal-person card) firmly; re-seat it; restart the control' });
+
+    const certificate = await card.readCertificate();
+    const daysLeft = Math.floor((certificate.notAfter.getTime() - Date.now()) / 86_400_000);
+    report({ name: 'certNo', ok: true, detail: `${certificate.certNo} (${certificate.algorithm}; customs registers it in lowercase)` });
+    const valid = certificate.notBefore.getTime() <= Date.now() && daysLeft >= 0;
+    report({
+      name: 'certificate validity',
+      ok: valid && daysLeft > EXPIRY_WARNING_DAYS,
+      detail: `${certificate.notBefore.toISOString()} .. ${certificate.notAfter.toISOString()} (${daysLeft} days left)`,
+      fix: valid ? `renew the card certificate with the issuer: fewer than ${EXPIRY_WARNING_DAYS} days left` : 'the certificate is not valid now: renew the card',
+    });
+  } catch (error) {
+    report({ name: 'card certificate', ok: false, detail: toAppError(error).message, fix: 'check the card is the operator card and the control works (see docs/signer-windows-setup.md)' });
+  }
+
+  if (checkPin) {
+    process.stdout.write('       checking the PIN: this spends ONE PIN attempt; a few wrong attempts lock the card.\n');
+    try {
+      const reply = await control.call(ControlMethods.verifyPin, { passwd: config.cardPin });
+      if (reply.result) report({ name: 'PIN', ok: true, detail: 'accepted by the card' });
+      else report({ name: 'PIN', ok: false, detail: `refused: ${reply.errors.join('; ')}`, fix: 'correct the PIN file; do NOT try again blindly: the card locks after a few wrong PINs and unlocking needs the issuer' });
+    } catch (error) {
+      report({ name: 'PIN', ok: false, detail: toAppError(error).message });
+    }
+  } else {
+    report({ name: 'PIN', ok: true, detail: 'not checked (run with --check-pin to spend one attempt on it)' });
+  }
+  await control.close();
+
+  let connection: amqp.ChannelModel | undefined;
+  try {
+    connection = await amqp.connect(config.amqpUrl);
+    report({ name: 'RabbitMQ', ok: true, detail: 'reachable, credentials accepted' });
+    for (const queue of signJobQueues(config.ebpCodes)) {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        const info = await channel.checkQueue(queue);
+        report({ name: `queue ${queue}`, ok: true, detail: `exists, ${info.messageCount} jobs waiting, ${info.consumerCount} signers consuming` });
+        await channel.close();
+      } catch {
+        report({ name: `queue ${queue}`, ok: false, detail: 'not declared yet', fix: 'start the signer once (it declares and binds its queues); check CEB179_SIGNER_EBP_CODES' });
+      }
+    }
+  } catch (error) {
+    report({ name: 'RabbitMQ', ok: false, detail: toAppError(error).message, fix: 'check CEB179_AMQP_URL, the outbound firewall (5671/5672) and the user permissions' });
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+
+  const failed = checks.filter((c) => !c.ok).length;
+  process.stdout.write(failed === 0 ? '\nall checks passed\n' : `\n${failed} check(s) failed\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`doctor failed: ${toAppError(error).message}\n`);
+    process.exit(2);
+  },
+);

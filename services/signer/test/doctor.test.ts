@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
+import { createTestVhost, repoRoot, type TestVhost } from '@ceb179/testkit';
+
+const PIN = '24680135';
+
+function runDoctor(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'services/signer/dist/doctor.js'), ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+describe('signer doctor', () => {
+  let vhost: TestVhost;
+  let eport: EportSim;
+  const card = SoftCard.create({ algorithm: 'SM2', pin: PIN });
+
+  beforeAll(async () => {
+    vhost = await createTestVhost();
+    eport = await startEportSim({ card });
+  });
+
+  afterAll(async () => {
+    await eport.stop();
+    await vhost.delete();
+  });
+
+  it('reports each check and what to fix, without spending a PIN attempt', async () => {
+    const { code, output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url });
+    expect(output).toContain('[OK  ] E-Port control: reachable, greeting received');
+    expect(output).toContain(`[OK  ] certNo: ${card.certNo} (SM2-SM3`);
+    expect(output).toContain('[OK  ] RabbitMQ: reachable');
+    // The signer never ran on this vhost, so its queue is not there yet: the doctor says how to fix it.
+    expect(output).toContain('[FAIL] queue ceb179.sign-jobs.any: not declared yet');
+    expect(output).toContain('fix: start the signer once');
+    expect(code).toBe(1);
+    expect(eport.stats().pinAttempts).toBe(0);
+  });
+
+  it('with --check-pin spends exactly one attempt and never prints the PIN', async () => {
+    const wrong = '99999999';
+    const { output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: wrong }, ['--check-pin']);
+    expect(output).toContain('this spends ONE PIN attempt');
+    expect(output).toMatch(/\[FAIL\] PIN: refused/);
+    expect(output).not.toContain(wrong);
+    expect(eport.stats().pinAttempts).toBe(1);
+    expect(eport.stats().locked).toBe(false);
+  });
+
+  it('names the unreachable control and the fix', async () => {
+    const { code, output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: 'ws://127.0.0.1:1' });
+    expect(output).toContain('[FAIL] E-Port control: not reachable at ws://127.0.0.1:1');
+    expect(output).toContain('fix: install and start the China E-Port client control');
+    expect(code).toBe(1);
+  });
+});
