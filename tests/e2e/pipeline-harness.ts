@@ -19,15 +19,26 @@ import {
 export const SOURCE_SCHEMA = 'platform_src';
 export const CARD_PIN = '88888888';
 
+export interface CardSpec {
+  algorithm: 'RSA' | 'SM2';
+  /** ebpCodes this card's signer serves; omitted = all. */
+  ebpCodes?: string[];
+  signLatencyMs?: number;
+}
+
 export interface Pipeline {
   db: TestDatabase;
   vhost: TestVhost;
   pool: Pool;
+  /** The control of the first card. */
   eport: EportSim;
+  eports: EportSim[];
   customs: CustomsSim;
   services: ServiceProcess[];
   ingressUrl: string;
   env: Record<string, string>;
+  /** Starts a signer for card `index` (another one for the same card = a second card PC sharing the work). */
+  startSigner(index: number, env?: Record<string, string>, waitFor?: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -37,7 +48,17 @@ let nextPort = 18_000 + Math.floor(Math.random() * 2_000);
  * The whole of ceb179 as separate processes, built as production runs them, on a throw-away
  * database, vhost and Redis db, with our simulators of the control and of customs at the edges.
  */
-export async function startPipeline(options: { algorithm: 'RSA' | 'SM2'; fixtures: SourceFixture[]; extraEnv?: Record<string, string> }): Promise<Pipeline> {
+export interface PipelineOptions {
+  /** One card, or several (each with its own control simulator). */
+  algorithm?: 'RSA' | 'SM2';
+  cards?: CardSpec[];
+  fixtures: SourceFixture[];
+  extraEnv?: Record<string, string>;
+  /** false: start no signer (the test starts them with startSigner). */
+  startSigners?: boolean;
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const db = await createTestDatabase();
   const vhost = await createTestVhost();
   const pool = new Pool({ connectionString: db.url, max: 4 });
@@ -45,9 +66,18 @@ export async function startPipeline(options: { algorithm: 'RSA' | 'SM2'; fixture
   await createSourceTables(pool, SOURCE_SCHEMA);
   for (const fixture of options.fixtures) await insertSource(pool, SOURCE_SCHEMA, fixture);
 
-  const card = SoftCard.create({ algorithm: options.algorithm, pin: CARD_PIN });
-  const eport = await startEportSim({ card });
-  const customs = await startCustomsSim({ certificates: [{ certificateBase64: card.certificateBase64 }] });
+  const specs: CardSpec[] = options.cards ?? [{ algorithm: options.algorithm ?? 'RSA' }];
+  const eports: EportSim[] = [];
+  for (const spec of specs) {
+    const card = SoftCard.create({ algorithm: spec.algorithm, pin: CARD_PIN });
+    eports.push(await startEportSim({ card, ...(spec.signLatencyMs ? { signLatencyMs: spec.signLatencyMs } : {}) }));
+  }
+  const customs = await startCustomsSim({
+    certificates: specs.map((spec, i) => ({
+      certificateBase64: (eports[i] as EportSim).card.certificateBase64,
+      ...(spec.ebpCodes ? { ebpCodes: spec.ebpCodes } : {}),
+    })),
+  });
   const port = nextPort++;
   const env: Record<string, string> = {
     CEB179_AMQP_URL: vhost.url,
@@ -55,7 +85,6 @@ export async function startPipeline(options: { algorithm: 'RSA' | 'SM2'; fixture
     CEB179_REDIS_URL: testRedisUrl(),
     CEB179_INGRESS_PORT: String(port),
     CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
-    CEB179_EPORT_URL: eport.url,
     CEB179_CUSTOMS_URL: customs.uploadUrl,
     CEB179_CARD_PIN: CARD_PIN,
     CEB179_LOG_LEVEL: 'info',
@@ -63,22 +92,37 @@ export async function startPipeline(options: { algorithm: 'RSA' | 'SM2'; fixture
     ...options.extraEnv,
   };
   const services: ServiceProcess[] = [];
+  let signerCount = 0;
+  const startSigner = async (index: number, overrides: Record<string, string> = {}, ready = 'card self-test passed') => {
+    const spec = specs[index] as CardSpec;
+    const signer = startServiceProcess('signer', {
+      ...env,
+      CEB179_EPORT_URL: (eports[index] as EportSim).url,
+      CEB179_SIGNER_ID: `signer-${index}-${signerCount++}`,
+      ...(spec.ebpCodes ? { CEB179_SIGNER_EBP_CODES: spec.ebpCodes.join(',') } : {}),
+      ...overrides,
+    }, `signer-${index}`);
+    services.push(signer);
+    await waitForOutput(signer, ready);
+    return signer;
+  };
   try {
-    for (const name of ['ingress', 'assembler', 'reporter', 'signer']) {
+    for (const name of ['ingress', 'assembler', 'reporter']) {
       const service = startServiceProcess(name, env);
       services.push(service);
-      await waitForOutput(service, name === 'signer' ? 'card self-test passed' : `${name} started`);
+      await waitForOutput(service, `${name} started`);
     }
+    if (options.startSigners !== false) for (let i = 0; i < specs.length; i++) await startSigner(i);
   } catch (error) {
     await Promise.all(services.map((s) => s.kill()));
     throw error;
   }
   return {
-    db, vhost, pool, eport, customs, services, env,
+    db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, startSigner,
     ingressUrl: `http://127.0.0.1:${port}/platDataOpen`,
     async stop() {
       await Promise.all(services.map((s) => s.stop()));
-      await Promise.allSettled([eport.stop(), customs.stop(), pool.end()]);
+      await Promise.allSettled([...eports.map((e) => e.stop()), customs.stop(), pool.end()]);
       await Promise.allSettled([db.drop(), vhost.delete()]);
     },
   };

@@ -20,6 +20,7 @@ export class HeartbeatPublisher {
   ) {}
 
   start(): void {
+    this.status.onChange(() => void this.beat());
     this.timer = setInterval(() => void this.beat(), this.intervalMs);
     void this.beat();
   }

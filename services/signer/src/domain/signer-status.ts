@@ -34,6 +34,7 @@ export class SignerStatus {
   private card: string | undefined;
   private lastSuccess: Date | undefined;
   private counters = { signatures: 0, readerFaults: 0, badSignatures: 0 };
+  private readonly listeners: Array<(state: SignerState) => void> = [];
 
   constructor(
     private readonly signerId: string,
@@ -54,8 +55,15 @@ export class SignerStatus {
 
   set(state: SignerState, reason = ''): void {
     if (this.current === 'paused-for-pin') return;
+    const changed = state !== this.current;
     this.current = state;
     this.why = reason;
+    if (changed) for (const listener of this.listeners) listener(state);
+  }
+
+  /** Called on every change of state (heartbeats report a change at once). */
+  onChange(listener: (state: SignerState) => void): void {
+    this.listeners.push(listener);
   }
 
   cardIdentified(certificate: CardCertificate, cardId: string): void {
