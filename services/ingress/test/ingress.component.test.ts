@@ -214,7 +214,9 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
   });
 
   describe('a body that is not a valid openReq', () => {
-    const valid = { orderNo: 'SO-BAD-0001', sessionID: 'bad-session-0001', serviceTime: String(SERVICE_TIME) };
+    // Unique per run: Redis outlives the run, and a key left by an earlier run must not hide a regression.
+    const run = Date.now().toString(36);
+    const valid = { orderNo: `SO-BAD-${run}`, sessionID: `bad-${run}-session-0001`, serviceTime: String(SERVICE_TIME) };
     const enc = encodeURIComponent;
     const json = (fields: Record<string, unknown>) => formBody({ ...valid, ...fields });
     const without = (key: string) => {
@@ -234,12 +236,12 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['a text/plain body', formBody(valid), { 'content-type': 'text/plain' }, FORM_ONLY],
       ['a multipart body', `--x\r\nContent-Disposition: form-data; name="openReq"\r\n\r\n${JSON.stringify(valid)}\r\n--x--`, { 'content-type': 'multipart/form-data; boundary=x' }, FORM_ONLY],
       ['an empty body', '', undefined, 'the body is empty; expected the form field openReq'],
-      ['a form without openReq', `orderNo=${valid.orderNo}&sessionID=${valid.sessionID}`, undefined, 'the form field openReq is missing'],
+      ['a form without openReq', new URLSearchParams({ orderNo: valid.orderNo, sessionID: valid.sessionID }).toString(), undefined, 'the form field openReq is missing'],
       ['a misspelt field', `openreq=${enc(JSON.stringify(valid))}`, undefined, 'the form field openReq is missing'],
       ['an empty openReq', 'openReq=', undefined, 'the form field openReq is empty'],
       ['a blank openReq', 'openReq=%20%20', undefined, 'the form field openReq is empty'],
       ['openReq that is not JSON', `openReq=${enc("{orderNo:'SO-BAD-0001'}")}`, undefined, 'openReq is not valid JSON'],
-      ['openReq that is truncated JSON', `openReq=${enc('{"orderNo":"SO-BAD-0001","sessionID":"bad-')}`, undefined, 'openReq is not valid JSON'],
+      ['openReq that is truncated JSON', `openReq=${enc(`{"orderNo":"${valid.orderNo}","sessionID":"bad-${run}-`)}`, undefined, 'openReq is not valid JSON'],
       ['openReq as a JSON array', formBody([valid]), undefined, 'openReq must be a JSON object'],
       ['openReq as a JSON string', formBody(JSON.stringify(JSON.stringify(valid))), undefined, 'openReq must be a JSON object'],
       ['openReq as JSON null', 'openReq=null', undefined, 'openReq must be a JSON object'],
@@ -253,7 +255,7 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['a missing sessionID', without('sessionID'), undefined, 'openReq.sessionID is missing'],
       ['an empty sessionID', json({ sessionID: '' }), undefined, 'openReq.sessionID is empty'],
       ['a numeric sessionID', json({ sessionID: 123456 }), undefined, 'openReq.sessionID must be a string'],
-      ['an array sessionID', json({ sessionID: ['bad-session-0001'] }), undefined, 'openReq.sessionID must be a string'],
+      ['an array sessionID', json({ sessionID: [valid.sessionID] }), undefined, 'openReq.sessionID must be a string'],
       ["serviceTime 'abc'", json({ serviceTime: 'abc' }), undefined, BAD_TIME],
       ['a negative serviceTime', json({ serviceTime: -1 }), undefined, BAD_TIME],
       ['a fractional serviceTime', json({ serviceTime: 1700000000123.5 }), undefined, BAD_TIME],
@@ -262,15 +264,16 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['an orderNo over 60 characters', json({ orderNo: 'S'.repeat(61) }), undefined, 'openReq.orderNo is longer than 60 characters'],
       ['a sessionID over 128 characters', json({ sessionID: 'b'.repeat(129) }), undefined, 'openReq.sessionID is longer than 128 characters'],
       ['a newline in orderNo', json({ orderNo: 'SO-BAD\n0001' }), undefined, 'openReq.orderNo contains control characters'],
-      ['a NUL in sessionID', json({ sessionID: 'bad-session\u00000001' }), undefined, 'openReq.sessionID contains control characters'],
+      ['a NUL in sessionID', json({ sessionID: `bad-${run}\u0000` }), undefined, 'openReq.sessionID contains control characters'],
+      ['a double quote in sessionID (no sign string can carry it)', json({ sessionID: `bad-${run}-"0001"` }), undefined, `openReq.sessionID contains '"'`],
       ['a DEL in orderNo', json({ orderNo: 'SO-BAD\u007f' }), undefined, 'openReq.orderNo contains control characters'],
-      ['a raw control character inside the JSON text', `openReq=${enc('{"orderNo":"SO-BAD-\t0001","sessionID":"bad-session-0001"}')}`, undefined, 'openReq is not valid JSON'],
-      ['an invalid UTF-8 percent-escape (%C3%28) in orderNo', `openReq=${enc('{"orderNo":"SO-BAD-')}%C3%28${enc('","sessionID":"bad-session-0001"}')}`, undefined, 'openReq.orderNo is not valid UTF-8'],
-      ['a lone %FF in sessionID', `openReq=${enc('{"orderNo":"SO-BAD-0001","sessionID":"bad-')}%FF${enc('"}')}`, undefined, 'openReq.sessionID is not valid UTF-8'],
-      ['a truncated UTF-8 sequence (%E4%B8) in orderNo', `openReq=${enc('{"orderNo":"SO-')}%E4%B8${enc('","sessionID":"bad-session-0001"}')}`, undefined, 'openReq.orderNo is not valid UTF-8'],
+      ['a raw control character inside the JSON text', `openReq=${enc(`{"orderNo":"SO-BAD-\t0001","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq is not valid JSON'],
+      ['an invalid UTF-8 percent-escape (%C3%28) in orderNo', `openReq=${enc('{"orderNo":"SO-BAD-')}%C3%28${enc(`","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq.orderNo is not valid UTF-8'],
+      ['a lone %FF in sessionID', `openReq=${enc(`{"orderNo":"${valid.orderNo}","sessionID":"bad-${run}-`)}%FF${enc('"}')}`, undefined, 'openReq.sessionID is not valid UTF-8'],
+      ['a truncated UTF-8 sequence (%E4%B8) in orderNo', `openReq=${enc('{"orderNo":"SO-')}%E4%B8${enc(`","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq.orderNo is not valid UTF-8'],
       [
         'raw bytes that are not UTF-8 in orderNo',
-        Buffer.concat([Buffer.from(`openReq=${enc('{"orderNo":"SO-BAD-')}`), Buffer.from([0xc3, 0x28]), Buffer.from(enc('","sessionID":"bad-session-0001"}'))]),
+        Buffer.concat([Buffer.from(`openReq=${enc('{"orderNo":"SO-BAD-')}`), Buffer.from([0xc3, 0x28]), Buffer.from(enc(`","sessionID":"${valid.sessionID}"}`))]),
         undefined,
         'openReq.orderNo is not valid UTF-8',
       ],
@@ -279,9 +282,9 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['deeply nested arrays as openReq', `openReq=${deep(1_500)}`, undefined, 'openReq must be a JSON object'],
       ['unbalanced deep nesting', `openReq=${'['.repeat(1_500)}`, undefined, 'openReq is not valid JSON'],
       // Sent unencoded (none of & = + % occurs), so the nesting, not the escaping, fills the body.
-      ['a deeply nested object as orderNo', `openReq={"orderNo":${nestedObject(500)},"sessionID":"bad-session-0001"}`, undefined, 'openReq.orderNo must be a string'],
+      ['a deeply nested object as orderNo', `openReq={"orderNo":${nestedObject(500)},"sessionID":"${valid.sessionID}"}`, undefined, 'openReq.orderNo must be a string'],
       ['a deeply nested object without the fields', `openReq=${nestedObject(600)}`, undefined, 'openReq.orderNo is missing'],
-      ['openReq given twice', `${formBody(valid)}&${formBody({ ...valid, sessionID: 'bad-session-0002' })}`, undefined, 'the form field openReq is given more than once'],
+      ['openReq given twice', `${formBody(valid)}&${formBody({ ...valid, sessionID: `bad-${run}-session-0002` })}`, undefined, 'the form field openReq is given more than once'],
       ['openReq given twice, the second empty', `${formBody(valid)}&openReq=`, undefined, 'the form field openReq is given more than once'],
     ];
 
@@ -310,7 +313,7 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       expect(await rowCount()).toBe(rowsBefore);
       const leaked = await pool.query("SELECT session_id FROM ceb179.request WHERE session_id LIKE 'bad-%' OR order_no LIKE 'SO-BAD%'");
       expect(leaked.rows).toEqual([]);
-      expect(await redis.keys('ceb179:callback:bad-*')).toEqual([]);
+      expect(await redis.keys(`ceb179:callback:bad-${run}*`)).toEqual([]);
 
       const { sessionID, orderNo } = ids('after-bad');
       expectCustomsReply(await callback(ingress.port, orderNo, sessionID), '10000', '');

@@ -56,7 +56,18 @@ export class AssembleRequest {
     }
     const guid = JSON.parse(document.headJson).guid as string;
     const serviceTime = String(Date.now());
-    const signString = buildSignString({ sessionID: row.session_id, headJson: document.headJson, listsJson: document.listsJson, serviceTime });
+    let signString: string;
+    try {
+      signString = buildSignString({ sessionID: row.session_id, headJson: document.headJson, listsJson: document.listsJson, serviceTime });
+    } catch (error) {
+      // Only a sessionID the sign string cannot carry (a '"') fails here: no redelivery can fix it.
+      if (isAppError(error) && error.code === 'INVALID_INPUT') {
+        await this.requests.markDataFault(row.session_id, error.message);
+        log.error({ reason: error.message, orderNo: row.order_no }, 'the sessionID cannot go into a sign string; not uploaded');
+        return ack;
+      }
+      throw error;
+    }
     const saved = await this.requests.saveAssembly(row.session_id, {
       guid,
       serviceTime,

@@ -53,9 +53,10 @@ export function parseOpenReq(text: string | undefined): OpenReq {
     throw invalid('openReq must be a JSON object');
   }
   const record = parsed as Record<string, unknown>;
-  return {
-    orderNo: requireText(record, 'orderNo', MAX_ORDER_NO),
-    sessionID: requireText(record, 'sessionID', MAX_SESSION_ID),
-    serviceTime: readServiceTime(record.serviceTime),
-  };
+  const orderNo = requireText(record, 'orderNo', MAX_ORDER_NO);
+  const sessionID = requireText(record, 'sessionID', MAX_SESSION_ID);
+  // The sign string carries the sessionID raw between quotes (protocol.md §3): one holding '"'
+  // could never be signed or uploaded, so answering 10000 to it would be a promise not kept.
+  if (sessionID.includes('"')) throw invalid(`openReq.sessionID contains '"'`);
+  return { orderNo, sessionID, serviceTime: readServiceTime(record.serviceTime) };
 }
