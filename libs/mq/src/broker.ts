@@ -1,5 +1,6 @@
 import * as amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { Exchanges } from '@ceb179/contracts';
 import { AppError, toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { delayBucketFor, delayQueueName } from './delay-buckets';
@@ -267,7 +268,11 @@ export class Broker {
         safely(() => channel.ack(message));
       } else if (outcome.kind === 'dead-letter') {
         log.warn({ reason: outcome.reason }, 'dead-lettering message');
-        safely(() => channel.nack(message, false, false));
+        await this.deadLetter(consumer.queue, message, outcome.reason).then(
+          () => safely(() => channel.ack(message)),
+          // Could not attach the reason: let the queue's own dead-lettering take it, without one.
+          () => safely(() => channel.nack(message, false, false)),
+        );
       } else {
         await this.republishDelayed(consumer.queue, message, outcome.delayMs);
         log.info({ reason: outcome.reason, delayMs: outcome.delayMs }, 'retry scheduled');
@@ -280,6 +285,22 @@ export class Broker {
       await new Promise((resolve) => setTimeout(resolve, 500));
       safely(() => channel.nack(message, false, true));
     }
+  }
+
+  /** Moves a message to the dead-letter exchange with why and from where, for whoever inspects it. */
+  private async deadLetter(queue: string, message: ConsumeMessage, reason: string): Promise<void> {
+    const channel = this.publishChannel;
+    if (!channel) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
+    const headers = {
+      ...(message.properties.headers ?? {}),
+      [Headers.deadLetterReason]: reason.slice(0, 1000),
+      [Headers.deadLetterQueue]: queue,
+    };
+    await new Promise<void>((resolve, reject) => {
+      channel.publish(Exchanges.deadLetters, queue, message.content, { ...message.properties, headers, persistent: true }, (error) =>
+        error ? reject(new AppError('TRANSPORT', 'dead letter not confirmed', { cause: error })) : resolve(),
+      );
+    });
   }
 
   private async republishDelayed(queue: string, message: ConsumeMessage, delayMs: number): Promise<void> {

@@ -36,4 +36,5 @@ export const Headers = {
   sessionID: 'x-ceb179-session-id',
   schema: 'x-ceb179-schema',
   deadLetterReason: 'x-ceb179-dead-letter-reason',
+  deadLetterQueue: 'x-ceb179-dead-letter-queue',
 } as const;

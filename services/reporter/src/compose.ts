@@ -1,11 +1,14 @@
+import { Redis } from 'ioredis';
 import { Queues } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareWorkQueue } from '@ceb179/mq';
+import { Broker, declareHeartbeatQueue, declareWorkQueue } from '@ceb179/mq';
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
 import { RequestRepository } from './data-access/request.repository';
+import { SignerRegistry } from './data-access/signer-registry';
+import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
 import { UploadRequest } from './domain/upload-request';
 import { SignatureConsumer } from './entry-points/signature.consumer';
 
@@ -16,7 +19,10 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     url: config.amqpUrl,
     logger,
     connectionName: 'ceb179-reporter',
-    declareTopology: (channel) => declareWorkQueue(channel, Queues.signatures),
+    declareTopology: async (channel) => {
+      await declareWorkQueue(channel, Queues.signatures);
+      await declareHeartbeatQueue(channel);
+    },
   });
   const upload = new UploadRequest(
     new RequestRepository(pool),
@@ -25,9 +31,14 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     logger,
   );
   const consumer = new SignatureConsumer(broker, upload, config.prefetch);
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', () => undefined); // heartbeats are best effort; uploads never depend on Redis
+  const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger);
   return new ComponentGroup([
+    { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
     { start: () => broker.start(), stop: () => broker.stop() },
     { start: () => consumer.start(), stop: () => undefined },
+    { start: () => heartbeats.start(), stop: () => undefined },
   ]);
 }

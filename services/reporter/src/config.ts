@@ -3,6 +3,7 @@ import { commonSettings, loadConfig } from '@ceb179/config';
 const schema = {
   amqpUrl: commonSettings.amqpUrl,
   databaseUrl: commonSettings.databaseUrl,
+  redisUrl: commonSettings.redisUrl,
   logLevel: commonSettings.logLevel,
   customsUrl: commonSettings.customsUrl,
   uploadTimeoutMs: { doc: 'Timeout of one upload to customs', format: 'nat', default: 15_000, env: 'CEB179_REPORTER_UPLOAD_TIMEOUT_MS' },
@@ -18,6 +19,7 @@ const schema = {
 export interface ReporterConfig {
   amqpUrl: string;
   databaseUrl: string;
+  redisUrl: string;
   logLevel: string;
   customsUrl: string;
   uploadTimeoutMs: number;

@@ -20,15 +20,18 @@ export type UploadOutcome = 'accepted' | 'duplicate' | 'rejected' | 'config_faul
 
 export interface AttemptRecord {
   latencyMs: number;
-  httpStatus?: number;
+  httpStatus?: number | undefined;
   customsCode?: string;
   customsMessage?: string;
   outcome: UploadOutcome;
   error?: string;
 }
 
-/** A claim older than this belongs to a reporter that died mid-upload; it may be retaken. */
-const STALE_CLAIM_SECONDS = 60;
+/**
+ * A claim older than this belongs to a reporter that died mid-upload; it may be retaken. Twice
+ * the default upload timeout: a live reporter has finished or released its claim by then.
+ */
+const STALE_CLAIM_SECONDS = 30;
 
 /** The ledger rows the reporter moves from assembled to signed to uploaded, plus upload attempts. */
 export class RequestRepository {

@@ -3,7 +3,7 @@ import { isAppError, toAppError } from '@ceb179/errors';
 import { forSession, type Logger } from '@ceb179/logger';
 import { ack, backoffMs, retryIn, type HandlerOutcome } from '@ceb179/mq';
 import { buildPayExInfoStr, buildUploadFormBody } from '@ceb179/protocol';
-import type { CustomsClient } from '../clients/customs.client';
+import { CustomsHttpError, type CustomsClient } from '../clients/customs.client';
 import type { RequestRepository, UploadClaim } from '../data-access/request.repository';
 import { CONFIG_FAULT_HINT, interpretCustomsCode } from './customs-codes';
 
@@ -67,13 +67,27 @@ export class UploadRequest {
       }
       return ack;
     } catch (error) {
+      const httpStatus = error instanceof CustomsHttpError ? error.httpStatus : undefined;
+      if (isAppError(error) && error.code === 'CONFIG') {
+        await this.requests.recordAttempt(claim.sessionID, { latencyMs: Date.now() - started, httpStatus, outcome: 'config_fault', error: error.message });
+        await this.requests.finish(claim.sessionID, 'config_fault', null, null, error.message);
+        log.error({ problem: error.message, alert: 'config' }, 'CONFIGURATION ALERT: the upload URL does not answer like customs');
+        return ack;
+      }
       if (!isAppError(error) || error.code !== 'TRANSPORT') throw error;
-      return this.transportFault(claim, retries, Date.now() - started, error.message, log);
+      return this.transportFault(claim, retries, Date.now() - started, error.message, httpStatus, log);
     }
   }
 
-  private async transportFault(claim: UploadClaim, retries: number, latencyMs: number, problem: string, log: Logger): Promise<HandlerOutcome> {
-    await this.requests.recordAttempt(claim.sessionID, { latencyMs, outcome: 'transport_fault', error: problem });
+  private async transportFault(
+    claim: UploadClaim,
+    retries: number,
+    latencyMs: number,
+    problem: string,
+    httpStatus: number | undefined,
+    log: Logger,
+  ): Promise<HandlerOutcome> {
+    await this.requests.recordAttempt(claim.sessionID, { latencyMs, httpStatus, outcome: 'transport_fault', error: problem });
     if (retries >= this.options.maxTransportRetries) {
       await this.requests.finish(claim.sessionID, 'upload_rejected', null, null, `gave up after ${retries + 1} transport faults: ${problem}`);
       log.error({ problem, attempts: retries + 1, alert: 'transport' }, 'upload given up after repeated transport faults');

@@ -1,0 +1,41 @@
+import { parseSignerHeartbeatMessage, Queues } from '@ceb179/contracts';
+import { isAppError, toAppError } from '@ceb179/errors';
+import type { Logger } from '@ceb179/logger';
+import { ack, deadLetter, type Broker } from '@ceb179/mq';
+import type { SignerRegistry } from '../data-access/signer-registry';
+
+/**
+ * Keeps the signers' heartbeats in Redis for operators (`npm run status`) and logs state
+ * changes. Heartbeats are news: one that cannot be stored is dropped, not retried.
+ */
+export class HeartbeatConsumer {
+  private readonly lastState = new Map<string, string>();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly registry: SignerRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.broker.consume(
+      Queues.signerHeartbeats,
+      async (delivery) => {
+        let heartbeat;
+        try {
+          heartbeat = parseSignerHeartbeatMessage(delivery.payload);
+        } catch (error) {
+          return deadLetter(isAppError(error) ? error.reason : String(error));
+        }
+        if (this.lastState.get(heartbeat.signerId) !== heartbeat.state) {
+          this.lastState.set(heartbeat.signerId, heartbeat.state);
+          const level = heartbeat.state === 'ready' ? 'info' : 'error';
+          this.logger[level]({ signerId: heartbeat.signerId, state: heartbeat.state, reason: heartbeat.reason, certNo: heartbeat.certNo, alert: level === 'error' ? 'signer' : undefined }, 'signer state');
+        }
+        await this.registry.record(heartbeat).catch((error: unknown) => this.logger.warn({ err: toAppError(error).message }, 'heartbeat not stored (Redis)'));
+        return ack;
+      },
+      { prefetch: 20 },
+    );
+  }
+}
