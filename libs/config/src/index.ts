@@ -58,6 +58,17 @@ function registerFormats(): void {
         .filter((v) => v !== ''),
   });
   convict.addFormat({
+    name: 'string-list',
+    validate(value: unknown) {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new Error('must be a comma list');
+    },
+    coerce: (value: string) =>
+      value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+  });
+  convict.addFormat({
     name: 'required-secret',
     validate(value: unknown) {
       if (typeof value !== 'string' || value === '') throw new Error('must be set (or give <NAME>_FILE, a file holding it)');

@@ -11,6 +11,7 @@ import { DuplicateCache } from './data-access/duplicate.cache';
 import { CallbackIntake } from './domain/callback-intake';
 import { OutboxRelay } from './domain/outbox-relay';
 import { HttpServer } from './entry-points/http/server';
+import { parseAllowList } from './entry-points/http/source-allow-list';
 
 export interface Ingress extends Component {
   readonly port: number;
@@ -33,6 +34,8 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   const relay = new OutboxRelay(repository, publisher, () => broker.connected, config.relayIntervalMs, logger);
   const http = new HttpServer({
     port: config.port,
+    allowedSources: parseAllowList(config.allowedSources),
+    trustProxy: config.trustProxy,
     bodyLimitBytes: config.bodyLimitBytes,
     intake,
     logger,

@@ -12,6 +12,18 @@ const schema = {
     default: 16_384,
     env: 'CEB179_INGRESS_BODY_LIMIT_BYTES',
   },
+  allowedSources: {
+    doc: "Comma list of addresses or CIDR blocks allowed to call /platDataOpen (customs' callback sources); empty = anyone",
+    format: 'string-list',
+    default: [] as string[],
+    env: 'CEB179_INGRESS_ALLOWED_SOURCES',
+  },
+  trustProxy: {
+    doc: 'Express trust-proxy setting when ingress sits behind a load balancer: false, a hop count, or a comma list of proxy addresses/CIDRs',
+    format: String,
+    default: 'false',
+    env: 'CEB179_INGRESS_TRUST_PROXY',
+  },
   relayIntervalMs: {
     doc: 'How often callbacks recorded while RabbitMQ was unreachable are re-published',
     format: 'nat',
@@ -31,5 +43,7 @@ export function loadIngressConfig(env?: Record<string, string | undefined>) {
     port: number;
     bodyLimitBytes: number;
     relayIntervalMs: number;
+    allowedSources: string[];
+    trustProxy: string;
   };
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { BlockList } from 'node:net';
 import express from 'express';
 import type { Logger } from '@ceb179/logger';
 import type { CallbackIntake } from '../../domain/callback-intake';
@@ -6,9 +7,12 @@ import { callbackRouter } from './callback.route';
 import { errorHandler } from './error-handler';
 import { healthRouter, type HealthProbe } from './health.route';
 import { sendCustomsReply } from './customs-reply';
+import { sourceAllowList } from './source-allow-list';
 
 export interface HttpServerOptions {
   port: number;
+  allowedSources: BlockList | undefined;
+  trustProxy: string;
   bodyLimitBytes: number;
   intake: CallbackIntake;
   health: HealthProbe;
@@ -29,6 +33,8 @@ export class HttpServer {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
+    app.set('trust proxy', trustProxyValue(this.options.trustProxy));
+    app.use('/platDataOpen', sourceAllowList(this.options.allowedSources, this.options.logger));
     app.use(callbackRouter(this.options.intake, this.options.bodyLimitBytes));
     app.use(healthRouter(this.options.health));
     app.use((_request, response) => sendCustomsReply(response, '20000', 'unknown path; customs calls POST /platDataOpen', 404));
@@ -58,4 +64,12 @@ export class HttpServer {
       server.closeIdleConnections();
     });
   }
+}
+
+/** 'false' | '2' | 'a.b.c.d/nn,...' -> what express expects. */
+function trustProxyValue(setting: string): boolean | number | string[] {
+  if (setting === 'false' || setting === '') return false;
+  if (setting === 'true') return true;
+  if (/^\d+$/.test(setting)) return Number(setting);
+  return setting.split(',').map((s) => s.trim());
 }
