@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { startCustomsSim, type CustomsSim } from '@ceb179/customs-sim';
 import { migrate } from '@ceb179/db';
@@ -5,8 +6,10 @@ import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import {
   createSourceTables,
   createTestDatabase,
+  createServiceUsers,
   createTestVhost,
   insertSource,
+  repoRoot,
   startServiceProcess,
   testRedisUrl,
   waitForOutput,
@@ -56,6 +59,8 @@ export interface PipelineOptions {
   extraEnv?: Record<string, string>;
   /** false: start no signer (the test starts them with startSigner). */
   startSigners?: boolean;
+  /** Each service connects as its own least-privilege RabbitMQ user (deploy/rabbitmq/permissions.json). */
+  perServiceUsers?: boolean;
 }
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
@@ -91,12 +96,17 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     CEB179_SIGNER_HEALTH_PORT: '0',
     ...options.extraEnv,
   };
+  const amqpUrls = options.perServiceUsers
+    ? await createServiceUsers(vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))
+    : undefined;
+  const amqpUrlOf = (service: 'ingress' | 'assembler' | 'signer' | 'reporter') => amqpUrls?.[service] ?? vhost.url;
   const services: ServiceProcess[] = [];
   let signerCount = 0;
   const startSigner = async (index: number, overrides: Record<string, string> = {}, ready = 'card self-test passed') => {
     const spec = specs[index] as CardSpec;
     const signer = startServiceProcess('signer', {
       ...env,
+      CEB179_AMQP_URL: amqpUrlOf('signer'),
       CEB179_EPORT_URL: (eports[index] as EportSim).url,
       CEB179_SIGNER_ID: `signer-${index}-${signerCount++}`,
       ...(spec.ebpCodes ? { CEB179_SIGNER_EBP_CODES: spec.ebpCodes.join(',') } : {}),
@@ -107,8 +117,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     return signer;
   };
   try {
-    for (const name of ['ingress', 'assembler', 'reporter']) {
-      const service = startServiceProcess(name, env);
+    for (const name of ['ingress', 'assembler', 'reporter'] as const) {
+      const service = startServiceProcess(name, { ...env, CEB179_AMQP_URL: amqpUrlOf(name) });
       services.push(service);
       await waitForOutput(service, `${name} started`);
     }

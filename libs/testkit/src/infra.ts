@@ -97,3 +97,31 @@ export function testRedisUrl(): string {
   const worker = Number(env.JEST_WORKER_ID ?? '1');
   return `${testInfra.redisBaseUrl}/${1 + ((worker - 1) % 15)}`;
 }
+
+export type ServiceName = 'ingress' | 'assembler' | 'signer' | 'reporter';
+
+/**
+ * One RabbitMQ user per service in the vhost, with exactly the permissions of
+ * deploy/rabbitmq/permissions.json; returns each service's AMQP URL.
+ */
+export async function createServiceUsers(vhost: TestVhost, permissionsFile: string): Promise<Record<ServiceName, string>> {
+  const { readFileSync } = await import('node:fs');
+  const permissions = JSON.parse(readFileSync(permissionsFile, 'utf8')) as {
+    services: Record<ServiceName, { configure: string; write: string; read: string }>;
+  };
+  const urls = {} as Record<ServiceName, string>;
+  for (const [service, grant] of Object.entries(permissions.services) as Array<[ServiceName, { configure: string; write: string; read: string }]>) {
+    const user = `${vhost.name}_${service}`;
+    const password = randomBytes(9).toString('hex');
+    await rabbitApi('PUT', `/users/${user}`, { password, tags: '' });
+    await rabbitApi('PUT', `/permissions/${vhost.name}/${user}`, grant);
+    const base = new URL(testInfra.amqpBaseUrl);
+    urls[service] = `amqp://${user}:${password}@${base.host}/${vhost.name}`;
+  }
+  const previousDelete = vhost.delete;
+  vhost.delete = async () => {
+    await previousDelete();
+    for (const service of Object.keys(permissions.services)) await rabbitApi('DELETE', `/users/${vhost.name}_${service}`);
+  };
+  return urls;
+}
