@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh || exit 1
 bash scripts/infra-up.sh || { echo "infrastructure did not come up"; echo "0 passed, 1 failed"; exit 1; }
-npm run --silent build || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+npm run --silent typecheck || { echo "build or type-check failed"; echo "0 passed, 1 failed"; exit 1; }
 
 mkdir -p .test-logs
 rm -f .test-logs/jest.json
