@@ -34,7 +34,7 @@ export class Card {
     const certNo = String((await this.expectData(ControlMethods.getCertNo, {}))[0] ?? '');
     const certificateText = String((await this.expectData(ControlMethods.getSignCertAsPem, {}))[0] ?? '');
     const certificate = parseCertificate(certificateText);
-    if (certNo && certNo.toLowerCase() !== certificate.certNo) {
+    if (certNo && !sameCertNo(certNo, certificate.certNo)) {
       throw new AppError('CONFIG', `the control reports certNo ${certNo} but the signing certificate's serial is ${certificate.certNo}`);
     }
     this.cert = certificate;
@@ -58,7 +58,7 @@ export class Card {
   /** Verifies against the card's certificate; the certNo must be that certificate's. */
   verify(signString: string, signature: Signature): boolean {
     const certificate = this.certificate;
-    return signature.certNo === certificate.certNo && verifySignature(certificate, signString, signature.signValue);
+    return sameCertNo(signature.certNo, certificate.certNo) && verifySignature(certificate, signString, signature.signValue);
   }
 
   private async expectData(method: string, args: Record<string, string>, carriesPin = false): Promise<unknown[]> {
@@ -66,4 +66,10 @@ export class Card {
     if (!reply.result) throw classifyRefusal(method, reply.errors, carriesPin);
     return reply.data;
   }
+}
+
+/** The control's certNo and the certificate's serial may differ in case and leading zeros only. */
+function sameCertNo(a: string, b: string): boolean {
+  const canonical = (hex: string) => hex.toLowerCase().replace(/^0+(?=.)/, '');
+  return canonical(a) === canonical(b);
 }

@@ -22,12 +22,21 @@ export class HealthServer {
     return `http://127.0.0.1:${this.boundPort}`;
   }
 
+  /**
+   * A busy port (say, a second signer on the same PC) must not stop signing: the endpoint is
+   * for people and monitors, so its failure is logged and the signer carries on without it.
+   */
   async start(): Promise<void> {
     const server = createServer((request, response) => this.handle(request, response));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.port, '127.0.0.1', () => resolve());
+      });
+    } catch (error) {
+      this.logger.error({ port: this.port, err: (error as Error).message }, 'health endpoint not started: set CEB179_SIGNER_HEALTH_PORT to a free port');
+      return;
+    }
     this.server = server;
     const address = server.address();
     this.boundPort = typeof address === 'object' && address ? address.port : this.port;
