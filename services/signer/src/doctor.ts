@@ -73,6 +73,28 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // A running signer owns the control: a second connection could put two calls in flight on the
+  // card. Read what the running signer knows instead of asking the card again.
+  const running = await runningSigner(config.healthPort);
+  if (running) {
+    report({
+      name: 'signer service',
+      ok: running.state === 'ready',
+      detail: `running (${running.state}${running.reason ? `: ${running.reason}` : ''}); card checks taken from its /health`,
+      fix: 'see docs/operations.md for this state; stop the service to let the doctor test the card directly',
+    });
+    report({ name: 'certNo', ok: Boolean(running.certNo), detail: `${running.certNo ?? 'unknown'} (${running.algorithm ?? '?'})` });
+    report({
+      name: 'certificate validity',
+      ok: running.daysLeft !== null && running.daysLeft !== undefined && running.daysLeft > EXPIRY_WARNING_DAYS,
+      detail: `until ${running.notAfter ?? '?'} (${running.daysLeft ?? '?'} days left)`,
+      fix: 'renew the card certificate with the issuer',
+    });
+    if (checkPin) report({ name: 'PIN', ok: running.state !== 'paused-for-pin', detail: 'not tried while the service runs (it proves the PIN by signing)' });
+    await checkBroker(config);
+    return summary();
+  }
+
   try {
     const greeted = await greeting(config.eportUrl, config.greetingTimeoutMs);
     report({ name: 'E-Port control', ok: true, detail: greeted === 'greeted' ? 'reachable, greeting received' : 'reachable, but no greeting (the signer proceeds without it)' });
@@ -115,7 +137,37 @@ async function main(): Promise<number> {
     report({ name: 'PIN', ok: true, detail: 'not checked (run with --check-pin to spend one attempt on it)' });
   }
   await control.close();
+  await checkBroker(config);
+  return summary();
+}
 
+interface RunningSigner {
+  state: string;
+  reason: string;
+  certNo?: string;
+  algorithm?: string;
+  notAfter?: string;
+  daysLeft?: number | null;
+}
+
+async function runningSigner(port: number): Promise<RunningSigner | undefined> {
+  if (port === 0) return undefined;
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await response.json()) as RunningSigner;
+    return typeof body.state === 'string' ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function summary(): number {
+  const failed = checks.filter((c) => !c.ok).length;
+  process.stdout.write(failed === 0 ? '\nall checks passed\n' : `\n${failed} check(s) failed\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+async function checkBroker(config: SignerConfig): Promise<void> {
   let connection: amqp.ChannelModel | undefined;
   try {
     connection = await amqp.connect(config.amqpUrl);
@@ -136,10 +188,6 @@ async function main(): Promise<number> {
   } finally {
     await connection?.close().catch(() => undefined);
   }
-
-  const failed = checks.filter((c) => !c.ok).length;
-  process.stdout.write(failed === 0 ? '\nall checks passed\n' : `\n${failed} check(s) failed\n`);
-  return failed === 0 ? 0 : 1;
 }
 
 main().then(

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { createTestVhost, repoRoot, type TestVhost } from '@ceb179/testkit';
@@ -7,7 +9,8 @@ const PIN = '24680135';
 
 function runDoctor(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'services/signer/dist/doctor.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // Port 1: no running signer to defer to, unless a test says otherwise.
+    env: { PATH: process.env.PATH ?? '', CEB179_SIGNER_HEALTH_PORT: '1', ...env },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,5 +60,23 @@ describe('signer doctor', () => {
     expect(output).toContain('[FAIL] E-Port control: not reachable at ws://127.0.0.1:1');
     expect(output).toContain('fix: install and start the China E-Port client control');
     expect(code).toBe(1);
+  });
+
+  it('defers to a running signer instead of opening a second connection to the control', async () => {
+    const health = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ state: 'ready', reason: '', certNo: card.certNo, algorithm: 'SM2-SM3', notAfter: '2030-01-01T00:00:00.000Z', daysLeft: 999 }));
+    });
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    const before = eport.stats().totalConnections;
+    const { output } = await runDoctor({
+      CEB179_AMQP_URL: vhost.url,
+      CEB179_EPORT_URL: eport.url,
+      CEB179_SIGNER_HEALTH_PORT: String((health.address() as AddressInfo).port),
+    });
+    health.close();
+    expect(output).toContain('[OK  ] signer service: running (ready); card checks taken from its /health');
+    expect(output).toContain(`[OK  ] certNo: ${card.certNo} (SM2-SM3)`);
+    expect(eport.stats().totalConnections).toBe(before);
   });
 });
