@@ -324,13 +324,16 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     expect(jobsFor(sessionID)).toHaveLength(0);
   });
 
+  // A payload that breaks its contract is dead-lettered by the consumer, which puts the reason and
+  // the source queue in headers; a body that is not JSON at all is rejected into the queue's own
+  // dead-lettering (x-death). Either way: no ledger row, no sign job.
   it.each([
-    ['without orderNo', (m: CallbackMessage) => ({ ...m, orderNo: undefined })],
-    ['with an empty sessionID', (m: CallbackMessage) => ({ ...m, sessionID: '' })],
-    ['of another schema version', (m: CallbackMessage) => ({ ...m, v: 2 })],
-    ['that is a JSON array', (m: CallbackMessage) => [m]],
-    ['that is not JSON', (m: CallbackMessage) => `{"v":1,"sessionID":"${m.sessionID}"`],
-  ])('dead-letters a callback message %s, touching nothing', async (_what, breakIt) => {
+    ['without orderNo', (m: CallbackMessage) => ({ ...m, orderNo: undefined }), 'consumer'],
+    ['with an empty sessionID', (m: CallbackMessage) => ({ ...m, sessionID: '' }), 'consumer'],
+    ['of another schema version', (m: CallbackMessage) => ({ ...m, v: 2 }), 'consumer'],
+    ['that is a JSON array', (m: CallbackMessage) => [m], 'consumer'],
+    ['that is not JSON', (m: CallbackMessage) => `{"v":1,"sessionID":"${m.sessionID}"`, 'queue'],
+  ] as const)('dead-letters a callback message %s, touching nothing', async (_what, breakIt, by) => {
     const sessionID = key('asm-contract');
     const fixture = makeFixture(sessionID);
     await insertSource(pool, SOURCE_SCHEMA, fixture);
@@ -338,8 +341,14 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     await publishCallback(breakIt(message), sessionID);
 
     const dead = await waitFor('the dead letter', async () => deadLetters.find((d) => d.properties.correlationId === sessionID), 10_000, 20);
-    const death = (dead.properties.headers?.['x-death'] as Array<Record<string, unknown>> | undefined)?.[0];
-    expect(death).toMatchObject({ queue: Queues.callbacks, reason: 'rejected' });
+    const headers = dead.properties.headers ?? {};
+    if (by === 'consumer') {
+      expect(headers[Headers.deadLetterQueue]).toBe(Queues.callbacks);
+      expect(headers[Headers.deadLetterReason]).toEqual(expect.stringMatching(/\S/));
+    } else {
+      const death = (headers['x-death'] as Array<Record<string, unknown>> | undefined)?.[0];
+      expect(death).toMatchObject({ queue: Queues.callbacks, reason: 'rejected' });
+    }
     expect(await row(sessionID)).toBeUndefined();
     await settle(300);
     expect(jobsFor(sessionID)).toHaveLength(0);
@@ -401,5 +410,161 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     expect(assembled.head_json).toBe(expectedDocument(fixture, assembled.guid as string).headJson);
     const [job] = await waitForJobs(sessionID);
     expect(job!.payload).toMatchObject({ signString: assembled.sign_string, deadline: message.deadline });
+  });
+});
+
+/**
+ * The look-up retry with more than one retry: the settings are honoured exactly, a payment whose
+ * rows reach the (lagging) source at a later look-up is assembled, and no look-up is scheduled
+ * past the request's deadline.
+ */
+describe('assembler look-up retries (CEB179_ASSEMBLER_LOOKUP_RETRIES=3)', () => {
+  const RETRIES = 3;
+  let db: TestDatabase;
+  let vhost: TestVhost;
+  let pool: Pool;
+  let assembler: Component;
+  let connection: amqp.ChannelModel;
+  let publisher: amqp.ConfirmChannel;
+  const jobs: Tapped[] = [];
+
+  const row = async (sessionID: string): Promise<LedgerRow | undefined> =>
+    (await pool.query<LedgerRow>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0];
+
+  /**
+   * Polls the ledger row (in the background) until it leaves 'received', collecting every distinct
+   * retry note on the way; `seen(text)` waits for a note while the polling goes on.
+   */
+  function follow(sessionID: string, timeoutMs = 15_000) {
+    const notes: string[] = [];
+    const done = waitFor(`${sessionID} leaving 'received'`, async () => {
+      const found = await row(sessionID);
+      if (found?.status === 'received' && found.reason && !notes.includes(found.reason)) notes.push(found.reason);
+      return found && found.status !== 'received' ? { final: found, at: Date.now() } : undefined;
+    }, timeoutMs, 15);
+    const seen = (text: string) => waitFor(`the note "${text}"`, async () => (notes.some((n) => n.includes(text)) ? true : undefined), timeoutMs, 10);
+    return { notes, done, seen };
+  }
+
+  async function publish(message: CallbackMessage): Promise<void> {
+    publisher.sendToQueue(Queues.callbacks, Buffer.from(JSON.stringify(message)), {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: message.sessionID,
+      correlationId: message.sessionID,
+      headers: { [Headers.sessionID]: message.sessionID, [Headers.schema]: 1 },
+    });
+    await publisher.waitForConfirms();
+  }
+
+  /** Writes only some of a payment's rows, as a replica that has applied some transactions but not others. */
+  async function insertPart(fixture: SourceFixture, part: 'payment' | 'orders' | 'goods'): Promise<void> {
+    const only: SourceFixture = { payment: fixture.payment, payment_order: [], order_goods: [] };
+    if (part === 'payment') {
+      await insertSource(pool, SOURCE_SCHEMA, only);
+      return;
+    }
+    for (const o of part === 'orders' ? fixture.payment_order : []) {
+      await pool.query(`INSERT INTO ${SOURCE_SCHEMA}.payment_order VALUES ($1, $2, $3, $4, $5)`, [o.order_no, o.pay_transaction_id, o.recp_account, o.recp_code, o.recp_name]);
+    }
+    for (const g of part === 'goods' ? fixture.order_goods : []) {
+      await pool.query(`INSERT INTO ${SOURCE_SCHEMA}.order_goods VALUES ($1, $2, $3, $4)`, [g.order_no, g.line_no, g.gname, g.item_link]);
+    }
+  }
+
+  beforeAll(async () => {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    pool = new Pool({ connectionString: db.url, max: 4 });
+    await migrate(pool);
+    await createSourceTables(pool, SOURCE_SCHEMA);
+    connection = await amqp.connect(vhost.url);
+    const setup = await connection.createChannel();
+    await declareWorkQueue(setup, Queues.callbacks);
+    await declareSignJobRouting(setup);
+    await tap(setup, Queues.signJobsAny, jobs);
+    publisher = await connection.createConfirmChannel();
+    assembler = composeAssembler(
+      loadAssemblerConfig({
+        CEB179_AMQP_URL: vhost.url,
+        CEB179_DATABASE_URL: db.url,
+        CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
+        CEB179_ASSEMBLER_LOOKUP_RETRIES: String(RETRIES),
+        CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '100', // 100, 200, 400 ms: each held 1 s by the smallest delay bucket
+      }),
+      logger,
+    );
+    await assembler.start();
+  });
+
+  afterAll(async () => {
+    await assembler?.stop();
+    await Promise.allSettled([connection?.close(), pool?.end()]);
+    await Promise.allSettled([db?.drop(), vhost?.delete()]);
+  });
+
+  it('looks an unknown order up exactly 1 + CEB179_ASSEMBLER_LOOKUP_RETRIES times, then records data_fault with the reason', async () => {
+    const sessionID = key('retry-unknown');
+    const orderNo = `SO-NEVER-${sessionID}`;
+    const started = Date.now();
+    await publish(callbackMessage(sessionID, orderNo));
+    const { notes, done } = follow(sessionID);
+    const { final } = await done;
+    const reason = `order ${orderNo} is not in payment_order`;
+    expect(notes).toEqual([1, 2, 3].map((n) => `${reason}; look-up ${n} of ${RETRIES + 1}, retrying`));
+    expect(final).toMatchObject({ status: 'data_fault', reason, head_json: null, sign_string: null });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(RETRIES * 1_000 - 100); // three delayed look-ups
+    expect(jobs.filter((j) => j.payload.sessionID === sessionID)).toHaveLength(0);
+  });
+
+  it('assembles a payment whose payment row reaches the source only after the second look-up (on the third)', async () => {
+    const sessionID = key('retry-payment-late');
+    const fixture = makeFixture(sessionID);
+    await insertPart(fixture, 'orders');
+    await insertPart(fixture, 'goods');
+    const orderNo = fixture.payment_order[0]!.order_no;
+    await publish(callbackMessage(sessionID, orderNo));
+    const { notes, done, seen } = follow(sessionID);
+    await seen(`look-up 2 of ${RETRIES + 1}`);
+    await insertPart(fixture, 'payment');
+    const { final } = await done;
+    expect(notes).toEqual([1, 2].map((n) => `payment ${fixture.payment.pay_transaction_id} of order ${orderNo} is not in payment; look-up ${n} of ${RETRIES + 1}, retrying`));
+    expect(final).toMatchObject({ status: 'assembled', reason: null });
+    expect(final.head_json).toBe(expectedDocument(fixture, final.guid as string).headJson);
+    expect(final.lists_json).toBe(expectedDocument(fixture, final.guid as string).listsJson);
+    await waitFor('the sign job', async () => jobs.find((j) => j.payload.sessionID === sessionID), 5_000, 20);
+  });
+
+  it('assembles an order whose goods reach the source after the first look-up', async () => {
+    const sessionID = key('retry-goods-late');
+    const fixture = makeFixture(sessionID);
+    await insertPart(fixture, 'payment');
+    await insertPart(fixture, 'orders');
+    const orderNo = fixture.payment_order[0]!.order_no;
+    await publish(callbackMessage(sessionID, orderNo));
+    const { notes, done, seen } = follow(sessionID);
+    await seen(`look-up 1 of ${RETRIES + 1}`);
+    await insertPart(fixture, 'goods');
+    const { final } = await done;
+    expect(notes).toEqual([`order ${orderNo} has no rows in order_goods; look-up 1 of ${RETRIES + 1}, retrying`]);
+    expect(final).toMatchObject({ status: 'assembled', reason: null });
+    expect(final.lists_json).toBe(expectedDocument(fixture, final.guid as string).listsJson);
+  });
+
+  it('schedules no look-up past the deadline: with 1.5 s left it gives up after the second look-up, before the deadline', async () => {
+    const sessionID = key('retry-deadline');
+    const orderNo = `SO-LATE-${sessionID}`;
+    const receivedAt = new Date(Date.now() - 118_500); // customs called 118.5 s ago: 1.5 s of the window left
+    const message: CallbackMessage = {
+      ...callbackMessage(sessionID, orderNo),
+      receivedAt: receivedAt.toISOString(),
+      deadline: new Date(receivedAt.getTime() + 120_000).toISOString(),
+    };
+    await publish(message);
+    const { notes, done } = follow(sessionID);
+    const { final, at } = await done;
+    // The first retry is held 1 s (its delay bucket) and fits; a second would land after the deadline.
+    expect(notes).toEqual([`order ${orderNo} is not in payment_order; look-up 1 of ${RETRIES + 1}, retrying`]);
+    expect(final).toMatchObject({ status: 'data_fault', reason: `order ${orderNo} is not in payment_order` });
+    expect(at).toBeLessThan(Date.parse(message.deadline));
   });
 });

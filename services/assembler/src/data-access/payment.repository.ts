@@ -13,20 +13,24 @@ interface LookupRow {
 }
 
 /**
- * Reads the payment behind an order from the three source relations (data-source.md), which
- * may be tables or views. One round trip whatever the number of orders and goods: the
- * relations are aggregated to JSON inside Postgres. Amounts leave Postgres as text
- * (numeric::text) and times as UTC ISO text, so no binary float or local zone is involved.
+ * The one statement the assembler sends to the source (parameter $1 = the orderNo customs asked
+ * for). Exported so that mapping tests and docs/data-source-mapping.md can run or EXPLAIN the very
+ * same text against a platform's views.
+ *
+ * `trading_time` must be a timestamptz (data-source.md). A `timestamp without time zone` carries no
+ * zone, and `AT TIME ZONE 'UTC'` would silently read it as UTC (8 hours off for China local time):
+ * any other type is passed on as its bare text, which has no offset, so the protocol library
+ * reports `tradingTime` as a data fault instead of guessing a zone.
  */
-export class PaymentRepository {
-  private readonly sql: string;
-
-  constructor(private readonly pool: Pool, schema: string) {
-    this.sql = `
+export function paymentLookupSql(schema: string): string {
+  return `
       SELECT o.pay_transaction_id,
         (SELECT json_agg(p) FROM (
            SELECT pay_transaction_id, ebp_code, pay_code, total_amount::text AS total_amount, currency, ver_dept,
-                  pay_type, to_char(trading_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS trading_time,
+                  pay_type,
+                  CASE WHEN pg_typeof(trading_time) = 'timestamp with time zone'::regtype
+                       THEN to_char(trading_time::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                       ELSE trading_time::text END AS trading_time,
                   initial_request, initial_response, note
              FROM ${schema}.payment WHERE pay_transaction_id = o.pay_transaction_id) p) AS payments,
         (SELECT json_agg(po) FROM (
@@ -39,6 +43,19 @@ export class PaymentRepository {
             WHERE po.pay_transaction_id = o.pay_transaction_id) g) AS goods
       FROM ${schema}.payment_order o
       WHERE o.order_no = $1`;
+}
+
+/**
+ * Reads the payment behind an order from the three source relations (data-source.md), which
+ * may be tables or views. One round trip whatever the number of orders and goods: the
+ * relations are aggregated to JSON inside Postgres. Amounts leave Postgres as text
+ * (numeric::text) and times as UTC ISO text, so no binary float or local zone is involved.
+ */
+export class PaymentRepository {
+  private readonly sql: string;
+
+  constructor(private readonly pool: Pool, schema: string) {
+    this.sql = paymentLookupSql(schema);
   }
 
   async findByOrderNo(orderNo: string): Promise<PaymentLookup> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CallbackMessage } from '@ceb179/contracts';
 import { isAppError } from '@ceb179/errors';
 import { forSession, type Logger } from '@ceb179/logger';
-import { ack, backoffMs, retryIn, type HandlerOutcome } from '@ceb179/mq';
+import { ack, backoffMs, delayBucketFor, retryIn, type HandlerOutcome } from '@ceb179/mq';
 import { buildPaymentDocument, buildSignString } from '@ceb179/protocol';
 import type { SignJobPublisher } from '../clients/sign-job.publisher';
 import type { PaymentRepository } from '../data-access/payment.repository';
@@ -94,7 +94,9 @@ export class AssembleRequest {
 
   private async handleMissing(row: RequestRow, reason: string, retries: number, log: Logger): Promise<HandlerOutcome> {
     const delayMs = backoffMs(retries, this.options.lookupRetryDelayMs);
-    const beforeDeadline = Date.now() + delayMs < row.deadline_at.getTime();
+    // The broker holds a retry for its delay bucket, which may be longer than delayMs (500 -> 1 s,
+    // 12 s -> 30 s): the next look-up must happen before the deadline at that later time, or not at all.
+    const beforeDeadline = Date.now() + delayBucketFor(delayMs) < row.deadline_at.getTime();
     if (retries < this.options.lookupRetries && beforeDeadline) {
       const note = `${reason}; look-up ${retries + 1} of ${this.options.lookupRetries + 1}, retrying`;
       await this.requests.noteRetry(row.session_id, note);
