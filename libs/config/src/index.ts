@@ -9,6 +9,14 @@ type Env = Record<string, string | undefined>;
 
 let formatsRegistered = false;
 
+/** 'a, b,,c' -> ['a', 'b', 'c']: list settings tolerate spaces and stray commas. */
+function splitCommaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
 function registerFormats(): void {
   if (formatsRegistered) return;
   formatsRegistered = true;
@@ -51,22 +59,14 @@ function registerFormats(): void {
         }
       }
     },
-    coerce: (value: string) =>
-      value
-        .split(',')
-        .map((v) => v.trim())
-        .filter((v) => v !== ''),
+    coerce: splitCommaList,
   });
   convict.addFormat({
     name: 'string-list',
     validate(value: unknown) {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new Error('must be a comma list');
     },
-    coerce: (value: string) =>
-      value
-        .split(',')
-        .map((v) => v.trim())
-        .filter((v) => v !== ''),
+    coerce: splitCommaList,
   });
   convict.addFormat({
     name: 'required-secret',

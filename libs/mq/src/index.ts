@@ -1,4 +1,5 @@
 export { Broker, type BrokerOptions, type ConsumeOptions } from './broker';
+export { consumeContract } from './contract-consumer';
 export * from './message';
 export { backoffMs, delayBucketFor, delayQueueName, DELAY_BUCKETS_MS } from './delay-buckets';
 export { declareDeadLetters, declareHeartbeatQueue, declareSignJobRouting, declareWorkQueue } from './topology';

@@ -1,9 +1,8 @@
 import { parseCallbackMessage, Queues } from '@ceb179/contracts';
-import { isAppError } from '@ceb179/errors';
-import { deadLetter, type Broker } from '@ceb179/mq';
+import { consumeContract, type Broker } from '@ceb179/mq';
 import type { AssembleRequest } from '../domain/assemble-request';
 
-/** Consumes accepted callbacks; a payload that fails its contract is dead-lettered, not retried. */
+/** Consumes accepted callbacks; a payload that breaks its contract is dead-lettered, not retried. */
 export class CallbackConsumer {
   constructor(
     private readonly broker: Broker,
@@ -12,18 +11,8 @@ export class CallbackConsumer {
   ) {}
 
   async start(): Promise<void> {
-    await this.broker.consume(
-      Queues.callbacks,
-      async (delivery) => {
-        let message;
-        try {
-          message = parseCallbackMessage(delivery.payload);
-        } catch (error) {
-          return deadLetter(isAppError(error) ? error.reason : String(error));
-        }
-        return this.assemble.run(message, delivery.retries);
-      },
-      { prefetch: this.prefetch },
-    );
+    await consumeContract(this.broker, Queues.callbacks, parseCallbackMessage, (message, delivery) => this.assemble.run(message, delivery.retries), {
+      prefetch: this.prefetch,
+    });
   }
 }

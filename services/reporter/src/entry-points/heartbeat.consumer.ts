@@ -1,7 +1,7 @@
 import { parseSignerHeartbeatMessage, Queues } from '@ceb179/contracts';
-import { isAppError, toAppError } from '@ceb179/errors';
+import { toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
-import { ack, deadLetter, type Broker } from '@ceb179/mq';
+import { ack, consumeContract, type Broker } from '@ceb179/mq';
 import type { SignerRegistry } from '../data-access/signer-registry';
 
 /**
@@ -18,15 +18,11 @@ export class HeartbeatConsumer {
   ) {}
 
   async start(): Promise<void> {
-    await this.broker.consume(
+    await consumeContract(
+      this.broker,
       Queues.signerHeartbeats,
-      async (delivery) => {
-        let heartbeat;
-        try {
-          heartbeat = parseSignerHeartbeatMessage(delivery.payload);
-        } catch (error) {
-          return deadLetter(isAppError(error) ? error.reason : String(error));
-        }
+      parseSignerHeartbeatMessage,
+      async (heartbeat) => {
         if (this.lastState.get(heartbeat.signerId) !== heartbeat.state) {
           this.lastState.set(heartbeat.signerId, heartbeat.state);
           const level = heartbeat.state === 'ready' ? 'info' : 'error';

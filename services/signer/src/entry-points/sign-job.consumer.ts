@@ -1,6 +1,5 @@
 import { parseSignJobMessage, Queues, signJobQueueFor } from '@ceb179/contracts';
-import { isAppError } from '@ceb179/errors';
-import { deadLetter, type Broker } from '@ceb179/mq';
+import { consumeContract, type Broker } from '@ceb179/mq';
 import type { SignJob } from '../domain/sign-job';
 
 /** The queues this card consumes: one per configured ebpCode, or the shared "any" queue. */
@@ -18,19 +17,9 @@ export class SignJobConsumer {
 
   async start(): Promise<void> {
     for (const queue of this.queues) {
-      await this.broker.consume(
-        queue,
-        async (delivery) => {
-          let job;
-          try {
-            job = parseSignJobMessage(delivery.payload);
-          } catch (error) {
-            return deadLetter(isAppError(error) ? error.reason : String(error));
-          }
-          return this.signJob.run(job, delivery.retries);
-        },
-        { prefetch: this.prefetch },
-      );
+      await consumeContract(this.broker, queue, parseSignJobMessage, (job, delivery) => this.signJob.run(job, delivery.retries), {
+        prefetch: this.prefetch,
+      });
     }
   }
 }
