@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Queues } from '@ceb179/contracts';
 import { parseCertificate } from '@ceb179/protocol';
 import { insertSource, makeFixture, waitFor, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
-import * as amqp from 'amqplib';
+import { Redis } from 'ioredis';
 import { CARD_PIN, SOURCE_SCHEMA, startPipeline, type Pipeline } from './pipeline-harness';
 
 /**
@@ -64,16 +63,14 @@ describe('signer PIN guard', () => {
     expect(pipeline.eport.stats().locked).toBe(false);
     expect(pipeline.customs.uploads()).toHaveLength(0);
 
-    // Heartbeats tell the cloud side why, without the PIN.
-    const connection = await amqp.connect(pipeline.vhost.url);
-    const channel = await connection.createChannel();
-    const heartbeat = await waitFor('a paused-for-pin heartbeat', async () => {
-      const message = await channel.get(Queues.signerHeartbeats, { noAck: true });
-      const text = message ? message.content.toString() : '';
-      return text.includes('"state":"paused-for-pin"') ? text : undefined;
-    });
-    expect(JSON.parse(heartbeat)).toMatchObject({ state: 'paused-for-pin', certNo: parseCertificate(pipeline.eport.card.certificateBase64).certNo });
-    await connection.close();
+    // Heartbeats tell the cloud side why, without the PIN: the reporter keeps them in Redis.
+    const redis = new Redis(pipeline.env.CEB179_REDIS_URL as string);
+    const heartbeat = await waitFor('the paused-for-pin heartbeat in Redis', async () => {
+      const text = await redis.get('ceb179:signer:signer-0-0');
+      return text?.includes('"state":"paused-for-pin"') ? text : undefined;
+    }, 20_000);
+    redis.disconnect();
+    expect(JSON.parse(heartbeat)).toMatchObject({ certNo: parseCertificate(pipeline.eport.card.certificateBase64).certNo });
     await wrong.stop();
 
     await pipeline.startSigner(0);

@@ -17,5 +17,10 @@ export function createPool(url: string, options: PoolOptions): Pool {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor a checked-out one (pool.connect()) whose connection drops between two queries, e.g. Postgres
+  // restarting while ingress's outbox relay waits on RabbitMQ inside its transaction: pg emits
+  // 'error' on that client with no pool listener attached. Its next query fails instead, and the
+  // pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

@@ -3,9 +3,9 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { Exchanges } from '@ceb179/contracts';
 import { AppError, toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
-import { delayBucketFor, delayQueueName } from './delay-buckets';
+import { backoffMs, delayBucketFor, delayQueueName } from './delay-buckets';
 import { Headers, type MessageHandler, type PublishOptions } from './message';
-import { workQueueArguments } from './queue-arguments';
+import { delayQueueArguments, workQueueArguments } from './queue-arguments';
 
 export interface BrokerOptions {
   url: string;
@@ -16,7 +16,16 @@ export interface BrokerOptions {
   declareTopology?: (channel: Channel) => Promise<void>;
   publishTimeoutMs?: number;
   reconnectMaxDelayMs?: number;
+  /**
+   * A handler that throws (most often: a dependency such as Postgres is down) has its message
+   * retried with a growing back-off (1 s doubling to 30 s); after this many failures in a row the
+   * message is dead-lettered with the last error as reason. Default 20, about 8 minutes.
+   */
+  maxHandlerFailures?: number;
 }
+
+/** Failures of one message before it is taken for poison (see BrokerOptions.maxHandlerFailures). */
+const DEFAULT_MAX_HANDLER_FAILURES = 20;
 
 export interface ConsumeOptions {
   prefetch: number;
@@ -252,7 +261,10 @@ export class Broker {
       payload = JSON.parse(message.content.toString('utf8'));
     } catch {
       log.error('message is not JSON; dead-lettering');
-      safely(() => channel.nack(message, false, false));
+      await this.deadLetter(consumer.queue, message, 'message is not JSON').then(
+        () => safely(() => channel.ack(message)),
+        () => safely(() => channel.nack(message, false, false)),
+      );
       return;
     }
     try {
@@ -279,9 +291,32 @@ export class Broker {
         safely(() => channel.ack(message));
       }
     } catch (error) {
-      // An unexpected failure: give it back to the queue after a pause so a broken dependency
-      // does not spin; the quorum delivery limit dead-letters a message that never succeeds.
-      log.error({ err: toAppError(error).message }, 'handler failed; returning message to the queue');
+      await this.handlerFailed(consumer.queue, channel, message, toAppError(error).message, log);
+    }
+  }
+
+  /**
+   * An unexpected failure, usually a dependency that is down. The message waits in a delay queue
+   * with a growing back-off, counted apart from the handler's own retries. It must not go straight
+   * back to the queue: every return counts against the quorum delivery limit, so a Postgres restart
+   * of a few seconds would dead-letter every message in flight (requests customs was promised).
+   * A message that keeps failing is poison: dead-lettered with the error once the failures run out.
+   */
+  private async handlerFailed(queue: string, channel: Channel, message: ConsumeMessage, problem: string, log: Logger): Promise<void> {
+    const failures = Number(message.properties.headers?.[Headers.failures] ?? 0) + 1;
+    const maxFailures = this.options.maxHandlerFailures ?? DEFAULT_MAX_HANDLER_FAILURES;
+    try {
+      if (failures >= maxFailures) {
+        log.error({ err: problem, failures }, 'handler failed too often; dead-lettering message');
+        await this.deadLetter(queue, message, `handler failed ${failures} times: ${problem}`);
+      } else {
+        const delayMs = backoffMs(failures - 1, 1_000, 30_000);
+        log.error({ err: problem, failures, delayMs }, 'handler failed; retrying later');
+        await this.republishDelayed(queue, message, delayMs, Headers.failures);
+      }
+      safely(() => channel.ack(message));
+    } catch {
+      // The broker is unreachable as well: the message goes back to the queue (and counts there).
       await new Promise((resolve) => setTimeout(resolve, 500));
       safely(() => channel.nack(message, false, true));
     }
@@ -303,22 +338,44 @@ export class Broker {
     });
   }
 
-  private async republishDelayed(queue: string, message: ConsumeMessage, delayMs: number): Promise<void> {
+  /**
+   * Declares a delay queue (delayQueueArguments) on a channel of its own: a classic delay queue
+   * left by an earlier version fails the declaration (other arguments), which must not close the
+   * publishing channel. Such a queue is used as it is, with a warning saying what to do.
+   */
+  private async declareDelayQueue(delayQueue: string, workQueue: string, bucketMs: number): Promise<void> {
+    const connection = this.connection;
+    if (!connection) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined); // the refusal below arrives as a rejected assertQueue
+    try {
+      await channel.assertQueue(delayQueue, { durable: true, arguments: delayQueueArguments(workQueue, bucketMs) });
+      await channel.close();
+    } catch (error) {
+      if ((error as { code?: number }).code !== 406) throw error;
+      this.options.logger.warn(
+        { queue: delayQueue },
+        'delay queue is a classic queue from an earlier version: retries waiting in it can be lost when RabbitMQ restarts; delete it while it is empty',
+      );
+    }
+  }
+
+  /** Parks a message in the delay queue of `delayMs`, counting it in `counter` (retries, or failures). */
+  private async republishDelayed(queue: string, message: ConsumeMessage, delayMs: number, counter: string = Headers.retries): Promise<void> {
     const channel = this.publishChannel;
     if (!channel) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
     const bucket = delayBucketFor(delayMs);
     const delayQueue = delayQueueName(queue, bucket);
     if (!this.declaredDelayQueues.has(delayQueue)) {
-      await channel.assertQueue(delayQueue, {
-        durable: true,
-        arguments: { 'x-message-ttl': bucket, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
-      });
+      await this.declareDelayQueue(delayQueue, queue, bucket);
       this.declaredDelayQueues.add(delayQueue);
     }
     const headers = { ...(message.properties.headers ?? {}) };
     delete headers['x-delivery-count'];
     delete headers['x-death'];
-    headers[Headers.retries] = Number(headers[Headers.retries] ?? 0) + 1;
+    headers[counter] = Number(headers[counter] ?? 0) + 1;
+    // A handler that got through resets the failure count: only failures in a row make poison.
+    if (counter !== Headers.failures) delete headers[Headers.failures];
     await new Promise<void>((resolve, reject) => {
       channel.sendToQueue(delayQueue, message.content, { ...message.properties, headers, persistent: true }, (error) =>
         error ? reject(new AppError('TRANSPORT', 'delayed retry not confirmed', { cause: error })) : resolve(),

@@ -3,4 +3,4 @@ export { consumeContract } from './contract-consumer';
 export * from './message';
 export { backoffMs, delayBucketFor, delayQueueName, DELAY_BUCKETS_MS } from './delay-buckets';
 export { declareDeadLetters, declareHeartbeatQueue, declareSignJobRouting, declareWorkQueue } from './topology';
-export { workQueueArguments } from './queue-arguments';
+export { delayQueueArguments, workQueueArguments } from './queue-arguments';

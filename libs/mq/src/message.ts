@@ -37,4 +37,6 @@ export const Headers = {
   schema: 'x-ceb179-schema',
   deadLetterReason: 'x-ceb179-dead-letter-reason',
   deadLetterQueue: 'x-ceb179-dead-letter-queue',
+  /** Handler failures in a row (thrown errors), apart from the retries the handler asked for. */
+  failures: 'x-ceb179-failures',
 } as const;

@@ -2,7 +2,7 @@ import * as amqp from 'amqplib';
 import { Queues } from '@ceb179/contracts';
 import { createLogger } from '@ceb179/logger';
 import { createTestVhost, testInfra, waitFor, type TestVhost } from '@ceb179/testkit';
-import { ack, Broker, deadLetter, declareWorkQueue, Headers, retryIn, type IncomingMessage } from '../src';
+import { ack, Broker, deadLetter, declareWorkQueue, delayQueueName, Headers, retryIn, type IncomingMessage } from '../src';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const QUEUE = Queues.callbacks;
@@ -22,7 +22,9 @@ describe('Broker (real RabbitMQ)', () => {
 
   beforeEach(async () => {
     vhost = await createTestVhost();
-    broker = new Broker({ url: vhost.url, logger, connectionName: 'broker-test', declareTopology: (c) => declareWorkQueue(c, QUEUE), reconnectMaxDelayMs: 500 });
+    broker = new Broker({
+      url: vhost.url, logger, connectionName: 'broker-test', declareTopology: (c) => declareWorkQueue(c, QUEUE), reconnectMaxDelayMs: 500, maxHandlerFailures: 3,
+    });
     await broker.start();
     raw = await amqp.connect(vhost.url);
   });
@@ -69,6 +71,39 @@ describe('Broker (real RabbitMQ)', () => {
     expect((deliveries[1]?.at ?? 0) - (deliveries[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
   });
 
+  it('parks retries in quorum delay queues (dead-lettered back at least once)', async () => {
+    await broker.consume(QUEUE, async (m) => (m.retries < 1 ? retryIn(1_000, 'not yet') : ack), { prefetch: 1 });
+    await broker.sendToQueue(QUEUE, { n: 1 }, { sessionID: 's-2b' });
+    const auth = `Basic ${Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64')}`;
+    const delayQueue = delayQueueName(QUEUE, 1_000);
+    const info = await waitFor('the delay queue', async () => {
+      const response = await fetch(`${testInfra.rabbitApiUrl}/queues/${vhost.name}/${delayQueue}`, { headers: { authorization: auth } });
+      return response.ok ? ((await response.json()) as { type: string; arguments: Record<string, unknown> }) : undefined;
+    });
+    expect(info.type).toBe('quorum');
+    expect(info.arguments).toMatchObject({ 'x-message-ttl': 1_000, 'x-dead-letter-routing-key': QUEUE, 'x-dead-letter-strategy': 'at-least-once' });
+  });
+
+  it('still retries through a classic delay queue an earlier version left, without losing its connection', async () => {
+    const channel = await raw.createChannel();
+    await channel.assertQueue(delayQueueName(QUEUE, 1_000), {
+      durable: true,
+      arguments: { 'x-message-ttl': 1_000, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': QUEUE },
+    });
+    const changes: boolean[] = [];
+    broker.onConnectionChange((up) => changes.push(up));
+    const retries: number[] = [];
+    await broker.consume(QUEUE, async (m) => {
+      retries.push(m.retries);
+      return m.retries < 1 ? retryIn(1_000, 'not yet') : ack;
+    }, { prefetch: 1 });
+    await broker.sendToQueue(QUEUE, { n: 1 }, { sessionID: 's-2c' });
+    await waitFor('the retry', async () => (retries.length === 2 ? true : undefined), 10_000);
+    expect(retries).toEqual([0, 1]);
+    expect(changes).toEqual([]);
+    expect(broker.connected).toBe(true);
+  });
+
   it('dead-letters with the reason and the source queue', async () => {
     await broker.consume(QUEUE, async () => deadLetter('payload breaks its contract'), { prefetch: 1 });
     await broker.sendToQueue(QUEUE, { bad: true }, { sessionID: 's-3' });
@@ -79,17 +114,40 @@ describe('Broker (real RabbitMQ)', () => {
     expect(dead.properties.headers?.[Headers.deadLetterQueue]).toBe(QUEUE);
   });
 
-  it('returns a message whose handler throws to the queue, and dead-letters it at the delivery limit', async () => {
-    let attempts = 0;
-    await broker.consume(QUEUE, async () => {
-      attempts += 1;
+  it('retries a message whose handler throws after a back-off, apart from its own retries, and dead-letters it with the error once failures run out', async () => {
+    const attempts: Array<{ at: number; retries: number }> = [];
+    await broker.consume(QUEUE, async (m) => {
+      attempts.push({ at: Date.now(), retries: m.retries });
       throw new Error('database down');
     }, { prefetch: 1 });
     await broker.sendToQueue(QUEUE, { poison: true }, { sessionID: 's-4' });
     const channel = await raw.createChannel();
     const dead = await waitFor('poison dead-lettered', async () => (await channel.get(Queues.deadLetters, { noAck: true })) || undefined, 30_000);
     expect(JSON.parse(dead.content.toString())).toEqual({ poison: true });
-    expect(attempts).toBeGreaterThanOrEqual(10);
+    expect(dead.properties.headers?.[Headers.deadLetterReason]).toBe('handler failed 3 times: database down');
+    expect(attempts.map((a) => a.retries)).toEqual([0, 0, 0]);
+    // Not straight back to the queue: each failure waits (1 s, then 2 s in the 3 s bucket).
+    expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
+    expect((attempts[2]?.at ?? 0) - (attempts[1]?.at ?? 0)).toBeGreaterThanOrEqual(2_700);
+  }, 40_000);
+
+  it('keeps a message through a dependency outage without spinning, and handles it when the dependency is back', async () => {
+    // Failures used to go straight back to the queue (500 ms apart) and count against the quorum
+    // delivery limit: about 5 s of Postgres being down dead-lettered requests customs was promised.
+    const outageUntil = Date.now() + 3_500;
+    let attempts = 0;
+    let handled = false;
+    await broker.consume(QUEUE, async () => {
+      attempts += 1;
+      if (Date.now() < outageUntil) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      handled = true;
+      return ack;
+    }, { prefetch: 1 });
+    await broker.sendToQueue(QUEUE, { request: 1 }, { sessionID: 's-4b' });
+    await waitFor('handled after the outage', async () => (handled ? true : undefined), 20_000);
+    expect(attempts).toBe(3);
+    const channel = await raw.createChannel();
+    expect(await channel.get(Queues.deadLetters, { noAck: true })).toBe(false);
   }, 40_000);
 
   it('reconnects after the broker drops the connection, and keeps consuming', async () => {

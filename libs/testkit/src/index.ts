@@ -3,3 +3,5 @@ export * from './source-data';
 export * from './fixtures';
 export * from './wait';
 export * from './processes';
+export * from './pipeline';
+export * from './infra-control';

@@ -44,6 +44,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const client = new Client({ connectionString: testInfra.adminDatabaseUrl });
       await client.connect();
       try {
+        // pg's Pool.end() resolves before its sockets have closed. FORCE on a backend whose client is
+        // still closing makes that client emit 'error', which a pool without an error listener turns
+        // into an uncaught exception that fails the test file. Let closing connections go first (bounded).
+        for (let waited = 0; waited < 2_000; waited += 25) {
+          const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if ((rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await client.end();
@@ -124,4 +132,15 @@ export async function createServiceUsers(vhost: TestVhost, permissionsFile: stri
     for (const service of Object.keys(permissions.services)) await rabbitApi('DELETE', `/users/${vhost.name}_${service}`);
   };
   return urls;
+}
+
+/** Every queue of a vhost with its message count (ready + unacked), from the management API (refreshed every ~5 s). */
+export async function vhostQueues(vhost: string): Promise<Array<{ name: string; messages: number }>> {
+  const auth = Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64');
+  const response = await fetch(`${testInfra.rabbitApiUrl}/queues/${encodeURIComponent(vhost)}?columns=name,messages`, {
+    headers: { authorization: `Basic ${auth}` },
+  });
+  if (!response.ok) throw new Error(`RabbitMQ management API: HTTP ${response.status} listing the queues of ${vhost}`);
+  const queues = (await response.json()) as Array<{ name: string; messages?: number }>;
+  return queues.map((q) => ({ name: q.name, messages: q.messages ?? 0 }));
 }

@@ -325,15 +325,14 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
   });
 
   // A payload that breaks its contract is dead-lettered by the consumer, which puts the reason and
-  // the source queue in headers; a body that is not JSON at all is rejected into the queue's own
-  // dead-lettering (x-death). Either way: no ledger row, no sign job.
+  // the source queue in headers, a body that is not JSON at all too. Either way: no ledger row, no sign job.
   it.each([
-    ['without orderNo', (m: CallbackMessage) => ({ ...m, orderNo: undefined }), 'consumer'],
-    ['with an empty sessionID', (m: CallbackMessage) => ({ ...m, sessionID: '' }), 'consumer'],
-    ['of another schema version', (m: CallbackMessage) => ({ ...m, v: 2 }), 'consumer'],
-    ['that is a JSON array', (m: CallbackMessage) => [m], 'consumer'],
-    ['that is not JSON', (m: CallbackMessage) => `{"v":1,"sessionID":"${m.sessionID}"`, 'queue'],
-  ] as const)('dead-letters a callback message %s, touching nothing', async (_what, breakIt, by) => {
+    ['without orderNo', (m: CallbackMessage) => ({ ...m, orderNo: undefined }), /orderNo/],
+    ['with an empty sessionID', (m: CallbackMessage) => ({ ...m, sessionID: '' }), /sessionID/],
+    ['of another schema version', (m: CallbackMessage) => ({ ...m, v: 2 }), /\bv must be 1/],
+    ['that is a JSON array', (m: CallbackMessage) => [m], /not a JSON object/],
+    ['that is not JSON', (m: CallbackMessage) => `{"v":1,"sessionID":"${m.sessionID}"`, /message is not JSON/],
+  ] as const)('dead-letters a callback message %s, touching nothing', async (_what, breakIt, reason) => {
     const sessionID = key('asm-contract');
     const fixture = makeFixture(sessionID);
     await insertSource(pool, SOURCE_SCHEMA, fixture);
@@ -342,13 +341,8 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
 
     const dead = await waitFor('the dead letter', async () => deadLetters.find((d) => d.properties.correlationId === sessionID), 10_000, 20);
     const headers = dead.properties.headers ?? {};
-    if (by === 'consumer') {
-      expect(headers[Headers.deadLetterQueue]).toBe(Queues.callbacks);
-      expect(headers[Headers.deadLetterReason]).toEqual(expect.stringMatching(/\S/));
-    } else {
-      const death = (headers['x-death'] as Array<Record<string, unknown>> | undefined)?.[0];
-      expect(death).toMatchObject({ queue: Queues.callbacks, reason: 'rejected' });
-    }
+    expect(headers[Headers.deadLetterQueue]).toBe(Queues.callbacks);
+    expect(String(headers[Headers.deadLetterReason])).toMatch(reason);
     expect(await row(sessionID)).toBeUndefined();
     await settle(300);
     expect(jobsFor(sessionID)).toHaveLength(0);

@@ -1,0 +1,184 @@
+import path from 'node:path';
+import { Client, Pool } from 'pg';
+import { startCustomsSim, type CustomsSim } from '@ceb179/customs-sim';
+import { migrate } from '@ceb179/db';
+import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
+import { createServiceUsers, createTestDatabase, createTestVhost, testRedisUrl, type TestDatabase, type TestVhost } from './infra';
+import { repoRoot, startServiceProcess, waitForOutput, type ServiceProcess } from './processes';
+import { createSourceTables, insertSource, type SourceFixture } from './source-data';
+
+export const SOURCE_SCHEMA = 'platform_src';
+export const CARD_PIN = '88888888';
+
+export interface CardSpec {
+  algorithm: 'RSA' | 'SM2';
+  /** ebpCodes this card's signer serves; omitted = all. */
+  ebpCodes?: string[];
+  signLatencyMs?: number;
+}
+
+/** A cloud service of the pipeline, or the signer of card `i` ("signer-0", ...). */
+export type PipelineService = 'ingress' | 'assembler' | 'reporter' | `signer-${number}`;
+
+export interface Pipeline {
+  db: TestDatabase;
+  vhost: TestVhost;
+  pool: Pool;
+  /** The control of the first card. */
+  eport: EportSim;
+  eports: EportSim[];
+  customs: CustomsSim;
+  /** Every process started so far, in start order (killed and restarted ones included). */
+  services: ServiceProcess[];
+  ingressUrl: string;
+  env: Record<string, string>;
+  /** Starts a signer for card `index` (another one for the same card = a second card PC sharing the work). */
+  startSigner(index: number, env?: Record<string, string>, waitFor?: string): Promise<ServiceProcess>;
+  /**
+   * Spawns a service (again) with the pipeline's settings, e.g. after a SIGKILL, without waiting
+   * for it to be ready: `readyText` says what it prints once it is.
+   */
+  spawn(service: PipelineService): ServiceProcess;
+  /** spawn() and wait until the service is ready. */
+  restart(service: PipelineService): Promise<ServiceProcess>;
+  /** The most recently started process of a service. */
+  current(service: PipelineService): ServiceProcess | undefined;
+  stop(): Promise<void>;
+}
+
+/** The line a service prints once it serves (a signer: once its card passed the self-test). */
+export function readyText(service: PipelineService): string {
+  return service.startsWith('signer-') ? 'card self-test passed' : `${service} started`;
+}
+
+let nextPort = 18_000 + Math.floor(Math.random() * 2_000);
+
+export interface PipelineOptions {
+  /** One card, or several (each with its own control simulator). */
+  algorithm?: 'RSA' | 'SM2';
+  cards?: CardSpec[];
+  fixtures: SourceFixture[];
+  extraEnv?: Record<string, string>;
+  /** false: start no signer (the test starts them with startSigner). */
+  startSigners?: boolean;
+  /** Each service connects as its own least-privilege RabbitMQ user (deploy/rabbitmq/permissions.json). */
+  perServiceUsers?: boolean;
+  /** Default: this jest worker's own Redis db (testRedisUrl()). */
+  redisUrl?: string;
+  /** Service log level; default info (readiness is read from the logs, so not above info). */
+  logLevel?: 'debug' | 'info';
+  /** Prefix of the log files in .test-logs/. */
+  logLabel?: string;
+}
+
+/**
+ * The whole of ceb179 as separate processes, built as production runs them, on a throw-away
+ * database, vhost and Redis db, with our simulators of the control and of customs at the edges.
+ * Used by the end-to-end tests and by the chaos tool.
+ */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const db = await createTestDatabase();
+  const vhost = await createTestVhost();
+  const pool = new Pool({ connectionString: db.url, max: 4 });
+  // Tests restart Postgres under it: an idle client losing its connection must not crash the runner.
+  pool.on('error', () => undefined);
+  await migrate(pool);
+  await createSourceTables(pool, SOURCE_SCHEMA);
+  for (const fixture of options.fixtures) await insertSource(pool, SOURCE_SCHEMA, fixture);
+
+  const specs: CardSpec[] = options.cards ?? [{ algorithm: options.algorithm ?? 'RSA' }];
+  const eports: EportSim[] = [];
+  for (const spec of specs) {
+    const card = SoftCard.create({ algorithm: spec.algorithm, pin: CARD_PIN });
+    eports.push(await startEportSim({ card, ...(spec.signLatencyMs ? { signLatencyMs: spec.signLatencyMs } : {}) }));
+  }
+  const customs = await startCustomsSim({
+    certificates: specs.map((spec, i) => ({
+      certificateBase64: (eports[i] as EportSim).card.certificateBase64,
+      ...(spec.ebpCodes ? { ebpCodes: spec.ebpCodes } : {}),
+    })),
+  });
+  const port = nextPort++;
+  const env: Record<string, string> = {
+    CEB179_AMQP_URL: vhost.url,
+    CEB179_DATABASE_URL: db.url,
+    CEB179_REDIS_URL: options.redisUrl ?? testRedisUrl(),
+    CEB179_INGRESS_PORT: String(port),
+    CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
+    CEB179_CUSTOMS_URL: customs.uploadUrl,
+    CEB179_CARD_PIN: CARD_PIN,
+    CEB179_LOG_LEVEL: options.logLevel ?? 'info',
+    CEB179_SIGNER_HEALTH_PORT: '0',
+    ...options.extraEnv,
+  };
+  const amqpUrls = options.perServiceUsers
+    ? await createServiceUsers(vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))
+    : undefined;
+  const amqpUrlOf = (service: 'ingress' | 'assembler' | 'signer' | 'reporter') => amqpUrls?.[service] ?? vhost.url;
+  const label = (service: string) => (options.logLabel ? `${options.logLabel}-${service}` : service);
+  const services: ServiceProcess[] = [];
+  const latest = new Map<PipelineService, ServiceProcess>();
+  let signerCount = 0;
+
+  const spawnSigner = (index: number, overrides: Record<string, string> = {}): ServiceProcess => {
+    const spec = specs[index];
+    if (!spec) throw new Error(`there is no card ${index}`);
+    const signer = startServiceProcess('signer', {
+      ...env,
+      CEB179_AMQP_URL: amqpUrlOf('signer'),
+      CEB179_EPORT_URL: (eports[index] as EportSim).url,
+      CEB179_SIGNER_ID: `signer-${index}-${signerCount++}`,
+      ...(spec.ebpCodes ? { CEB179_SIGNER_EBP_CODES: spec.ebpCodes.join(',') } : {}),
+      ...overrides,
+    }, label(`signer-${index}`));
+    services.push(signer);
+    latest.set(`signer-${index}`, signer);
+    return signer;
+  };
+  const spawn = (service: PipelineService): ServiceProcess => {
+    if (service.startsWith('signer-')) return spawnSigner(Number(service.slice('signer-'.length)));
+    const name = service as 'ingress' | 'assembler' | 'reporter';
+    const started = startServiceProcess(name, { ...env, CEB179_AMQP_URL: amqpUrlOf(name) }, label(name));
+    services.push(started);
+    latest.set(name, started);
+    return started;
+  };
+  const restart = async (service: PipelineService): Promise<ServiceProcess> => {
+    const started = spawn(service);
+    await waitForOutput(started, readyText(service));
+    return started;
+  };
+  const startSigner = async (index: number, overrides: Record<string, string> = {}, ready = readyText('signer-0')) => {
+    const signer = spawnSigner(index, overrides);
+    await waitForOutput(signer, ready);
+    return signer;
+  };
+  try {
+    for (const name of ['ingress', 'assembler', 'reporter'] as const) await restart(name);
+    if (options.startSigners !== false) for (let i = 0; i < specs.length; i++) await startSigner(i);
+  } catch (error) {
+    await Promise.all(services.map((s) => s.kill()));
+    throw error;
+  }
+  return {
+    db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, startSigner, spawn, restart,
+    current: (service) => latest.get(service),
+    ingressUrl: `http://127.0.0.1:${port}/platDataOpen`,
+    async stop() {
+      await Promise.all(services.map((s) => s.stop()));
+      await Promise.allSettled([...eports.map((e) => e.stop()), customs.stop(), pool.end()]);
+      await Promise.allSettled([db.drop(), vhost.delete()]);
+    },
+  };
+}
+
+export async function ledgerRow(dbUrl: string, sessionID: string): Promise<Record<string, unknown> | undefined> {
+  const client = new Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID]);
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}
