@@ -32,18 +32,18 @@ const schema = {
   },
 };
 
-export type IngressConfig = ReturnType<typeof loadIngressConfig>;
+export interface IngressConfig {
+  amqpUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  logLevel: string;
+  port: number;
+  bodyLimitBytes: number;
+  relayIntervalMs: number;
+  allowedSources: string[];
+  trustProxy: string;
+}
 
-export function loadIngressConfig(env?: Record<string, string | undefined>) {
-  return loadConfig(schema, env) as {
-    amqpUrl: string;
-    databaseUrl: string;
-    redisUrl: string;
-    logLevel: string;
-    port: number;
-    bodyLimitBytes: number;
-    relayIntervalMs: number;
-    allowedSources: string[];
-    trustProxy: string;
-  };
+export function loadIngressConfig(env?: Record<string, string | undefined>): IngressConfig {
+  return loadConfig(schema, env) as IngressConfig;
 }

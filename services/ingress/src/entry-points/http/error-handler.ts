@@ -1,7 +1,14 @@
 import type { NextFunction, Request, Response } from 'express';
-import { toAppError } from '@ceb179/errors';
+import { isAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { sendCustomsReply } from './customs-reply';
+
+/** What express' body parser reports, by its error `type`, in words a caller can act on. */
+const BODY_PROBLEMS: Record<string, string> = {
+  'entity.too.large': 'the body is too large',
+  'encoding.unsupported': 'the body charset is not supported; send UTF-8',
+  'charset.unsupported': 'the body charset is not supported; send UTF-8',
+};
 
 /**
  * The one error handler. Whatever went wrong, the caller gets customs-shaped JSON with code
@@ -9,19 +16,18 @@ import { sendCustomsReply } from './customs-reply';
  */
 export function errorHandler(logger: Logger) {
   return (error: unknown, request: Request, response: Response, _next: NextFunction): void => {
-    const parserStatus = (error as { status?: number; type?: string }).status;
-    const parserType = (error as { type?: string }).type;
+    const { status, type } = error as { status?: number; type?: string };
     let message: string;
-    if (parserType === 'entity.too.large') message = 'the body is too large';
-    else if (parserType === 'encoding.unsupported' || parserType === 'charset.unsupported') message = 'the body charset is not supported; send UTF-8';
-    else if (parserStatus !== undefined && parserStatus >= 400 && parserStatus < 500) message = 'the body could not be read';
-    else {
-      const appError = toAppError(error);
-      message = appError.code === 'INVALID_INPUT' ? appError.message : 'the platform could not accept the call; nothing was recorded';
-      if (appError.code !== 'INVALID_INPUT') logger.error({ err: appError.message, path: request.path }, 'callback failed');
+    if (isAppError(error) && error.code === 'INVALID_INPUT') {
+      message = error.message;
+    } else if (type !== undefined && status !== undefined && status >= 400 && status < 500) {
+      message = BODY_PROBLEMS[type] ?? 'the body could not be read';
+    } else {
+      logger.error({ err: error instanceof Error ? error.message : String(error), path: request.path }, 'callback failed');
+      sendCustomsReply(response, '20000', 'the platform could not accept the call; nothing was recorded');
+      return;
     }
-    if (message.startsWith('the body') || parserStatus) logger.warn({ problem: message, path: request.path }, 'rejected a malformed call');
-    else logger.warn({ problem: message, path: request.path }, 'rejected call');
+    logger.warn({ problem: message, path: request.path }, 'rejected a call that is not a valid callback');
     sendCustomsReply(response, '20000', message);
   };
 }
