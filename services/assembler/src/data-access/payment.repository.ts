@@ -21,23 +21,26 @@ interface LookupRow {
  * zone, and `AT TIME ZONE 'UTC'` would silently read it as UTC (8 hours off for China local time):
  * any other type is passed on as its bare text, which has no offset, so the protocol library
  * reports `tradingTime` as a data fault instead of guessing a zone.
+ *
+ * Text columns are cast to text so a view that exposes, say, currency 142 or ver_dept 3 as an
+ * integer still yields the JSON strings the protocol requires.
  */
 export function paymentLookupSql(schema: string): string {
   return `
       SELECT o.pay_transaction_id,
         (SELECT json_agg(p) FROM (
-           SELECT pay_transaction_id, ebp_code, pay_code, total_amount::text AS total_amount, currency, ver_dept,
-                  pay_type,
+           SELECT pay_transaction_id::text, ebp_code::text, pay_code::text, total_amount::text AS total_amount,
+                  currency::text, ver_dept::text, pay_type::text,
                   CASE WHEN pg_typeof(trading_time) = 'timestamp with time zone'::regtype
                        THEN to_char(trading_time::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                        ELSE trading_time::text END AS trading_time,
-                  initial_request, initial_response, note
+                  initial_request::text, initial_response::text, note::text
              FROM ${schema}.payment WHERE pay_transaction_id = o.pay_transaction_id) p) AS payments,
         (SELECT json_agg(po) FROM (
-           SELECT order_no, pay_transaction_id, recp_account, recp_code, recp_name
+           SELECT order_no::text, pay_transaction_id::text, recp_account::text, recp_code::text, recp_name::text
              FROM ${schema}.payment_order WHERE pay_transaction_id = o.pay_transaction_id) po) AS orders,
         (SELECT json_agg(g) FROM (
-           SELECT g.order_no, g.line_no, g.gname, g.item_link
+           SELECT g.order_no::text, g.line_no, g.gname::text, g.item_link::text
              FROM ${schema}.order_goods g
              JOIN ${schema}.payment_order po ON po.order_no = g.order_no
             WHERE po.pay_transaction_id = o.pay_transaction_id) g) AS goods
