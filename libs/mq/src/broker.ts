@@ -16,6 +16,8 @@ export interface BrokerOptions {
   declareTopology?: (channel: Channel) => Promise<void>;
   publishTimeoutMs?: number;
   reconnectMaxDelayMs?: number;
+  /** How long start() keeps trying to reach the broker before it gives up (default 60 s). */
+  startupTimeoutMs?: number;
   /**
    * A handler that throws (most often: a dependency such as Postgres is down) has its message
    * retried with a growing back-off (1 s doubling to 30 s); after this many failures in a row the
@@ -70,10 +72,24 @@ export class Broker {
     this.listeners.add(listener);
   }
 
-  /** Connects once; throws if the broker cannot be reached. Reconnects on its own afterwards. */
+  /**
+   * Connects, retrying with back-off for up to `startupTimeoutMs` (a broker that is restarting
+   * should not make every service exit and flap); throws after that. Reconnects on its own later.
+   */
   async start(): Promise<void> {
     this.stopping = false;
-    await this.connect();
+    const deadline = Date.now() + (this.options.startupTimeoutMs ?? 60_000);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.connect();
+        return;
+      } catch (error) {
+        if (this.stopping || Date.now() >= deadline) throw error;
+        const delayMs = Math.min(5_000, 250 * 2 ** attempt);
+        this.options.logger.warn({ err: toAppError(error).message, retryInMs: delayMs }, 'RabbitMQ unreachable at start; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /**

@@ -48,7 +48,11 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
 
   const group = new ComponentGroup([
     { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
-    { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
+    // Postgres down at start is survivable: calls are then recorded in RabbitMQ (see CallbackIntake).
+    {
+      start: () => pool.query('SELECT 1').then(() => undefined, () => logger.warn('ledger unreachable at start; recording calls in RabbitMQ until it is back')),
+      stop: () => pool.end(),
+    },
     // The broker may be down at start: ingress still answers and records; the relay catches up.
     { start: () => broker.startInBackground(), stop: () => broker.stop() },
     { start: () => relay.start(), stop: () => relay.stop() },
