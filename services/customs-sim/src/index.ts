@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@ceb179/logger';
-import { fireCallback } from './clients/callback-client';
+import { fireCallback, type CallbackRequest } from './clients/callback-client';
 import { CertificateRegistry } from './domain/certificate-registry';
 import { UploadDesk } from './domain/upload-desk';
 import { UploadLog } from './domain/upload-log';
@@ -24,19 +24,8 @@ export interface CustomsSimOptions {
   logger?: Logger;
 }
 
-export interface FireCallbackOptions {
-  /** Full URL including the path, e.g. http://127.0.0.1:8080/platDataOpen. */
-  ingressUrl: string;
-  orderNo: string;
-  /** Default: 32 random hex digits. */
-  sessionID?: string;
-  /** Default: now. */
-  serviceTime?: number;
-  /** Default 'string', as real captures carry it. */
-  serviceTimeAs?: 'string' | 'number';
-  /** Default customs' Java client: 'Apache-HttpClient/4.5.3 (Java/1.8.0_60)'. */
-  userAgent?: string;
-}
+/** What fireCallback takes: the ingress URL, the orderNo, and optionally sessionID, serviceTime and its form. */
+export type FireCallbackOptions = CallbackRequest;
 
 export interface CustomsSim {
   url: string;
