@@ -100,10 +100,14 @@ export async function queueDepth(vhost: string, queue: string): Promise<number |
   return body.messages;
 }
 
-/** A Redis db index of its own for this jest worker (1..15; db 0 is the demo's). */
+/**
+ * A Redis db index of its own for this jest worker (1..15; db 0 is the demo's).
+ * CEB179_TEST_REDIS_DB_OFFSET shifts the range, so two checkouts can run their suites at once.
+ */
 export function testRedisUrl(): string {
   const worker = Number(env.JEST_WORKER_ID ?? '1');
-  return `${testInfra.redisBaseUrl}/${1 + ((worker - 1) % 15)}`;
+  const offset = Number(env.CEB179_TEST_REDIS_DB_OFFSET ?? '0');
+  return `${testInfra.redisBaseUrl}/${1 + ((offset + worker - 1) % 15)}`;
 }
 
 export type ServiceName = 'ingress' | 'assembler' | 'signer' | 'reporter';
