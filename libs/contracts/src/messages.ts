@@ -97,7 +97,7 @@ export function parseSignatureMessage(payload: unknown): SignatureMessage {
 export interface SignerHeartbeatMessage {
   v: typeof SCHEMA_VERSION;
   signerId: string;
-  state: 'starting' | 'ready' | 'paused-for-pin' | 'reader-fault' | 'expired';
+  state: 'starting' | 'ready' | 'paused-for-pin' | 'reader-fault' | 'signing-fault' | 'expired';
   reason: string;
   cardId: string | null;
   certNo: string | null;

@@ -35,6 +35,6 @@ export {
   type PublicKeyRef,
 } from './public-key';
 export { parseCertificate, certNoFromSerialBytes, certificateSubjectFromDer, type CardCertificate } from './certificate';
-export { verifySignature, signRsaSha1 } from './signature';
+export { verifySignature, verifySignatureOverBytes, signRsaSha1 } from './signature';
 export { SM2_DEFAULT_USER_ID, sm2SignatureToRaw, signSm2Sm3 } from './sm2';
-export { toPem } from './pem';
+export { toPem, canonicalBase64, isCanonicalBase64 } from './pem';

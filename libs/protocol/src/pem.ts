@@ -28,3 +28,21 @@ export function decodeBase64(text: string): Buffer | null {
   if (compact === '' || compact.length % 4 !== 0 || !BASE64_BODY.test(compact)) return null;
   return Buffer.from(compact, 'base64');
 }
+
+/**
+ * The one spelling customs accepts for a base64 value (signValue): no whitespace, no line breaks,
+ * no PEM armour, standard alphabet, `=` padding. Controls differ: a `…AsPEM` method may return the
+ * signature or certificate broken into 64-character CRLF lines or wrapped in BEGIN/END lines
+ * (docs/protocol.md §4, M). Returns null when what is left is not strict base64.
+ */
+export function canonicalBase64(text: string): string | null {
+  if (typeof text !== 'string') return null;
+  const unarmoured = text.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '');
+  const bytes = decodeBase64(unarmoured);
+  return bytes ? bytes.toString('base64') : null;
+}
+
+/** Whether `text` is already canonical base64 (what a strict customs checks). */
+export function isCanonicalBase64(text: string): boolean {
+  return typeof text === 'string' && text !== '' && canonicalBase64(text) === text;
+}

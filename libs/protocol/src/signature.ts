@@ -20,11 +20,20 @@ function rsaKey(publicKeyPem: string): KeyObject {
  * The algorithm is not guessed from the signature length: the key decides.
  */
 export function verifySignature(key: PublicKeyRef | CardCertificate, message: string, signValueBase64: string): boolean {
+  if (typeof message !== 'string') return false;
+  return verifySignatureOverBytes(key, Buffer.from(message, 'utf8'), signValueBase64);
+}
+
+/**
+ * verifySignature over given bytes instead of the UTF-8 of a text: for diagnosing a control that
+ * signs another encoding of the sign string (e.g. GBK), never for accepting a signature.
+ */
+export function verifySignatureOverBytes(key: PublicKeyRef | CardCertificate, message: Buffer, signValueBase64: string): boolean {
   const publicKey = readPublicKeyPem(key.publicKeyPem);
   if (publicKey.algorithm !== key.algorithm) {
     throw new AppError('INVALID_INPUT', `key is declared ${key.algorithm} but holds an ${publicKey.algorithm} key`);
   }
-  if (typeof message !== 'string' || typeof signValueBase64 !== 'string') return false;
+  if (!Buffer.isBuffer(message) || typeof signValueBase64 !== 'string') return false;
   const signature = decodeBase64(signValueBase64);
   if (!signature) return false;
 
@@ -39,7 +48,7 @@ export function verifySignature(key: PublicKeyRef | CardCertificate, message: st
   }
   const rsa = rsaKey(key.publicKeyPem);
   try {
-    return nodeVerify('sha1', Buffer.from(message, 'utf8'), { key: rsa, padding: constants.RSA_PKCS1_PADDING }, signature);
+    return nodeVerify('sha1', message, { key: rsa, padding: constants.RSA_PKCS1_PADDING }, signature);
   } catch {
     // OpenSSL reports a wrong-length signature as an error rather than a mismatch.
     return false;

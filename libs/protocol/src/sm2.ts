@@ -40,9 +40,10 @@ export function sm2SignatureToRaw(signature: Buffer): Buffer | null {
  * SM2 results do not interoperate with the cards; sm-crypto implements GM/T 0003 as the cards do.
  * The message is handed over as UTF-8 bytes so sm-crypto never re-encodes text itself.
  */
-export function verifySm2Sm3(publicKeyHex: string, message: string, rawSignature: Buffer): boolean {
+export function verifySm2Sm3(publicKeyHex: string, message: string | Buffer, rawSignature: Buffer): boolean {
   if (rawSignature.length !== 2 * COORDINATE_BYTES) return false;
-  return sm2.doVerifySignature(Array.from(Buffer.from(message, 'utf8')), rawSignature.toString('hex'), publicKeyHex, {
+  const bytes = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  return sm2.doVerifySignature(Array.from(bytes), rawSignature.toString('hex'), publicKeyHex, {
     hash: true,
     der: false,
     userId: SM2_DEFAULT_USER_ID,

@@ -1,8 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { startCustomsSim, type CustomsSim } from '@ceb179/customs-sim';
 import { migrate } from '@ceb179/db';
-import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
+import { SoftCard, startEportSim, type ControlQuirks, type EportSim } from '@ceb179/eport-sim';
 import { createServiceUsers, createTestDatabase, createTestVhost, testRedisUrl, type TestDatabase, type TestVhost } from './infra';
 import { repoRoot, startServiceProcess, waitForOutput, type ServiceProcess } from './processes';
 import { createSourceTables, insertSource, type SourceFixture } from './source-data';
@@ -15,6 +17,8 @@ export interface CardSpec {
   /** ebpCodes this card's signer serves; omitted = all. */
   ebpCodes?: string[];
   signLatencyMs?: number;
+  /** How this card's control differs from the tidy simulator (formats, greeting, pings, encoding). */
+  quirks?: Partial<ControlQuirks>;
 }
 
 /** A cloud service of the pipeline, or the signer of card `i` ("signer-0", ...). */
@@ -69,6 +73,8 @@ export interface PipelineOptions {
   logLevel?: 'debug' | 'info';
   /** Prefix of the log files in .test-logs/. */
   logLabel?: string;
+  /** Customs refuses non-canonical base64 and bad signatures at once (default true: as strict as customs may be). */
+  strictCustoms?: boolean;
 }
 
 /**
@@ -90,9 +96,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const eports: EportSim[] = [];
   for (const spec of specs) {
     const card = SoftCard.create({ algorithm: spec.algorithm, pin: CARD_PIN });
-    eports.push(await startEportSim({ card, ...(spec.signLatencyMs ? { signLatencyMs: spec.signLatencyMs } : {}) }));
+    eports.push(await startEportSim({ card, ...(spec.signLatencyMs ? { signLatencyMs: spec.signLatencyMs } : {}), ...(spec.quirks ? { quirks: spec.quirks } : {}) }));
   }
+  // The card PC's own state (PIN refusal memory), as a fresh install has it.
+  const signerStateDir = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
   const customs = await startCustomsSim({
+    strict: options.strictCustoms ?? true,
     certificates: specs.map((spec, i) => ({
       certificateBase64: (eports[i] as EportSim).card.certificateBase64,
       ...(spec.ebpCodes ? { ebpCodes: spec.ebpCodes } : {}),
@@ -109,6 +118,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     CEB179_CARD_PIN: CARD_PIN,
     CEB179_LOG_LEVEL: options.logLevel ?? 'info',
     CEB179_SIGNER_HEALTH_PORT: '0',
+    CEB179_SIGNER_STATE_DIR: signerStateDir,
     ...options.extraEnv,
   };
   const amqpUrls = options.perServiceUsers
@@ -168,6 +178,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       await Promise.all(services.map((s) => s.stop()));
       await Promise.allSettled([...eports.map((e) => e.stop()), customs.stop(), pool.end()]);
       await Promise.allSettled([db.drop(), vhost.delete()]);
+      rmSync(signerStateDir, { recursive: true, force: true });
     },
   };
 }

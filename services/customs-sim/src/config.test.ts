@@ -9,6 +9,7 @@ describe('customs-sim config', () => {
       certFiles: [],
       ebpCodes: [],
       rejectBadSignatures: false,
+      strict: false,
       certWaitMs: 120000,
     });
   });

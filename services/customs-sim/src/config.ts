@@ -32,6 +32,12 @@ const schema = {
     default: false,
     env: 'CEB179_CUSTOMS_SIM_REJECT_BAD_SIGNATURES',
   },
+  strict: {
+    doc: 'Strict customs: signValue must be canonical base64 and bad signatures are refused at once (20000)',
+    format: Boolean,
+    default: false,
+    env: 'CEB179_CUSTOMS_SIM_STRICT',
+  },
   certWaitMs: {
     doc: 'How long to keep looking for a certificate file that does not exist yet (eport-sim writes it on its first start)',
     format: 'nat',
@@ -47,6 +53,7 @@ export interface CustomsSimConfig {
   certFiles: string[];
   ebpCodes: string[];
   rejectBadSignatures: boolean;
+  strict: boolean;
   certWaitMs: number;
 }
 

@@ -21,6 +21,8 @@ export interface CustomsSimOptions {
   certificates?: RegisteredCertificate[];
   /** Answer 20000 to a signature that does not verify, instead of customs' 10000-now-check-later (M). Default false. */
   rejectBadSignatures?: boolean;
+  /** Canonical base64 signValue only, bad signatures refused at once (see UploadDeskOptions.strict). Default false. */
+  strict?: boolean;
   logger?: Logger;
 }
 
@@ -47,7 +49,7 @@ export async function startCustomsSim(options: CustomsSimOptions = {}): Promise<
   const registry = new CertificateRegistry();
   for (const certificate of options.certificates ?? []) registry.register(certificate);
   const log = new UploadLog();
-  const desk = new UploadDesk(registry, log, { rejectBadSignatures: options.rejectBadSignatures ?? false });
+  const desk = new UploadDesk(registry, log, { rejectBadSignatures: options.rejectBadSignatures ?? false, strict: options.strict ?? false });
   const app = createHttpApp({ desk, log, registry, fireCallback, ...(options.logger ? { logger: options.logger } : {}) });
 
   const host = options.host ?? '127.0.0.1';

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     rejectBadSignatures: config.rejectBadSignatures,
+    strict: config.strict,
     logger,
   });
   logger.info({ url: sim.url, uploadUrl: sim.uploadUrl }, 'customs-sim listening');

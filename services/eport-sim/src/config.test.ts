@@ -11,7 +11,26 @@ describe('eport-sim config', () => {
       pin: '',
       latencyMs: 0,
       maxWrongPins: 3,
+      signatureFormat: 'canonical',
+      certificateFormat: 'canonical',
+      certNoFormat: 'lower',
+      greetingDelayMs: 0,
+      answerPings: true,
+      signEncoding: 'utf8',
     });
+  });
+
+  it('reads the quirks of a real control', () => {
+    const config = loadEportSimConfig({
+      CEB179_EPORT_SIM_SIGNATURE_FORMAT: 'crlf-lines',
+      CEB179_EPORT_SIM_CERTIFICATE_FORMAT: 'pem',
+      CEB179_EPORT_SIM_CERTNO_FORMAT: 'upper',
+      CEB179_EPORT_SIM_GREETING_DELAY_MS: '-1',
+      CEB179_EPORT_SIM_ANSWER_PINGS: 'false',
+      CEB179_EPORT_SIM_SIGN_ENCODING: 'gbk',
+    });
+    expect(config).toMatchObject({ signatureFormat: 'crlf-lines', certificateFormat: 'pem', certNoFormat: 'upper', greetingDelayMs: -1, answerPings: false, signEncoding: 'gbk' });
+    expect(() => loadEportSimConfig({ CEB179_EPORT_SIM_SIGNATURE_FORMAT: 'hex' })).toThrow(/CEB179_EPORT_SIM_SIGNATURE_FORMAT/);
   });
 
   it('reads the CEB179_EPORT_SIM_* variables', () => {

@@ -39,6 +39,42 @@ const schema = {
     default: 0,
     env: 'CEB179_EPORT_SIM_LATENCY_MS',
   },
+  signatureFormat: {
+    doc: 'How the signature is written: canonical, crlf-lines (64-character CRLF lines), pem (BEGIN/END lines) or whitespace',
+    format: ['canonical', 'crlf-lines', 'pem', 'whitespace'],
+    default: 'canonical',
+    env: 'CEB179_EPORT_SIM_SIGNATURE_FORMAT',
+  },
+  certificateFormat: {
+    doc: 'How the signing certificate is written (same choices as the signature)',
+    format: ['canonical', 'crlf-lines', 'pem', 'whitespace'],
+    default: 'canonical',
+    env: 'CEB179_EPORT_SIM_CERTIFICATE_FORMAT',
+  },
+  certNoFormat: {
+    doc: 'How certNo is written: lower, upper, leading-zeros or empty',
+    format: ['lower', 'upper', 'leading-zeros', 'empty'],
+    default: 'lower',
+    env: 'CEB179_EPORT_SIM_CERTNO_FORMAT',
+  },
+  greetingDelayMs: {
+    doc: 'Delay before the greeting; -1 = no greeting at all',
+    format: 'int',
+    default: 0,
+    env: 'CEB179_EPORT_SIM_GREETING_DELAY_MS',
+  },
+  answerPings: {
+    doc: 'Answer WebSocket pings (false: like a control that never does)',
+    format: Boolean,
+    default: true,
+    env: 'CEB179_EPORT_SIM_ANSWER_PINGS',
+  },
+  signEncoding: {
+    doc: 'Bytes the card signs: utf8 (right) or gbk (a misbehaving control, for the self-test)',
+    format: ['utf8', 'gbk'],
+    default: 'utf8',
+    env: 'CEB179_EPORT_SIM_SIGN_ENCODING',
+  },
   maxWrongPins: {
     doc: 'Consecutive wrong PINs that lock the card',
     format: 'nat',
@@ -56,6 +92,12 @@ export type EportSimConfig = {
   pin: string;
   latencyMs: number;
   maxWrongPins: number;
+  signatureFormat: 'canonical' | 'crlf-lines' | 'pem' | 'whitespace';
+  certificateFormat: 'canonical' | 'crlf-lines' | 'pem' | 'whitespace';
+  certNoFormat: 'lower' | 'upper' | 'leading-zeros' | 'empty';
+  greetingDelayMs: number;
+  answerPings: boolean;
+  signEncoding: 'utf8' | 'gbk';
 };
 
 export function loadEportSimConfig(env?: Record<string, string | undefined>): EportSimConfig {

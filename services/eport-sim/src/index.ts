@@ -1,10 +1,12 @@
 import type { Logger } from '@ceb179/logger';
 import { CardControl } from './domain/card-control';
+import type { ControlQuirks } from './domain/control-quirks';
 import type { SoftCard } from './domain/soft-card';
 import { ControlServer } from './entry-points/control-server';
 
 export { SoftCard, type SoftCardOptions, type SoftCardJSON, type CardAlgorithm } from './domain/soft-card';
 export { ControlErrors } from './domain/control-errors';
+export { HARSH_QUIRKS, TIDY_QUIRKS, type ControlQuirks, type Base64Format, type CertNoFormat, type SignEncoding } from './domain/control-quirks';
 export { loadOrCreateCard, readCardFile } from './data-access/card-file';
 
 export interface EportSimOptions {
@@ -17,6 +19,8 @@ export interface EportSimOptions {
   signLatencyMs?: number;
   /** Consecutive wrong PINs that lock the card. Default 3. */
   maxWrongPins?: number;
+  /** Ways a real control differs from the tidy default (formats, greeting, pings, encoding). */
+  quirks?: Partial<ControlQuirks>;
   logger?: Logger;
 }
 
@@ -52,6 +56,8 @@ export interface EportSim {
   dropDuringNextSigns(count: number): void;
   /** Resets the lock-out, as the issuer would. */
   unlockCard(): void;
+  /** The card's PIN is changed under a running client (a card swap, or the holder changed it). */
+  changePin(newPin: string): void;
   stop(): Promise<void>;
 }
 
@@ -60,6 +66,7 @@ export async function startEportSim(options: EportSimOptions): Promise<EportSim>
   const control = new CardControl(options.card, {
     signLatencyMs: options.signLatencyMs ?? 0,
     maxWrongPins: options.maxWrongPins ?? 3,
+    ...(options.quirks ? { quirks: options.quirks } : {}),
   });
   const server = await ControlServer.listen({
     control,
@@ -77,6 +84,7 @@ export async function startEportSim(options: EportSimOptions): Promise<EportSim>
     failNextRequests: (count, error) => control.failNext(count, error),
     dropConnections: () => server.dropConnections(),
     unlockCard: () => control.unlock(),
+    changePin: (newPin) => options.card.changePin(newPin),
     corruptNextSignatures: (count) => control.corruptNextSignatures(count),
     dropDuringNextSigns: (count) => control.dropDuringNextSigns(count),
     stop: () => (stopped ??= server.close()),

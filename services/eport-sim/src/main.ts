@@ -15,6 +15,14 @@ async function main(): Promise<void> {
     host: config.host,
     signLatencyMs: config.latencyMs,
     maxWrongPins: config.maxWrongPins,
+    quirks: {
+      signatureFormat: config.signatureFormat,
+      certificateFormat: config.certificateFormat,
+      certNoFormat: config.certNoFormat,
+      greetingDelayMs: config.greetingDelayMs,
+      answerPings: config.answerPings,
+      signEncoding: config.signEncoding,
+    },
     logger,
   });
   logger.info(

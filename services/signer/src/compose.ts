@@ -5,10 +5,12 @@ import type { Logger } from '@ceb179/logger';
 import { backoffMs, Broker, declareHeartbeatQueue, declareSignJobRouting, declareWorkQueue } from '@ceb179/mq';
 import { ControlLink } from './clients/control.link';
 import { controlRestarter } from './clients/control-restart';
+import { FilePinMemory } from './data-access/pin-memory.file';
 import { HeartbeatPublisher } from './clients/heartbeat.publisher';
 import { BrokerSignaturePublisher } from './clients/signature.publisher';
 import type { SignerConfig } from './config';
 import { Card } from './domain/card';
+import { PinGate } from './domain/pin-gate';
 import { ReaderBreaker } from './domain/reader-breaker';
 import { runSelfTest } from './domain/self-test';
 import { SignJob } from './domain/sign-job';
@@ -28,14 +30,18 @@ export interface Signer extends Component {
  */
 export function composeSigner(config: SignerConfig, logger: Logger): Signer {
   const status = new SignerStatus(config.signerId, config.ebpCodes);
+  const pinMemory = new FilePinMemory(config.stateDir);
+  const pinGate = new PinGate(pinMemory, config.cardPin, logger);
   const control = new ControlLink({
     url: config.eportUrl,
     callTimeoutMs: config.callTimeoutMs,
     greetingTimeoutMs: config.greetingTimeoutMs,
+    keepAliveIntervalMs: config.controlKeepAliveMs,
     secrets: [config.cardPin],
     logger,
+    pinGate,
   });
-  const card = new Card(control, config.cardPin);
+  const card = new Card(control, config.cardPin, pinGate);
   const broker = new Broker({
     url: config.amqpUrl,
     logger,
@@ -55,7 +61,7 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
       probe: async () => void (await card.readCertificate()),
       pauseConsumption,
       resumeConsumption: () => (status.pinLocked ? Promise.resolve() : broker.resumeConsumers()),
-      restartControl: controlRestarter(config.controlRestartCommand),
+      restartControl: controlRestarter(config.controlRestartCommand, [config.cardPin]),
     },
     status,
     logger,
@@ -65,7 +71,7 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
     status,
     breaker,
     new BrokerSignaturePublisher(broker, config.signerId, () => card.certificate.algorithm),
-    { ebpCodes: config.ebpCodes, pauseConsumption },
+    { ebpCodes: config.ebpCodes, pauseConsumption, onSigningFault: (problem) => onSigningFault(problem) },
     logger,
   );
   const consumer = new SignJobConsumer(broker, signJob, signJobQueues(config.ebpCodes), config.prefetch);
@@ -73,13 +79,34 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
   const health = new HealthServer(status, config.healthPort, logger);
   let selfTestTimer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let consuming = false;
+  let signingFaultDelayMs = config.signingFaultRetryMs;
+
+  const retrySelfTestIn = (delayMs: number, attempt: number) => {
+    if (stopped) return;
+    if (selfTestTimer) clearTimeout(selfTestTimer);
+    selfTestTimer = setTimeout(() => void selfTestThenConsume(attempt), delayMs);
+  };
+
+  /** Every signature failing, the probe's too: stop, keep the jobs, try the self-test again later. */
+  const onSigningFault = (problem: string) => {
+    if (status.state === 'signing-fault' || status.pinLocked) return;
+    status.set('signing-fault', problem);
+    pauseConsumption();
+    logger.fatal({ problem, alert: 'signing-fault', retryInMs: signingFaultDelayMs }, "the card PC's signatures do not verify: consumption stopped, jobs stay queued");
+    retrySelfTestIn(signingFaultDelayMs, 0);
+    signingFaultDelayMs = Math.min(600_000, signingFaultDelayMs * 2);
+  };
 
   const selfTestThenConsume = async (attempt: number): Promise<void> => {
     try {
       const result = await runSelfTest(card, status, logger);
       logger.info({ ...result, queues: signJobQueues(config.ebpCodes) }, 'card self-test passed; consuming sign jobs');
       status.set('ready');
-      await consumer.start();
+      signingFaultDelayMs = config.signingFaultRetryMs;
+      if (consuming) await broker.resumeConsumers();
+      else await consumer.start();
+      consuming = true;
     } catch (error) {
       const appError = toAppError(error);
       if (appError.code === 'CARD_PIN') {
@@ -87,7 +114,14 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
         logger.fatal({ problem: appError.message, alert: 'pin' }, 'POSSIBLE PIN FAILURE at self-test: not consuming; correct the PIN and restart the signer');
         return;
       }
-      if (appError.code === 'CONFIG' || appError.code === 'SIGNATURE_INVALID' || appError.code === 'PROTOCOL') {
+      if (appError.code === 'SIGNATURE_INVALID' || appError.code === 'PROTOCOL') {
+        status.set('signing-fault', appError.message);
+        logger.fatal({ problem: appError.message, alert: 'signing-fault', retryInMs: signingFaultDelayMs }, 'card self-test failed: the probe signature does not verify; not consuming');
+        retrySelfTestIn(signingFaultDelayMs, attempt + 1);
+        signingFaultDelayMs = Math.min(600_000, signingFaultDelayMs * 2);
+        return;
+      }
+      if (appError.code === 'CONFIG') {
         status.set('expired', appError.message);
         logger.fatal({ problem: appError.message, alert: 'card' }, 'card self-test failed: not consuming; a person must act');
         return;
@@ -95,7 +129,7 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
       status.set('reader-fault', appError.message);
       const delay = backoffMs(attempt, 2_000, 60_000);
       logger.warn({ problem: appError.message, retryInMs: delay }, 'card self-test could not reach the card; retrying');
-      if (!stopped) selfTestTimer = setTimeout(() => void selfTestThenConsume(attempt + 1), delay);
+      retrySelfTestIn(delay, attempt + 1);
     }
   };
 
@@ -105,6 +139,7 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
       return health.url;
     },
     async start() {
+      pinMemory.ensureWritable();
       await health.start();
       await broker.start();
       heartbeat.start();

@@ -1,5 +1,18 @@
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import path from 'node:path';
 import { commonSettings, loadConfig } from '@ceb179/config';
+import { AppError } from '@ceb179/errors';
+
+/**
+ * Where the signer keeps what must survive a restart (PIN refusals): %ProgramData%\ceb179\signer
+ * on Windows (the service runs as LocalSystem or a service account), /var/lib/ceb179/signer for
+ * root elsewhere, else $XDG_STATE_HOME (or ~/.local/state)/ceb179/signer.
+ */
+export function defaultStateDir(platform: NodeJS.Platform = process.platform, env: Record<string, string | undefined> = process.env): string {
+  if (platform === 'win32') return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'ceb179', 'signer');
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/ceb179/signer';
+  return path.join(env.XDG_STATE_HOME ?? path.join(homedir(), '.local', 'state'), 'ceb179', 'signer');
+}
 
 const schema = {
   amqpUrl: commonSettings.amqpUrl,
@@ -46,6 +59,30 @@ const schema = {
     default: 15_000,
     env: 'CEB179_SIGNER_BREAKER_COOLDOWN_MS',
   },
+  stateDir: {
+    doc: 'Folder on the card PC where the signer remembers PIN refusals across restarts (never the PIN). Default: %ProgramData%\\ceb179\\signer on Windows, /var/lib/ceb179/signer as root, ~/.local/state/ceb179/signer otherwise',
+    format: String,
+    default: '',
+    env: 'CEB179_SIGNER_STATE_DIR',
+  },
+  allowRemoteControl: {
+    doc: 'Allow CEB179_EPORT_URL to name another machine. Off: the PIN only ever goes to this machine (loopback). Only for a simulated control in another container',
+    format: Boolean,
+    default: false,
+    env: 'CEB179_SIGNER_ALLOW_REMOTE_CONTROL',
+  },
+  controlKeepAliveMs: {
+    doc: 'WebSocket ping to the control every this many ms while idle; 0 = off (real controls are not known to answer pings; call time-outs detect a dead control)',
+    format: 'nat',
+    default: 0,
+    env: 'CEB179_SIGNER_CONTROL_KEEPALIVE_MS',
+  },
+  signingFaultRetryMs: {
+    doc: "After the card's signatures stopped verifying: wait this long before the next self-test (doubles up to 10 minutes)",
+    format: 'nat',
+    default: 60_000,
+    env: 'CEB179_SIGNER_SIGNING_FAULT_RETRY_MS',
+  },
   controlRestartCommand: {
     doc: 'Optional shell command run when the breaker opens, e.g. restarting the E-Port control service',
     format: String,
@@ -72,8 +109,27 @@ export interface SignerConfig {
   breakerThreshold: number;
   breakerCooldownMs: number;
   controlRestartCommand: string;
+  stateDir: string;
+  allowRemoteControl: boolean;
+  controlKeepAliveMs: number;
+  signingFaultRetryMs: number;
 }
 
 export function loadSignerConfig(env?: Record<string, string | undefined>): SignerConfig {
-  return loadConfig(schema, env) as SignerConfig;
+  const config = loadConfig(schema, env) as SignerConfig;
+  assertControlIsLocal(config);
+  return { ...config, stateDir: config.stateDir || defaultStateDir(process.platform, env ?? process.env) };
+}
+
+/** The PIN travels to the control in clear: only to this machine, unless explicitly allowed. */
+export function assertControlIsLocal(config: Pick<SignerConfig, 'eportUrl' | 'allowRemoteControl'>): void {
+  if (config.allowRemoteControl) return;
+  const host = new URL(config.eportUrl).hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  if (!loopback) {
+    throw new AppError(
+      'CONFIG',
+      `CEB179_EPORT_URL: ${host} is not this machine; the card PIN is sent to the control in clear, so only a loopback control (ws://127.0.0.1:61232) is allowed. Set CEB179_SIGNER_ALLOW_REMOTE_CONTROL=true only for a simulated control`,
+    );
+  }
 }

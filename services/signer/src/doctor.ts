@@ -5,8 +5,10 @@ import { toAppError } from '@ceb179/errors';
 import { createLogger } from '@ceb179/logger';
 import { ControlMethods, parseControlFrame } from '@ceb179/protocol';
 import { ControlLink } from './clients/control.link';
-import { signerSchema, type SignerConfig } from './config';
+import { assertControlIsLocal, defaultStateDir, signerSchema, type SignerConfig } from './config';
+import { FilePinMemory } from './data-access/pin-memory.file';
 import { Card } from './domain/card';
+import { PinGate } from './domain/pin-gate';
 import { EXPIRY_WARNING_DAYS } from './domain/signer-status';
 import { signJobQueues } from './entry-points/sign-job.consumer';
 
@@ -34,7 +36,9 @@ function loadDoctorConfig(checkPin: boolean): SignerConfig {
   // The PIN is required only when the doctor is asked to try it.
   const env = { ...process.env };
   if (!checkPin && !env.CEB179_CARD_PIN && !env.CEB179_CARD_PIN_FILE) env.CEB179_CARD_PIN = 'not-used-by-doctor';
-  return loadConfig(signerSchema, env) as SignerConfig;
+  const config = loadConfig(signerSchema, env) as SignerConfig;
+  assertControlIsLocal(config);
+  return { ...config, stateDir: config.stateDir || defaultStateDir() };
 }
 
 async function greeting(url: string, timeoutMs: number): Promise<'greeted' | 'silent'> {
@@ -103,14 +107,19 @@ async function main(): Promise<number> {
   }
 
   const logger = createLogger({ service: 'doctor', level: 'silent' });
-  const control = new ControlLink({ url: config.eportUrl, callTimeoutMs: config.callTimeoutMs, greetingTimeoutMs: config.greetingTimeoutMs, secrets: [config.cardPin], logger });
-  const card = new Card(control, config.cardPin);
+  // The doctor goes through the same PIN gate and refusal memory as the signer: a PIN this card
+  // refused before is never sent, by the signer or by the doctor.
+  const pinGate = new PinGate(new FilePinMemory(config.stateDir), config.cardPin, logger);
+  const control = new ControlLink({ url: config.eportUrl, callTimeoutMs: config.callTimeoutMs, greetingTimeoutMs: config.greetingTimeoutMs, secrets: [config.cardPin], logger, pinGate });
+  const card = new Card(control, config.cardPin, pinGate);
+  let cardIdentified = false;
   try {
     const reply = await control.call(ControlMethods.getCardId, {});
     if (reply.result) report({ name: 'card', ok: true, detail: `present, card id ${String(reply.data[0] ?? '?')}` });
     else report({ name: 'card', ok: false, detail: reply.errors.join('; '), fix: 'insert the OPERATOR card (操作员卡, not the legal-person card) firmly; re-seat it; restart the control' });
 
     const certificate = await card.readCertificate();
+    cardIdentified = true;
     const daysLeft = Math.floor((certificate.notAfter.getTime() - Date.now()) / 86_400_000);
     report({ name: 'certNo', ok: true, detail: `${certificate.certNo} (${certificate.algorithm}; customs registers it in lowercase)` });
     const valid = certificate.notBefore.getTime() <= Date.now() && daysLeft >= 0;
@@ -124,10 +133,14 @@ async function main(): Promise<number> {
     report({ name: 'card certificate', ok: false, detail: toAppError(error).message, fix: 'check the card is the operator card and the control works (see docs/signer-windows-setup.md)' });
   }
 
-  if (checkPin) {
+  if (checkPin && !cardIdentified) {
+    report({ name: 'PIN', ok: false, detail: 'not checked: the card could not be identified, so its refusal memory cannot be read', fix: 'fix the card checks above first' });
+  } else if (checkPin && pinGate.state === 'refused') {
+    report({ name: 'PIN', ok: false, detail: `not sent: ${pinGate.reason}`, fix: 'put the right PIN in the PIN file; if you are sure the card was unlocked and the PIN is right, clear the memory: node services/signer/dist/pin-state.js clear' });
+  } else if (checkPin) {
     process.stdout.write('       checking the PIN: this spends ONE PIN attempt; a few wrong attempts lock the card.\n');
     try {
-      const reply = await control.call(ControlMethods.verifyPin, { passwd: config.cardPin });
+      const reply = await control.call(ControlMethods.verifyPin, { passwd: config.cardPin }, { carriesPin: true });
       if (reply.result) report({ name: 'PIN', ok: true, detail: 'accepted by the card' });
       else report({ name: 'PIN', ok: false, detail: `refused: ${reply.errors.join('; ')}`, fix: 'correct the PIN file; do NOT try again blindly: the card locks after a few wrong PINs and unlocking needs the issuer' });
     } catch (error) {

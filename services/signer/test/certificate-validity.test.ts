@@ -1,9 +1,15 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { createTestVhost, type TestVhost } from '@ceb179/testkit';
 import { composeSigner, type Signer } from '../src/compose';
 import { loadSignerConfig } from '../src/config';
+
+/** The card PC's state folder (PIN refusal memory), fresh for this file. */
+const SIGNER_STATE_DIR = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
 
 const PIN = '13572468';
 const DAY = 24 * 3600 * 1000;
@@ -37,7 +43,7 @@ describe('signer and the card certificate validity', () => {
 
   async function start(card: SoftCard, logger: pino.Logger): Promise<Signer> {
     eport = await startEportSim({ card });
-    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: PIN, CEB179_SIGNER_HEALTH_PORT: '0' });
+    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: PIN, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
     signer = composeSigner(config, logger);
     await signer.start();
     return signer;

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as amqp from 'amqplib';
 import { Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
@@ -6,6 +9,9 @@ import { buildPaymentDocument, buildSignString, parseCertificate, verifySignatur
 import { createTestVhost, makeFixture, waitFor, type TestVhost } from '@ceb179/testkit';
 import { composeSigner, type Signer } from '../src/compose';
 import { loadSignerConfig } from '../src/config';
+
+/** The card PC's state folder (PIN refusal memory), fresh for this file. */
+const SIGNER_STATE_DIR = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
 
 const PIN = '12345678';
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -45,7 +51,7 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
   });
 
   async function start(pin: string): Promise<Signer> {
-    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: pin, CEB179_SIGNER_ID: 'test-signer', CEB179_SIGNER_HEALTH_PORT: '0' });
+    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: pin, CEB179_SIGNER_ID: 'test-signer', CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
     signer = composeSigner(config, logger);
     await signer.start();
     return signer;

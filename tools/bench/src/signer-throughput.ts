@@ -1,9 +1,15 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as amqp from 'amqplib';
 import WebSocket from 'ws';
 import { Exchanges, Queues, SCHEMA_VERSION, type SignJobMessage } from '@ceb179/contracts';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { buildControlRequest, buildPaymentDocument, buildSignString, ControlMethods, parseControlFrame } from '@ceb179/protocol';
 import { createTestVhost, makeFixture, startServiceProcess, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
+
+/** The card PC's state folder (PIN refusal memory), fresh for this file. */
+const SIGNER_STATE_DIR = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
 
 /**
  * `npm run bench:signer` — the signer's throughput against the control's serial rate.
@@ -63,7 +69,7 @@ async function run(cards: number, serial: number): Promise<{ jobs: number; secon
       eports.push(eport);
       const signer = startServiceProcess('signer', {
         CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: '11112222',
-        CEB179_SIGNER_ID: `bench-${i}`, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_LOG_LEVEL: 'warn',
+        CEB179_SIGNER_ID: `bench-${i}`, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_LOG_LEVEL: 'warn', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR,
       }, `bench-signer-${i}`);
       signers.push(signer);
     }

@@ -1,4 +1,4 @@
-import { buildSignString, extractUploadParts, verifySignature } from '@ceb179/protocol';
+import { buildSignString, extractUploadParts, isCanonicalBase64, verifySignature } from '@ceb179/protocol';
 import { AppError } from '@ceb179/errors';
 import { allowsEbpCode, type CertificateRegistry } from './certificate-registry';
 import type { UploadLog } from './upload-log';
@@ -31,6 +31,12 @@ export interface UploadDeskOptions {
    * rejects bad signatures later, out of band. Default false mirrors that; true answers 20000.
    */
   rejectBadSignatures: boolean;
+  /**
+   * Strict: signValue must be canonical base64 (no line breaks, blanks or PEM lines), and bad
+   * signatures are refused at once (20000). Real customs may be this strict; the e2e tests use it.
+   * certNo is always matched exactly as registered (lowercase hex): that is customs' behaviour.
+   */
+  strict?: boolean;
 }
 
 type Parts = ReturnType<typeof extractUploadParts>;
@@ -87,13 +93,16 @@ export class UploadDesk {
     if (!allowsEbpCode(entry, ebpCode)) {
       return this.answer(seen, CustomsCodes.certificateNotRegistered, `证书 ${parts.certNo} 未备案于电商平台 ${ebpCode}`);
     }
+    if (this.options.strict && !isCanonicalBase64(parts.signValue)) {
+      return this.answer(seen, CustomsCodes.failed, `signValue不是规范的base64 (${describeBase64(parts.signValue)})`);
+    }
     if (this.log.isAccepted(parts.sessionID)) {
       return this.answer(seen, CustomsCodes.duplicateSession, `sessionID ${parts.sessionID} 已存在`);
     }
 
     const verifyProblem = checkSignature(entry.certificate, signString, parts.signValue);
     const judged = { ...seen, verified: verifyProblem === undefined, ...(verifyProblem ? { verifyProblem } : {}) };
-    if (verifyProblem !== undefined && this.options.rejectBadSignatures) {
+    if (verifyProblem !== undefined && (this.options.rejectBadSignatures || this.options.strict)) {
       return this.answer(judged, CustomsCodes.failed, `签名验证失败: ${verifyProblem}`);
     }
     const answer = this.answer(judged, CustomsCodes.accepted, '上传成功');
@@ -180,6 +189,13 @@ function checkSignature(certificate: Parameters<typeof verifySignature>[0], sign
 function caseHint(registry: CertificateRegistry, certNo: string): string {
   const lower = certNo.toLowerCase();
   return lower !== certNo && registry.lookup(lower) ? ` (registered as ${lower}: certNo must be lowercase)` : '';
+}
+
+function describeBase64(value: string): string {
+  if (/[\r\n]/.test(value)) return 'contains line breaks';
+  if (/-----/.test(value)) return 'contains PEM header lines';
+  if (/\s/.test(value)) return 'contains blanks';
+  return 'not base64';
 }
 
 function describe(error: unknown): string {

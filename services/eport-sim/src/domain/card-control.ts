@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlMethods } from '@ceb179/protocol';
 import { chinaTimestamp } from './china-time';
 import { ControlErrors } from './control-errors';
+import { encodeForSigning, formatBase64, formatCertNo, TIDY_QUIRKS, type ControlQuirks } from './control-quirks';
 import { PinGuard } from './pin-guard';
 import type { SoftCard } from './soft-card';
 
@@ -17,6 +18,7 @@ export interface CardControlOptions {
   /** Delay before a signature is returned, so callers can overlap requests and time out. */
   signLatencyMs: number;
   maxWrongPins: number;
+  quirks?: Partial<ControlQuirks>;
 }
 
 type Args = Record<string, unknown>;
@@ -32,6 +34,7 @@ export class CardControl {
   private pendingFaults: string[] = [];
   private corruptions = 0;
   private drops = 0;
+  readonly quirks: ControlQuirks;
 
   constructor(
     readonly card: SoftCard,
@@ -39,6 +42,7 @@ export class CardControl {
   ) {
     this.pins = new PinGuard(card, options.maxWrongPins);
     this.validity = certificateValidity(card);
+    this.quirks = { ...TIDY_QUIRKS, ...options.quirks };
   }
 
   async handle(method: string, args: Args): Promise<ControlOutcome> {
@@ -82,8 +86,8 @@ export class CardControl {
 
   private readonly handlers: Record<string, (args: Args) => Promise<ControlOutcome> | ControlOutcome> = {
     [ControlMethods.signDataAsPem]: (args) => this.signData(args),
-    [ControlMethods.getCertNo]: () => success([this.card.certNo]),
-    [ControlMethods.getSignCertAsPem]: () => success([this.card.certificateBase64]),
+    [ControlMethods.getCertNo]: () => success([formatCertNo(this.card.certNo, this.quirks.certNoFormat)]),
+    [ControlMethods.getSignCertAsPem]: () => success([formatBase64(this.card.certificateBase64, this.quirks.certificateFormat, 'CERTIFICATE')]),
     // The control returns the validity as a JSON text inside Data[0], not as an object.
     [ControlMethods.getValidTimeFromCert]: () => success([JSON.stringify(this.validity)]),
     [ControlMethods.getCardId]: () => success([this.card.cardId]),
@@ -99,13 +103,13 @@ export class CardControl {
     const pin = this.pins.check(passwd);
     if (!pin.ok) return failure(pin.error);
     if (this.options.signLatencyMs > 0) await sleep(this.options.signLatencyMs);
-    let signature = this.card.sign(inData);
+    let signature = this.card.signBytes(encodeForSigning(inData, this.quirks.signEncoding));
     this.signatures += 1;
     if (this.corruptions > 0) {
       this.corruptions -= 1;
       signature = corrupt(signature);
     }
-    return success([signature, this.card.certNo]);
+    return success([formatBase64(signature, this.quirks.signatureFormat), formatCertNo(this.card.certNo, this.quirks.certNoFormat)]);
   }
 
   private verifyPin(args: Args): ControlOutcome {

@@ -45,7 +45,7 @@ export class SoftCard {
     readonly cardId: string,
     readonly certNo: string,
     readonly certificateBase64: string,
-    private readonly pin: string,
+    private pin: string,
     private readonly privateKey: string,
     private readonly publicKeyHex: string | undefined,
   ) {}
@@ -132,6 +132,12 @@ export class SoftCard {
     };
   }
 
+  /** The holder changed the PIN (or the card was re-issued with another): the old one is now wrong. */
+  changePin(newPin: string): void {
+    if (typeof newPin !== 'string' || newPin === '') throw new AppError('INVALID_INPUT', 'SoftCard: a non-empty pin is required');
+    this.pin = newPin;
+  }
+
   /** Constant-time, so a test harness timing the simulator learns nothing either. */
   pinMatches(candidate: string): boolean {
     const a = Buffer.from(candidate, 'utf8');
@@ -145,7 +151,11 @@ export class SoftCard {
    * 1234567812345678, raw r||s of 32 bytes each (88 base64 chars).
    */
   sign(message: string): string {
-    const bytes = Buffer.from(message, 'utf8');
+    return this.signBytes(Buffer.from(message, 'utf8'));
+  }
+
+  /** Signs exactly these bytes (a control that encodes the text otherwise than UTF-8 is simulated with it). */
+  signBytes(bytes: Buffer): string {
     if (this.algorithm === 'RSA') return nodeSign('sha1', bytes, this.privateKey).toString('base64');
     const rs = sm2.doSignature(Array.from(bytes), this.privateKey, {
       hash: true,

@@ -52,7 +52,8 @@ export class ControlServer {
   }
 
   static async listen(options: ControlServerOptions): Promise<ControlServer> {
-    const wss = new WebSocketServer({ port: options.port, host: options.host });
+    // autoPong false: a control that never answers WebSocket pings (a client keep-alive must not kill it).
+    const wss = new WebSocketServer({ port: options.port, host: options.host, autoPong: options.control.quirks.answerPings });
     await new Promise<void>((resolve, reject) => {
       wss.once('listening', resolve);
       wss.once('error', reject);
@@ -90,7 +91,14 @@ export class ControlServer {
         this.options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'control reply failed'),
       );
     });
-    socket.send(buildControlGreeting());
+    const delayMs = this.options.control.quirks.greetingDelayMs;
+    if (delayMs === 0) socket.send(buildControlGreeting());
+    else if (delayMs > 0) {
+      const timer = setTimeout(() => {
+        if (socket.readyState === socket.OPEN) socket.send(buildControlGreeting());
+      }, delayMs);
+      socket.once('close', () => clearTimeout(timer));
+    }
   }
 
   private async onFrame(socket: WebSocket, data: RawData, isBinary: boolean): Promise<void> {

@@ -1,20 +1,23 @@
 import { AppError } from '@ceb179/errors';
-import { ControlMethods, parseCertificate, verifySignature, type CardCertificate, type ControlReply } from '@ceb179/protocol';
+import { canonicalBase64, ControlMethods, parseCertificate, verifySignature, type CardCertificate, type ControlReply } from '@ceb179/protocol';
 import { classifyRefusal } from './card-faults';
+import type { PinGate } from './pin-gate';
 
 export interface ControlCaller {
-  call(method: string, args: Record<string, string>): Promise<ControlReply>;
+  call(method: string, args: Record<string, string>, options?: { carriesPin?: boolean }): Promise<ControlReply>;
 }
 
 export interface Signature {
+  /** Canonical base64: whatever line breaks, blanks or PEM armour the control added are gone. */
   signValue: string;
+  /** Exactly as customs registers it: the lowercase hex serial of the card's certificate. */
   certNo: string;
 }
 
 /**
- * The operator card as seen through the control: its certificate (read once at start-up, the
- * algorithm detected from it) and signing. The PIN is held here and only ever placed in the
- * `passwd` argument of a control request.
+ * The operator card as seen through the control: its certificate (read before any PIN is sent,
+ * the algorithm detected from it) and signing. The PIN is held here and only ever placed in the
+ * `passwd` argument of a call that goes through the PIN gate.
  */
 export class Card {
   private cert: CardCertificate | undefined;
@@ -22,6 +25,7 @@ export class Card {
   constructor(
     private readonly control: ControlCaller,
     private readonly pin: string,
+    private readonly gate: PinGate,
   ) {}
 
   get certificate(): CardCertificate {
@@ -29,15 +33,24 @@ export class Card {
     return this.cert;
   }
 
-  /** Reads certNo and the signing certificate and checks they belong together. */
+  get pinGate(): PinGate {
+    return this.gate;
+  }
+
+  /**
+   * Reads certNo and the signing certificate (no PIN), checks they belong together and binds the
+   * PIN gate to this card. Also the PIN-free probe the gate asks for after an unanswered PIN call.
+   */
   async readCertificate(): Promise<CardCertificate> {
-    const certNo = String((await this.expectData(ControlMethods.getCertNo, {}))[0] ?? '');
+    const reportedCertNo = String((await this.expectData(ControlMethods.getCertNo, {}))[0] ?? '').trim();
     const certificateText = String((await this.expectData(ControlMethods.getSignCertAsPem, {}))[0] ?? '');
-    const certificate = parseCertificate(certificateText);
-    if (certNo && !sameCertNo(certNo, certificate.certNo)) {
-      throw new AppError('CONFIG', `the control reports certNo ${certNo} but the signing certificate's serial is ${certificate.certNo}`);
+    const certificate = parseCertificate(canonicalBase64(certificateText) ?? certificateText);
+    if (reportedCertNo && !sameCertNo(reportedCertNo, certificate.certNo)) {
+      throw new AppError('CONFIG', `the control reports certNo ${reportedCertNo} but the signing certificate's serial is ${certificate.certNo}`);
     }
     this.cert = certificate;
+    this.gate.bindCard(certificate.certNo);
+    this.gate.probed();
     return certificate;
   }
 
@@ -48,11 +61,22 @@ export class Card {
 
   /** Signs the UTF-8 bytes of `signString` on the card. Does not verify: see verify(). */
   async sign(signString: string): Promise<Signature> {
+    const certificate = this.certificate;
+    if (this.gate.state === 'probe-required') {
+      // The last PIN-carrying call got no verdict: the card must answer without the PIN first.
+      await this.expectData(ControlMethods.getCertNo, {});
+      this.gate.probed();
+    }
     const data = await this.expectData(ControlMethods.signDataAsPem, { inData: signString, passwd: this.pin }, true);
-    const signValue = String(data[0] ?? '');
-    if (!signValue) throw new AppError('PROTOCOL', 'the control returned no signature');
-    const certNo = String(data[1] ?? this.certificate.certNo).toLowerCase();
-    return { signValue, certNo };
+    const returned = String(data[0] ?? '');
+    if (!returned.trim()) throw new AppError('PROTOCOL', 'the control returned no signature');
+    const signValue = canonicalBase64(returned);
+    if (!signValue) throw new AppError('PROTOCOL', `the control returned a signature that is not base64 (${returned.length} characters)`);
+    const reportedCertNo = String(data[1] ?? '').trim();
+    if (reportedCertNo && !sameCertNo(reportedCertNo, certificate.certNo)) {
+      throw new AppError('SIGNATURE_INVALID', `the control signed with certNo ${reportedCertNo}, not the card read at start-up (${certificate.certNo}): was the card swapped?`);
+    }
+    return { signValue, certNo: certificate.certNo };
   }
 
   /** Verifies against the card's certificate; the certNo must be that certificate's. */
@@ -62,14 +86,14 @@ export class Card {
   }
 
   private async expectData(method: string, args: Record<string, string>, carriesPin = false): Promise<unknown[]> {
-    const reply = await this.control.call(method, args);
+    const reply = await this.control.call(method, args, { carriesPin });
     if (!reply.result) throw classifyRefusal(method, reply.errors, carriesPin);
     return reply.data;
   }
 }
 
 /** The control's certNo and the certificate's serial may differ in case and leading zeros only. */
-function sameCertNo(a: string, b: string): boolean {
+export function sameCertNo(a: string, b: string): boolean {
   const canonical = (hex: string) => hex.toLowerCase().replace(/^0+(?=.)/, '');
   return canonical(a) === canonical(b);
 }

@@ -61,7 +61,9 @@ export class ReaderBreaker {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.halfOpen(), this.cooldownMs);
+    this.timer = setTimeout(() => {
+      this.halfOpen().catch((error: unknown) => this.logger.error({ problem: toAppError(error).message }, 'reader breaker probe failed unexpectedly'));
+    }, this.cooldownMs);
   }
 
   private async halfOpen(): Promise<void> {
@@ -79,7 +81,12 @@ export class ReaderBreaker {
     this.cooldownMs = this.options.cooldownMs;
     this.status.set('ready');
     this.logger.info('card answers again: reader circuit breaker closed, consuming');
-    await this.options.resumeConsumption();
+    try {
+      await this.options.resumeConsumption();
+    } catch (error) {
+      // The broker reattaches consumers on its own after a reconnect; never let this escape a timer.
+      this.logger.warn({ problem: toAppError(error).message }, 'could not resume consumption yet; the broker retries on reconnect');
+    }
   }
 
   private async restartControl(): Promise<void> {

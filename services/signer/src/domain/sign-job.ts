@@ -1,9 +1,10 @@
 import type { SignJobMessage } from '@ceb179/contracts';
-import { AppError, isAppError } from '@ceb179/errors';
+import { isAppError } from '@ceb179/errors';
 import { forSession, type Logger } from '@ceb179/logger';
 import { ack, backoffMs, deadLetter, retryIn, type HandlerOutcome } from '@ceb179/mq';
 import { parseSignString } from '@ceb179/protocol';
 import type { Card } from './card';
+import { proveSigning } from './self-test';
 import type { ReaderBreaker } from './reader-breaker';
 import type { SignerStatus } from './signer-status';
 
@@ -15,18 +16,27 @@ export interface SignJobOptions {
   ebpCodes: string[];
   /** Stops consumption at once; called, never awaited, from inside a handler. */
   pauseConsumption: () => void;
+  /** The card's signatures stopped verifying (the probe too): stop consuming, leave jobs queued. */
+  onSigningFault: (problem: string) => void;
 }
 
-/** A signature that fails local verification this many times is dead-lettered, never uploaded. */
+/** One document whose signature fails while the probe's verifies, this many times: dead-lettered, never uploaded. */
 const MAX_BAD_SIGNATURES = 3;
+/** Jobs that arrive while the signer cannot sign go back to their queue (consumption is paused by then). */
+const PAUSED_RETRY_MS = 5_000;
 
 /**
  * Signs one job: only a well-formed 179 sign string for an ebpCode this card serves reaches
  * the card; every signature is verified locally against the card's certificate before it is
  * published. A possible PIN failure stops consumption for good (until restart); reader faults
- * send the job back to the queue and feed the circuit breaker.
+ * send the job back to the queue and feed the circuit breaker; a signature that does not verify
+ * is told apart as this document's problem or the card PC's (a probe signature decides), and the
+ * card PC's problem stops consumption without losing or dead-lettering a job.
  */
 export class SignJob {
+  private readonly badSignatures = new Map<string, number>();
+  private probing: Promise<string | undefined> | undefined;
+
   constructor(
     private readonly card: Card,
     private readonly status: SignerStatus,
@@ -38,8 +48,11 @@ export class SignJob {
 
   async run(job: SignJobMessage, retries: number): Promise<HandlerOutcome> {
     const log = forSession(this.logger, job.sessionID);
-    if (this.status.pinLocked) throw new AppError('CARD_PIN', 'signer is stopped for a PIN problem; job returned to the queue');
-    if (this.breaker.isOpen) return retryIn(5_000, 'reader circuit breaker open');
+    if (this.status.pinLocked || this.status.state === 'signing-fault') {
+      this.options.pauseConsumption();
+      return retryIn(PAUSED_RETRY_MS, `signer is ${this.status.state}; job returned to the queue`);
+    }
+    if (this.breaker.isOpen) return retryIn(PAUSED_RETRY_MS, 'reader circuit breaker open');
 
     const problem = this.checkJob(job);
     if (problem) {
@@ -51,21 +64,22 @@ export class SignJob {
     try {
       signature = await this.card.sign(job.signString);
     } catch (error) {
+      if (isAppError(error) && (error.code === 'SIGNATURE_INVALID' || error.code === 'PROTOCOL')) {
+        return this.onBadSignature(job, error.message, log);
+      }
       return this.onCardError(error, retries, log);
     }
     this.breaker.success();
     if (!this.card.verify(job.signString, signature)) {
-      this.status.badSignature();
-      log.error({ certNo: signature.certNo, attempt: retries + 1, alert: 'bad-signature' }, 'signature failed local verification; not published');
-      return retries + 1 >= MAX_BAD_SIGNATURES ? deadLetter('signature failed local verification repeatedly') : retryIn(1_000, 'bad signature');
+      return this.onBadSignature(job, `signature by certNo ${signature.certNo} failed local verification`, log);
     }
+    this.badSignatures.delete(job.sessionID);
     await this.signatures.publish(job, signature.signValue, signature.certNo);
     this.status.signed();
     this.status.set('ready');
     log.info({ certNo: signature.certNo, algorithm: this.card.certificate.algorithm }, 'signed and verified');
     return ack;
   }
-
   private checkJob(job: SignJobMessage): string | undefined {
     let headEbpCode: unknown;
     try {
@@ -82,12 +96,49 @@ export class SignJob {
     return undefined;
   }
 
+  /** A signature that cannot be uploaded: this document's problem, or the card PC's? A probe decides. */
+  private async onBadSignature(job: SignJobMessage, problem: string, log: Logger): Promise<HandlerOutcome> {
+    this.status.badSignature();
+    log.error({ problem, alert: 'bad-signature' }, 'signature not usable; not published');
+    let systemic: string | undefined;
+    try {
+      systemic = await this.probeSigning();
+    } catch (error) {
+      return this.onCardError(error, 0, log);
+    }
+    if (systemic) {
+      this.options.onSigningFault(systemic);
+      return retryIn(PAUSED_RETRY_MS, 'the card PC cannot produce verifiable signatures; job returned to the queue');
+    }
+    const count = (this.badSignatures.get(job.sessionID) ?? 0) + 1;
+    this.badSignatures.set(job.sessionID, count);
+    if (count >= MAX_BAD_SIGNATURES) {
+      this.badSignatures.delete(job.sessionID);
+      return deadLetter(`the signature over this document failed local verification ${count} times while the probe signature verifies: the control mangles this document (${problem})`);
+    }
+    return retryIn(1_000, 'bad signature; signing again');
+  }
+
+  /** One probe at a time however many jobs fail together; resolves with the systemic problem, if any. */
+  private probeSigning(): Promise<string | undefined> {
+    this.probing ??= proveSigning(this.card)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (isAppError(error) && (error.code === 'SIGNATURE_INVALID' || error.code === 'PROTOCOL')) return error.message;
+          throw error;
+        },
+      )
+      .finally(() => (this.probing = undefined));
+    return this.probing;
+  }
+
   private onCardError(error: unknown, retries: number, log: Logger): HandlerOutcome {
     if (isAppError(error) && error.code === 'CARD_PIN') {
       this.status.set('paused-for-pin', error.message);
       log.fatal({ problem: error.message, alert: 'pin' }, 'POSSIBLE PIN FAILURE: consumption stopped; no further PIN attempt until a person restarts the signer with a corrected PIN');
       this.options.pauseConsumption();
-      throw error; // the job goes back to the queue untouched
+      return retryIn(PAUSED_RETRY_MS, 'signer stopped for a PIN problem; job returned to the queue');
     }
     const message = isAppError(error) ? error.message : String(error);
     this.status.readerFault();

@@ -1,6 +1,13 @@
 import type { CardCertificate } from '@ceb179/protocol';
 
-export type SignerState = 'starting' | 'ready' | 'paused-for-pin' | 'reader-fault' | 'expired';
+/**
+ * - paused-for-pin: the card refused (or may have refused) this PIN: no PIN is sent until a person fixes it.
+ * - reader-fault: the reader or control is failing; probing without the PIN until it answers.
+ * - signing-fault: the card's signatures stop verifying (every job, the probe too); jobs stay queued.
+ * - expired: the certificate is expired, not yet valid, or does not match the control's certNo.
+ */
+export const SIGNER_STATES = ['starting', 'ready', 'paused-for-pin', 'reader-fault', 'signing-fault', 'expired'] as const;
+export type SignerState = (typeof SIGNER_STATES)[number];
 
 const DAY_MS = 24 * 3600 * 1000;
 export const EXPIRY_WARNING_DAYS = 30;

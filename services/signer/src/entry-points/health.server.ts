@@ -1,8 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@ceb179/logger';
-import type { SignerState, SignerStatus } from '../domain/signer-status';
-
-const STATES: SignerState[] = ['starting', 'ready', 'paused-for-pin', 'reader-fault', 'expired'];
+import { SIGNER_STATES as STATES, type SignerStatus } from '../domain/signer-status';
 
 /**
  * GET /health (JSON: state, reason, card, certificate expiry, last success) and GET /metrics
