@@ -100,9 +100,10 @@ export class CardControl {
     // Malformed requests are refused before the PIN is read, so they never cost a PIN try.
     if (typeof inData !== 'string' || inData === '') return failure(ControlErrors.missingArgument('inData'));
     if (typeof passwd !== 'string') return failure(ControlErrors.missingArgument('passwd'));
+    // The card takes its time before it says anything, a wrong PIN included: clients queue up behind it.
+    if (this.options.signLatencyMs > 0) await sleep(this.options.signLatencyMs);
     const pin = this.pins.check(passwd);
     if (!pin.ok) return failure(pin.error);
-    if (this.options.signLatencyMs > 0) await sleep(this.options.signLatencyMs);
     let signature = this.card.signBytes(encodeForSigning(inData, this.quirks.signEncoding));
     this.signatures += 1;
     if (this.corruptions > 0) {
