@@ -66,14 +66,15 @@ step "starting the simulators (E-Port control with a software $algorithm card; c
 start eport-sim CEB179_EPORT_SIM_PORT="$eport_port" CEB179_EPORT_SIM_CARD_FILE="$card_file" \
   CEB179_EPORT_SIM_ALGORITHM="$algorithm" CEB179_EPORT_SIM_PIN="$pin"
 wait_port "$eport_port" eport-sim
-start customs-sim CEB179_CUSTOMS_SIM_PORT="$customs_port" CEB179_CUSTOMS_SIM_CERT_FILES="$card_file"
+start customs-sim CEB179_CUSTOMS_SIM_PORT="$customs_port" CEB179_CUSTOMS_SIM_CERT_FILES="$card_file" CEB179_CUSTOMS_SIM_STRICT=true
 wait_port "$customs_port" customs-sim
 
 step "starting ingress, assembler, reporter and signer"
 start ingress
 start assembler
 start reporter CEB179_CUSTOMS_URL="http://127.0.0.1:$customs_port/ceb2grab/grab/realTimeDataUpload"
-start signer CEB179_EPORT_URL="ws://127.0.0.1:$eport_port" CEB179_CARD_PIN="$pin" CEB179_SIGNER_HEALTH_PORT="${DEMO_SIGNER_HEALTH_PORT:-9179}"
+start signer CEB179_EPORT_URL="ws://127.0.0.1:$eport_port" CEB179_CARD_PIN="$pin" CEB179_SIGNER_HEALTH_PORT="${DEMO_SIGNER_HEALTH_PORT:-9179}" \
+  CEB179_SIGNER_STATE_DIR="$demo_dir/signer-state"
 wait_port "$CEB179_INGRESS_PORT" ingress
 wait_log "$demo_dir/logs/assembler.log" 'assembler started' assembler
 wait_log "$demo_dir/logs/reporter.log" 'reporter started' reporter
