@@ -71,7 +71,7 @@ export class SignJob {
     }
     this.breaker.success();
     if (!this.card.verify(job.signString, signature)) {
-      return this.onBadSignature(job, `signature by certNo ${signature.certNo} failed local verification`, log);
+      return this.onBadSignature(job, `signature failed local verification (certNo ${signature.certNo})`, log);
     }
     this.badSignatures.delete(job.sessionID);
     await this.signatures.publish(job, signature.signValue, signature.certNo);
