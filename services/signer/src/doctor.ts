@@ -10,12 +10,16 @@ import { FilePinMemory } from './data-access/pin-memory.file';
 import { Card } from './domain/card';
 import { PinGate } from './domain/pin-gate';
 import { EXPIRY_WARNING_DAYS } from './domain/signer-status';
+import { firstContactChecks } from './first-contact';
+import type { CardCertificate } from '@ceb179/protocol';
 import { signJobQueues } from './entry-points/sign-job.consumer';
 
 /**
- * `node services/signer/dist/doctor.js [--check-pin]` on the card PC: checks, in order, what
- * the signer needs and prints what to fix. Spends a PIN attempt only with --check-pin, and says
- * so first. Exit code 0 when every check passed.
+ * `node services/signer/dist/doctor.js [--check-pin] [--first-contact]` on the card PC: checks, in
+ * order, what the signer needs and prints what to fix. Spends a PIN attempt only with --check-pin
+ * or --first-contact (which also reports how this control writes greeting, pings, certNo,
+ * certificate and signature, and signs a probe with Chinese text), and says so first. Exit code 0
+ * when every check passed.
  */
 interface Check {
   name: string;
@@ -67,10 +71,11 @@ async function greeting(url: string, timeoutMs: number): Promise<'greeted' | 'si
 }
 
 async function main(): Promise<number> {
+  const firstContact = process.argv.includes('--first-contact');
   const checkPin = process.argv.includes('--check-pin');
   let config: SignerConfig;
   try {
-    config = loadDoctorConfig(checkPin);
+    config = loadDoctorConfig(checkPin || firstContact);
     report({ name: 'configuration', ok: true, detail: `control ${config.eportUrl}; ebpCodes ${config.ebpCodes.join(',') || 'all'}` });
   } catch (error) {
     report({ name: 'configuration', ok: false, detail: toAppError(error).message, fix: 'set the variable named above (see deploy/windows/signer.env.template)' });
@@ -113,12 +118,13 @@ async function main(): Promise<number> {
   const control = new ControlLink({ url: config.eportUrl, callTimeoutMs: config.callTimeoutMs, greetingTimeoutMs: config.greetingTimeoutMs, secrets: [config.cardPin], logger, pinGate });
   const card = new Card(control, config.cardPin, pinGate);
   let cardIdentified = false;
+  let certificate: CardCertificate | undefined;
   try {
     const reply = await control.call(ControlMethods.getCardId, {});
     if (reply.result) report({ name: 'card', ok: true, detail: `present, card id ${String(reply.data[0] ?? '?')}` });
     else report({ name: 'card', ok: false, detail: reply.errors.join('; '), fix: 'insert the OPERATOR card (操作员卡, not the legal-person card) firmly; re-seat it; restart the control' });
 
-    const certificate = await card.readCertificate();
+    certificate = await card.readCertificate();
     cardIdentified = true;
     const daysLeft = Math.floor((certificate.notAfter.getTime() - Date.now()) / 86_400_000);
     report({ name: 'certNo', ok: true, detail: `${certificate.certNo} (${certificate.algorithm}; customs registers it in lowercase)` });
@@ -148,6 +154,9 @@ async function main(): Promise<number> {
     }
   } else {
     report({ name: 'PIN', ok: true, detail: 'not checked (run with --check-pin to spend one attempt on it)' });
+  }
+  if (firstContact) {
+    for (const check of await firstContactChecks(config.eportUrl, control, card, pinGate, certificate)) report(check);
   }
   await control.close();
   await checkBroker(config);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
+import { HARSH_QUIRKS, SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { createTestVhost, repoRoot, type TestVhost } from '@ceb179/testkit';
 
 /** The card PC's state folder (PIN refusal memory), fresh for this file. */
@@ -48,6 +48,39 @@ describe('signer doctor', () => {
     expect(output).toContain('fix: start the signer once');
     expect(code).toBe(1);
     expect(eport.stats().pinAttempts).toBe(0);
+  });
+
+  it('with --check-pin run twice with the same wrong PIN, the second run sends nothing (the refusal is remembered)', async () => {
+    const other = await startEportSim({ card: SoftCard.create({ algorithm: 'RSA', pin: PIN }) });
+    const wrong = '13131313';
+    const first = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: other.url, CEB179_CARD_PIN: wrong }, ['--check-pin']);
+    expect(first.output).toMatch(/\[FAIL\] PIN: refused/);
+    const second = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: other.url, CEB179_CARD_PIN: wrong }, ['--check-pin']);
+    expect(second.output).toMatch(/\[FAIL\] PIN: not sent: card \w+ refused this PIN/);
+    expect(other.stats()).toMatchObject({ pinAttempts: 1, wrongPinAttempts: 1, locked: false });
+    await other.stop();
+  });
+
+  it('with --first-contact reports how a harsh control writes things and verifies a probe with Chinese text', async () => {
+    const harsh = await startEportSim({ card: SoftCard.create({ algorithm: 'SM2', pin: PIN }), quirks: HARSH_QUIRKS });
+    const { output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: harsh.url, CEB179_CARD_PIN: PIN, CEB179_SIGNER_GREETING_TIMEOUT_MS: '300' }, ['--first-contact']);
+    expect(output).toContain('reachable, but no greeting');
+    expect(output).toContain('[OK  ] WebSocket pings: not answered');
+    expect(output).toContain('[OK  ] certNo form: upper case');
+    expect(output).toContain('[OK  ] certificate form: PEM with header lines');
+    expect(output).toContain('[OK  ] signature form: base64 in CRLF lines');
+    expect(output).toContain('[OK  ] probe signature (Chinese, quotes, backslash, newline, / and &): verifies locally (SM2-SM3)');
+    expect(output).not.toContain(PIN);
+    expect(harsh.stats()).toMatchObject({ pinAttempts: 1, wrongPinAttempts: 0 });
+    await harsh.stop();
+  });
+
+  it('with --first-contact names a control that signs GBK', async () => {
+    const gbk = await startEportSim({ card: SoftCard.create({ algorithm: 'RSA', pin: PIN }), quirks: { signEncoding: 'gbk' } });
+    const { code, output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: gbk.url, CEB179_CARD_PIN: PIN }, ['--first-contact']);
+    expect(output).toMatch(/\[FAIL\] probe signature \(Chinese.*the control signs the GBK \(GB18030\) bytes of the sign string/);
+    expect(code).toBe(1);
+    await gbk.stop();
   });
 
   it('with --check-pin spends exactly one attempt and never prints the PIN', async () => {

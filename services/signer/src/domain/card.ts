@@ -62,21 +62,27 @@ export class Card {
   /** Signs the UTF-8 bytes of `signString` on the card. Does not verify: see verify(). */
   async sign(signString: string): Promise<Signature> {
     const certificate = this.certificate;
+    const returned = await this.signAsReturned(signString);
+    if (!returned.signature.trim()) throw new AppError('PROTOCOL', 'the control returned no signature');
+    const signValue = canonicalBase64(returned.signature);
+    if (!signValue) throw new AppError('PROTOCOL', `the control returned a signature that is not base64 (${returned.signature.length} characters)`);
+    const reportedCertNo = returned.certNo.trim();
+    if (reportedCertNo && !sameCertNo(reportedCertNo, certificate.certNo)) {
+      throw new AppError('SIGNATURE_INVALID', `the control signed with certNo ${reportedCertNo}, not the card read at start-up (${certificate.certNo}): was the card swapped?`);
+    }
+    return { signValue, certNo: certificate.certNo };
+  }
+
+  /** The sign reply's Data[0] and Data[1] exactly as the control wrote them (for first contact's report). */
+  async signAsReturned(signString: string): Promise<{ signature: string; certNo: string }> {
+    void this.certificate; // throws before any PIN is sent to a card not yet identified
     if (this.gate.state === 'probe-required') {
       // The last PIN-carrying call got no verdict: the card must answer without the PIN first.
       await this.expectData(ControlMethods.getCertNo, {});
       this.gate.probed();
     }
     const data = await this.expectData(ControlMethods.signDataAsPem, { inData: signString, passwd: this.pin }, true);
-    const returned = String(data[0] ?? '');
-    if (!returned.trim()) throw new AppError('PROTOCOL', 'the control returned no signature');
-    const signValue = canonicalBase64(returned);
-    if (!signValue) throw new AppError('PROTOCOL', `the control returned a signature that is not base64 (${returned.length} characters)`);
-    const reportedCertNo = String(data[1] ?? '').trim();
-    if (reportedCertNo && !sameCertNo(reportedCertNo, certificate.certNo)) {
-      throw new AppError('SIGNATURE_INVALID', `the control signed with certNo ${reportedCertNo}, not the card read at start-up (${certificate.certNo}): was the card swapped?`);
-    }
-    return { signValue, certNo: certificate.certNo };
+    return { signature: String(data[0] ?? ''), certNo: String(data[1] ?? '') };
   }
 
   /** Verifies against the card's certificate; the certNo must be that certificate's. */
