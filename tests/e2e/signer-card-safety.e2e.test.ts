@@ -3,6 +3,7 @@ import { Queues } from '@ceb179/contracts';
 import { HARSH_QUIRKS, type ControlQuirks } from '@ceb179/eport-sim';
 import { parseCertificate } from '@ceb179/protocol';
 import { makeFixture, queueDepth, waitFor, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
+import { Redis } from 'ioredis';
 import { CARD_PIN, startPipeline, type Pipeline } from './pipeline-harness';
 
 /**
@@ -146,5 +147,49 @@ describe('a control that signs GBK instead of UTF-8', () => {
     await waitFor('the management API to count the queues', async () => ((await queueDepth(pipeline.vhost.name, Queues.signJobsAny)) === 2 ? true : undefined), 20_000);
     expect(await queueDepth(pipeline.vhost.name, Queues.deadLetters)).toBe(0);
     expect(signer.output()).not.toContain('consuming sign jobs');
+  });
+});
+
+describe('a control that starts signing GBK while the signer runs', () => {
+  const warmUp = makeFixture('sysw');
+  const fixtures = Array.from({ length: 6 }, (_, i) => makeFixture(`sys${i}`));
+  let pipeline: Pipeline;
+
+  beforeAll(async () => {
+    pipeline = await startPipeline({
+      cards: [{ algorithm: 'RSA', signLatencyMs: 20 }],
+      fixtures: [warmUp, ...fixtures],
+      extraEnv: { CEB179_SIGNER_SIGNING_FAULT_RETRY_MS: '3000', CEB179_SIGNER_HEARTBEAT_INTERVAL_MS: '1000' },
+    });
+  }, 60_000);
+  afterAll(() => pipeline?.stop());
+
+  it('stops consuming with signing-fault in health, metrics and heartbeat, dead-letters nothing, and uploads everything once it is fixed', async () => {
+    const [first] = await fire(pipeline, [orderOf(warmUp)]);
+    await waitFor('the warm-up upload', async () => pipeline.customs.accepted().get(first as string), 20_000);
+
+    pipeline.eport.setQuirks({ signEncoding: 'gbk' });
+    const sessionIDs = await fire(pipeline, fixtures.map(orderOf));
+    const signer = pipeline.current('signer-0') as ServiceProcess;
+    await waitForOutput(signer, "the card PC's signatures do not verify", 30_000);
+
+    const healthUrl = /"url":"(http:\/\/127\.0\.0\.1:\d+)\/health"/.exec(signer.output())?.[1] as string;
+    const health = await fetch(`${healthUrl}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ state: 'signing-fault', reason: expect.stringContaining('GBK') });
+    expect(await (await fetch(`${healthUrl}/metrics`)).text()).toContain('ceb179_signer_state{state="signing-fault"} 1');
+    const redis = new Redis(pipeline.env.CEB179_REDIS_URL as string);
+    try {
+      await waitFor('the signing-fault heartbeat', async () => ((await redis.get('ceb179:signer:signer-0-0'))?.includes('"state":"signing-fault"') ? true : undefined), 20_000);
+    } finally {
+      redis.disconnect();
+    }
+    expect(pipeline.customs.uploads().filter((u) => sessionIDs.includes(u.sessionID as string))).toHaveLength(0);
+
+    pipeline.eport.setQuirks({ signEncoding: 'utf8' });
+    await pipeline.customs.waitForUploads(7, 60_000);
+    expectExactlyOnceVerified(pipeline, sessionIDs);
+    await sleep(5_000);
+    expect(await queueDepth(pipeline.vhost.name, Queues.deadLetters)).toBe(0);
   });
 });

@@ -1,6 +1,12 @@
 import { SoftCard } from '@ceb179/eport-sim';
 import { startCustomsSim, type CustomsSim } from '../src/index';
-import { EBP_CODE, buildUpload, post } from './upload-builder';
+import { buildPayExInfoStr, buildUploadFormBody } from '@ceb179/protocol';
+import { EBP_CODE, buildUpload, post, type BuiltUpload } from './upload-builder';
+
+/** The same upload with signValue written otherwise (still valid JSON: the text is escaped). */
+function withSignValue(upload: BuiltUpload, signValue: string): string {
+  return buildUploadFormBody(buildPayExInfoStr({ ...upload, signValue }));
+}
 
 describe('customs-sim upload endpoint', () => {
   const rsaCard = SoftCard.create({ algorithm: 'RSA', pin: '1' });
@@ -126,6 +132,29 @@ describe('customs-sim upload endpoint', () => {
     } finally {
       await strict.stop();
     }
+  });
+
+  it.each([
+    ['in CRLF lines', (v: string) => v.replace(/(.{64})(?=.)/g, '$1\r\n')],
+    ['as PEM', (v: string) => `-----BEGIN SIGNATURE-----\n${v}\n-----END SIGNATURE-----`],
+    ['with blanks', (v: string) => ` ${v} `],
+  ])('in strict mode answers 20000 to a signValue %s, and 10000 to the same signature in canonical form', async (_name, reformat) => {
+    const strict = await startCustomsSim({ certificates: [{ certificateBase64: rsaCard.certificateBase64 }], strict: true });
+    try {
+      const upload = buildUpload(rsaCard);
+      const reply = await post(strict.uploadUrl, withSignValue(upload, reformat(upload.signValue)));
+      expect(reply.json).toMatchObject({ code: '20000', message: expect.stringContaining('signValue不是规范的base64') });
+      expect(strict.accepted().size).toBe(0);
+      expect((await post(strict.uploadUrl, upload.formBody)).json).toMatchObject({ code: '10000' });
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('in lenient mode (the default) takes a line-broken signValue, as a forgiving customs might', async () => {
+    const upload = buildUpload(rsaCard);
+    const bent = withSignValue(upload, upload.signValue.replace(/(.{64})(?=.)/g, '$1\r\n'));
+    expect((await post(sim.uploadUrl, bent)).json).toMatchObject({ code: '10000' });
   });
 
   it.each([

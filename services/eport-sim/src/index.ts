@@ -58,6 +58,8 @@ export interface EportSim {
   unlockCard(): void;
   /** The card's PIN is changed under a running client (a card swap, or the holder changed it). */
   changePin(newPin: string): void;
+  /** The control starts behaving otherwise (e.g. signing GBK after an upgrade), from the next request on. */
+  setQuirks(quirks: Partial<ControlQuirks>): void;
   stop(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startEportSim(options: EportSimOptions): Promise<EportSim>
     dropConnections: () => server.dropConnections(),
     unlockCard: () => control.unlock(),
     changePin: (newPin) => options.card.changePin(newPin),
+    setQuirks: (quirks) => control.setQuirks(quirks),
     corruptNextSignatures: (count) => control.corruptNextSignatures(count),
     dropDuringNextSigns: (count) => control.dropDuringNextSigns(count),
     stop: () => (stopped ??= server.close()),

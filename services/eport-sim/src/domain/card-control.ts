@@ -34,7 +34,7 @@ export class CardControl {
   private pendingFaults: string[] = [];
   private corruptions = 0;
   private drops = 0;
-  readonly quirks: ControlQuirks;
+  private currentQuirks: ControlQuirks;
 
   constructor(
     readonly card: SoftCard,
@@ -42,7 +42,16 @@ export class CardControl {
   ) {
     this.pins = new PinGuard(card, options.maxWrongPins);
     this.validity = certificateValidity(card);
-    this.quirks = { ...TIDY_QUIRKS, ...options.quirks };
+    this.currentQuirks = { ...TIDY_QUIRKS, ...options.quirks };
+  }
+
+  get quirks(): ControlQuirks {
+    return this.currentQuirks;
+  }
+
+  /** Changes how the control behaves from the next request on (greeting and pings: from the next connection). */
+  setQuirks(quirks: Partial<ControlQuirks>): void {
+    this.currentQuirks = { ...this.currentQuirks, ...quirks };
   }
 
   async handle(method: string, args: Args): Promise<ControlOutcome> {
