@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Queues } from '@ceb179/contracts';
 import { HARSH_QUIRKS, type ControlQuirks } from '@ceb179/eport-sim';
 import { parseCertificate } from '@ceb179/protocol';
 import { makeFixture, queueDepth, waitFor, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
 import { Redis } from 'ioredis';
-import { CARD_PIN, startPipeline, type Pipeline } from './pipeline-harness';
+import { CARD_PIN, expectExactlyOnceVerified, fire, startPipeline, type Pipeline } from './pipeline-harness';
 
 /**
  * Issue 8's acceptance with real processes: the card sees at most one wrong PIN however busy the
@@ -12,20 +11,6 @@ import { CARD_PIN, startPipeline, type Pipeline } from './pipeline-harness';
  * simulator still ends in exactly one verified upload at a strict customs; a control that signs
  * GBK is stopped by the self-test before any job is taken.
  */
-async function fire(pipeline: Pipeline, orderNos: string[]): Promise<string[]> {
-  const results = await Promise.all(orderNos.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })));
-  for (const r of results) expect(r.body).toMatchObject({ code: '10000' });
-  return results.map((r) => r.sessionID);
-}
-
-function expectExactlyOnceVerified(pipeline: Pipeline, sessionIDs: string[]): void {
-  const uploads = pipeline.customs.uploads();
-  for (const sessionID of sessionIDs) {
-    const mine = uploads.filter((u) => u.sessionID === sessionID);
-    expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ code: '10000', verified: true });
-  }
-}
 
 const orderOf = (fixture: ReturnType<typeof makeFixture>) => fixture.payment_order[0]?.order_no as string;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { parseCertificate } from '@ceb179/protocol';
 import { insertSource, makeFixture, waitFor, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
 import { Redis } from 'ioredis';
-import { CARD_PIN, SOURCE_SCHEMA, startPipeline, type Pipeline } from './pipeline-harness';
+import { CARD_PIN, SOURCE_SCHEMA, expectExactlyOnceVerified, fire, startPipeline, type Pipeline } from './pipeline-harness';
 
 /**
  * Issue 3's acceptance, through the whole pipeline with real processes: the PIN guard, reader
@@ -11,20 +10,6 @@ import { CARD_PIN, SOURCE_SCHEMA, startPipeline, type Pipeline } from './pipelin
  */
 const FAST_BREAKER = { CEB179_SIGNER_BREAKER_COOLDOWN_MS: '500' };
 
-async function fire(pipeline: Pipeline, orderNos: string[]): Promise<string[]> {
-  const results = await Promise.all(orderNos.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })));
-  for (const r of results) expect(r.body).toMatchObject({ code: '10000' });
-  return results.map((r) => r.sessionID);
-}
-
-function expectExactlyOnceVerified(pipeline: Pipeline, sessionIDs: string[]): void {
-  const uploads = pipeline.customs.uploads();
-  for (const sessionID of sessionIDs) {
-    const mine = uploads.filter((u) => u.sessionID === sessionID);
-    expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ code: '10000', verified: true });
-  }
-}
 
 async function assembledCount(pipeline: Pipeline): Promise<number> {
   const { rows } = await pipeline.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ceb179.request WHERE status = 'assembled'");
