@@ -3,7 +3,18 @@ import { Pool } from 'pg';
 export interface PoolOptions {
   applicationName: string;
   max?: number;
+  /** Longest wait for a connection (pool slot, TCP connect and start-up); default 5 s. */
+  connectionTimeoutMs?: number;
+  /**
+   * Client-side bound on one query, default 20 s. statement_timeout (15 s) only works while the
+   * server runs; a stalled server (SIGSTOP, a network black hole) never answers, and without this
+   * the query and everything queued behind it would wait for ever.
+   */
+  queryTimeoutMs?: number;
 }
+
+/** Server-side bound on one statement; below the client-side one, so a slow server says why. */
+const STATEMENT_TIMEOUT_MS = 15_000;
 
 /** A pg pool with bounded waits, so a stuck database surfaces as an error rather than a hang. */
 export function createPool(url: string, options: PoolOptions): Pool {
@@ -11,9 +22,15 @@ export function createPool(url: string, options: PoolOptions): Pool {
     connectionString: url,
     application_name: options.applicationName,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: 15_000,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: Math.max(options.queryTimeoutMs ?? 20_000, 1),
+    // A transaction left open by a stalled client must not hold row locks for ever.
+    idle_in_transaction_session_timeout: 60_000,
+    // TCP keep-alive finds a peer that vanished (host down, connection silently dropped by a NAT).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

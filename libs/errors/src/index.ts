@@ -57,3 +57,40 @@ export function toAppError(error: unknown, fallback: ErrorCode = 'INTERNAL'): Ap
   const message = error instanceof Error ? error.message : String(error);
   return new AppError(fallback, message, { cause: error });
 }
+
+/** Socket-level errno codes that mean "the peer could not be reached or went away". */
+const UNREACHABLE_ERRNOS = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN',
+  'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
+]);
+
+/**
+ * Postgres SQLSTATEs that say the server is unavailable or overloaded, not that the statement is
+ * wrong: class 08 (connection exception), 57P01-57P03 (shutting down, starting up), 53300 (too
+ * many connections), 57014 (statement timeout), 40001/40P01 (serialization failure, deadlock).
+ */
+const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|57014|40001|40P01)$/;
+
+/** What pg, pg-pool, ioredis and amqplib say when the server stalls or is gone (they carry no code). */
+const UNREACHABLE_MESSAGES =
+  /connection terminated|connection timeout|timeout exceeded when trying to connect|query read timeout|not queryable|connection is closed|command timed out|stream isn't writeable|reached the max retries per request|not connected|channel closed|connection closed/i;
+
+/**
+ * True when `error` says a dependency (Postgres, Redis, RabbitMQ, a peer over the network) could
+ * not be reached or did not answer in time — an outage, which retrying later cures — as opposed
+ * to a message or a program that is wrong. AppError('TRANSPORT') counts; causes are followed.
+ */
+export function isDependencyFailure(error: unknown, depth = 0): boolean {
+  if (error === null || error === undefined || depth > 5) return false;
+  if (error instanceof AppError) {
+    if (error.code === 'TRANSPORT') return true;
+    return isDependencyFailure(error.cause, depth + 1);
+  }
+  if (typeof error !== 'object') return false;
+  const { code, message, cause, errors } = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && (UNREACHABLE_ERRNOS.has(code) || TRANSIENT_SQLSTATE.test(code))) return true;
+  if (typeof message === 'string' && UNREACHABLE_MESSAGES.test(message)) return true;
+  // AggregateError (a dual-stack connect that failed on every address)
+  if (Array.isArray(errors) && errors.some((e) => isDependencyFailure(e, depth + 1))) return true;
+  return isDependencyFailure(cause, depth + 1);
+}
