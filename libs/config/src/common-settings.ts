@@ -54,4 +54,16 @@ export const commonSettings = {
     default: 'ws://127.0.0.1:61232',
     env: 'CEB179_EPORT_URL',
   },
+  maxHandlerFailures: {
+    doc: 'Failures in a row of one message (a bug or a message the code cannot handle, never a dependency outage) before it is dead-lettered',
+    format: 'nat',
+    default: 20,
+    env: 'CEB179_MAX_HANDLER_FAILURES',
+  },
+  outageRetryMaxDelayMs: {
+    doc: 'Longest back-off between retries of a message whose handler could not reach a dependency (Postgres, Redis, a timeout); retried for as long as the outage lasts',
+    format: 'nat',
+    default: 30_000,
+    env: 'CEB179_OUTAGE_RETRY_MAX_DELAY_MS',
+  },
 } as const;

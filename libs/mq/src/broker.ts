@@ -1,7 +1,7 @@
 import * as amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { Exchanges } from '@ceb179/contracts';
-import { AppError, toAppError } from '@ceb179/errors';
+import { AppError, isDependencyFailure, toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { backoffMs, delayBucketFor, delayQueueName } from './delay-buckets';
 import { Headers, type MessageHandler, type PublishOptions } from './message';
@@ -19,15 +19,28 @@ export interface BrokerOptions {
   /** How long start() keeps trying to reach the broker before it gives up (default 60 s). */
   startupTimeoutMs?: number;
   /**
-   * A handler that throws (most often: a dependency such as Postgres is down) has its message
-   * retried with a growing back-off (1 s doubling to 30 s); after this many failures in a row the
-   * message is dead-lettered with the last error as reason. Default 20, about 8 minutes.
+   * A handler that throws for another reason than an unreachable dependency (a bug, a message
+   * the code cannot handle) has its message retried with a growing back-off (1 s doubling to
+   * 30 s); after this many failures in a row the message is dead-lettered with the last error as
+   * reason. Default 20, about 8 minutes. Dependency outages never count here (see below).
    */
   maxHandlerFailures?: number;
+  /**
+   * A handler that throws because a dependency is unreachable or stalled (isDependencyFailure:
+   * Postgres, Redis, RabbitMQ, network, timeouts) has its message retried with a back-off from 1 s
+   * doubling up to this (default 30 s), for as long as the outage lasts: an outage is not poison.
+   */
+  outageRetryMaxDelayMs?: number;
+  /** Seconds between AMQP heartbeats (a dead or stalled broker is noticed within about two); default 15. */
+  heartbeatSeconds?: number;
+  /** Longest wait for the TCP connection and AMQP handshake; default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 /** Failures of one message before it is taken for poison (see BrokerOptions.maxHandlerFailures). */
 const DEFAULT_MAX_HANDLER_FAILURES = 20;
+/** Pause before a consumer whose channel the broker closed, or which it cancelled, consumes again. */
+const CONSUMER_RECOVERY_DELAY_MS = 1_000;
 
 export interface ConsumeOptions {
   prefetch: number;
@@ -40,6 +53,8 @@ interface Consumer {
   channel?: Channel;
   tag?: string;
   paused: boolean;
+  /** Set while a re-attach after a channel close or a broker cancel is scheduled. */
+  recovery?: NodeJS.Timeout;
 }
 
 /**
@@ -164,7 +179,11 @@ export class Broker {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    for (const consumer of this.consumers) await this.detach(consumer).catch(() => undefined);
+    for (const consumer of this.consumers) {
+      if (consumer.recovery) clearTimeout(consumer.recovery);
+      consumer.recovery = undefined;
+      await this.detach(consumer).catch(() => undefined);
+    }
     await Promise.allSettled([...this.inFlight]);
     const connection = this.connection;
     this.connection = undefined;
@@ -183,8 +202,13 @@ export class Broker {
 
   private async doConnect(): Promise<void> {
     const { logger } = this.options;
-    const connection = await amqp.connect(this.options.url, {
+    const connection = await amqp.connect(withHeartbeat(this.options.url, this.options.heartbeatSeconds ?? 15), {
       clientProperties: { connection_name: this.options.connectionName },
+      // Bounds the TCP connect and the AMQP handshake: a stalled broker fails the attempt instead of hanging it.
+      timeout: this.options.connectTimeoutMs ?? 10_000,
+      keepAlive: true,
+      keepAliveDelay: 10_000,
+      noDelay: true,
     });
     try {
       connection.on('error', (error: Error) => logger.warn({ err: error.message }, 'RabbitMQ connection error'));
@@ -243,12 +267,78 @@ export class Broker {
     if (!connection) return;
     const channel = await connection.createChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error.message, queue: consumer.queue }, 'consumer channel error'));
-    await channel.prefetch(consumer.options.prefetch);
-    consumer.channel = channel;
-    const reply = await channel.consume(consumer.queue, (message) => {
-      if (message) this.track(this.deliver(consumer, channel, message));
+    // The broker may close a consumer's channel alone (a delivery not acked within consumer_timeout,
+    // an operator closing it) while the connection lives on: consume again on a new channel.
+    channel.on('close', () => {
+      if (consumer.channel !== channel) return; // detached on purpose, or the connection is being replaced
+      consumer.channel = undefined;
+      consumer.tag = undefined;
+      // A lost connection closes its channels first; then the reconnect re-attaches everyone.
+      setImmediate(() => {
+        if (this.connection !== connection || this.stopping) return;
+        this.options.logger.warn({ queue: consumer.queue }, 'consumer channel closed by the broker; consuming again');
+        this.scheduleConsumerRecovery(consumer);
+      });
     });
-    consumer.tag = reply.consumerTag;
+    consumer.channel = channel;
+    try {
+      await channel.prefetch(consumer.options.prefetch);
+      const reply = await channel.consume(consumer.queue, (message) => {
+        if (message) this.track(this.deliver(consumer, channel, message));
+        else this.consumerCancelled(consumer, channel);
+      });
+      consumer.tag = reply.consumerTag;
+    } catch (error) {
+      if (consumer.channel === channel) consumer.channel = undefined;
+      await channel.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * The broker cancelled the consumer (basic.cancel: its queue was deleted, or a quorum queue
+   * lost its leader). Deliveries in hand are still acked on this channel; once they are done the
+   * channel is closed and the consumer comes back, re-declaring the topology first so that a
+   * deleted queue is there again.
+   */
+  private consumerCancelled(consumer: Consumer, channel: Channel): void {
+    if (consumer.channel !== channel) return;
+    this.options.logger.warn({ queue: consumer.queue }, 'RabbitMQ cancelled the consumer (queue deleted or moved); consuming again');
+    consumer.tag = undefined;
+    consumer.channel = undefined;
+    void Promise.allSettled([...this.inFlight]).then(() => channel.close().catch(() => undefined));
+    this.scheduleConsumerRecovery(consumer);
+  }
+
+  private scheduleConsumerRecovery(consumer: Consumer, attempt = 0): void {
+    if (this.stopping || consumer.paused || consumer.recovery) return;
+    const delayMs = Math.min(this.options.reconnectMaxDelayMs ?? 10_000, CONSUMER_RECOVERY_DELAY_MS * 2 ** attempt);
+    consumer.recovery = setTimeout(() => {
+      consumer.recovery = undefined;
+      const connection = this.connection;
+      // Attached meanwhile (a reconnect re-attaches every consumer), or nothing to attach to yet.
+      if (this.stopping || consumer.paused || consumer.tag || consumer.channel || !connection) return;
+      this.redeclareTopology(connection)
+        .then(() => this.attach(consumer))
+        .then(
+          () => this.options.logger.info({ queue: consumer.queue }, 'consumer back'),
+          (error: unknown) => {
+            this.options.logger.warn({ err: toAppError(error).message, queue: consumer.queue, attempt }, 'consumer could not come back yet; retrying');
+            this.scheduleConsumerRecovery(consumer, attempt + 1);
+          },
+        );
+    }, delayMs);
+  }
+
+  private async redeclareTopology(connection: ChannelModel): Promise<void> {
+    if (!this.options.declareTopology) return;
+    const setup = await connection.createChannel();
+    setup.on('error', () => undefined); // a refusal arrives as the rejected declaration
+    try {
+      await this.options.declareTopology(setup);
+    } finally {
+      await setup.close().catch(() => undefined);
+    }
   }
 
   private async detach(consumer: Consumer): Promise<void> {
@@ -307,7 +397,27 @@ export class Broker {
         safely(() => channel.ack(message));
       }
     } catch (error) {
-      await this.handlerFailed(consumer.queue, channel, message, toAppError(error).message, log);
+      if (isDependencyFailure(error)) await this.dependencyUnavailable(consumer.queue, channel, message, toAppError(error).message, log);
+      else await this.handlerFailed(consumer.queue, channel, message, toAppError(error).message, log);
+    }
+  }
+
+  /**
+   * The handler could not reach a dependency (Postgres stalled or down, a timeout): not the
+   * message's fault. It waits in a delay queue and comes back, however long the outage lasts;
+   * neither the failure count nor the quorum delivery limit is spent on it.
+   */
+  private async dependencyUnavailable(queue: string, channel: Channel, message: ConsumeMessage, problem: string, log: Logger): Promise<void> {
+    const outages = Number(message.properties.headers?.[Headers.outageRetries] ?? 0);
+    const delayMs = backoffMs(outages, 1_000, this.options.outageRetryMaxDelayMs ?? 30_000);
+    try {
+      await this.republishDelayed(queue, message, delayMs, Headers.outageRetries);
+      log.warn({ err: problem, outageRetries: outages + 1, delayMs }, 'a dependency is unavailable; retrying later (not counted against the message)');
+      safely(() => channel.ack(message));
+    } catch {
+      // RabbitMQ itself is going: the message returns to the queue when the channel closes.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      safely(() => channel.nack(message, false, true));
     }
   }
 
@@ -391,12 +501,23 @@ export class Broker {
     delete headers['x-death'];
     headers[counter] = Number(headers[counter] ?? 0) + 1;
     // A handler that got through resets the failure count: only failures in a row make poison.
-    if (counter !== Headers.failures) delete headers[Headers.failures];
+    if (counter === Headers.retries) delete headers[Headers.failures];
     await new Promise<void>((resolve, reject) => {
       channel.sendToQueue(delayQueue, message.content, { ...message.properties, headers, persistent: true }, (error) =>
         error ? reject(new AppError('TRANSPORT', 'delayed retry not confirmed', { cause: error })) : resolve(),
       );
     });
+  }
+}
+
+/** Adds `heartbeat=<s>` to an AMQP URL unless it sets one already. */
+function withHeartbeat(url: string, seconds: number): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
+    return parsed.toString();
+  } catch {
+    return url; // amqplib reports the bad URL itself
   }
 }
 

@@ -39,4 +39,6 @@ export const Headers = {
   deadLetterQueue: 'x-ceb179-dead-letter-queue',
   /** Handler failures in a row (thrown errors), apart from the retries the handler asked for. */
   failures: 'x-ceb179-failures',
+  /** Retries because a dependency was unavailable; never make a message poison. */
+  outageRetries: 'x-ceb179-outage-retries',
 } as const;

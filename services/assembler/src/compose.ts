@@ -20,6 +20,8 @@ export function composeAssembler(config: AssemblerConfig, logger: Logger): Compo
     url: config.amqpUrl,
     logger,
     connectionName: 'ceb179-assembler',
+    maxHandlerFailures: config.maxHandlerFailures,
+    outageRetryMaxDelayMs: config.outageRetryMaxDelayMs,
     declareTopology: async (channel) => {
       await declareWorkQueue(channel, Queues.callbacks);
       await declareSignJobRouting(channel);

@@ -4,6 +4,8 @@ const schema = {
   amqpUrl: commonSettings.amqpUrl,
   databaseUrl: commonSettings.databaseUrl,
   logLevel: commonSettings.logLevel,
+  maxHandlerFailures: commonSettings.maxHandlerFailures,
+  outageRetryMaxDelayMs: commonSettings.outageRetryMaxDelayMs,
   sourceSchema: commonSettings.sourceSchema,
   timeZone: commonSettings.timeZone,
   sourceDatabaseUrl: {
@@ -30,6 +32,8 @@ const schema = {
 
 export interface AssemblerConfig {
   amqpUrl: string;
+  maxHandlerFailures: number;
+  outageRetryMaxDelayMs: number;
   databaseUrl: string;
   logLevel: string;
   sourceSchema: string;

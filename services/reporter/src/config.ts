@@ -5,6 +5,8 @@ const schema = {
   databaseUrl: commonSettings.databaseUrl,
   redisUrl: commonSettings.redisUrl,
   logLevel: commonSettings.logLevel,
+  maxHandlerFailures: commonSettings.maxHandlerFailures,
+  outageRetryMaxDelayMs: commonSettings.outageRetryMaxDelayMs,
   customsUrl: commonSettings.customsUrl,
   uploadTimeoutMs: { doc: 'Timeout of one upload to customs', format: 'nat', default: 15_000, env: 'CEB179_REPORTER_UPLOAD_TIMEOUT_MS' },
   maxTransportRetries: {
@@ -18,6 +20,8 @@ const schema = {
 
 export interface ReporterConfig {
   amqpUrl: string;
+  maxHandlerFailures: number;
+  outageRetryMaxDelayMs: number;
   databaseUrl: string;
   redisUrl: string;
   logLevel: string;
