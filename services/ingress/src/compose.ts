@@ -10,8 +10,11 @@ import { CallbackRepository } from './data-access/callback.repository';
 import { DuplicateCache } from './data-access/duplicate.cache';
 import { CallbackIntake } from './domain/callback-intake';
 import { OutboxRelay } from './domain/outbox-relay';
+import { within } from './domain/within';
 import { HttpServer } from './entry-points/http/server';
 import { parseAllowList } from './entry-points/http/source-allow-list';
+
+const HEALTH_PROBE_TIMEOUT_MS = 1_000;
 
 export interface Ingress extends Component {
   readonly port: number;
@@ -20,7 +23,15 @@ export interface Ingress extends Component {
 /** Wires ingress: Postgres ledger + Redis hint + RabbitMQ hand-off behind the HTTP endpoint. */
 export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-ingress' });
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    // Bounded everywhere: a stalled Redis fails commands instead of holding them, nothing queues while it is away.
+    commandTimeout: 1_000,
+    connectTimeout: 2_000,
+    keepAlive: 10_000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
   redis.on('error', () => undefined); // Redis is only a hint here; its outages are logged by the checks
   const broker = new Broker({
     url: config.amqpUrl,
@@ -30,7 +41,9 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   });
   const repository = new CallbackRepository(pool);
   const publisher = new BrokerCallbackPublisher(broker);
-  const intake = new CallbackIntake(repository, new DuplicateCache(redis), publisher, logger);
+  const intake = new CallbackIntake(repository, new DuplicateCache(redis, config.duplicateHintTimeoutMs), publisher, logger, {
+    answerBudgetMs: config.answerBudgetMs,
+  });
   const relay = new OutboxRelay(repository, publisher, () => broker.connected, config.relayIntervalMs, logger);
   const http = new HttpServer({
     port: config.port,
@@ -39,8 +52,9 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     bodyLimitBytes: config.bodyLimitBytes,
     intake,
     logger,
+    // Bounded: a stalled Postgres must not hang the probe (the load balancer would take it for dead).
     health: async () => ({
-      database: await pool.query('SELECT 1').then(() => true, () => false),
+      database: (await within(pool.query('SELECT 1'), HEALTH_PROBE_TIMEOUT_MS)).kind === 'settled',
       broker: broker.connected,
       redis: redis.status === 'ready',
     }),

@@ -30,6 +30,18 @@ const schema = {
     default: 2_000,
     env: 'CEB179_INGRESS_RELAY_INTERVAL_MS',
   },
+  answerBudgetMs: {
+    doc: 'Every callback is answered within this many ms: if the ledger has not confirmed by then (less a share kept for RabbitMQ), the call is recorded through RabbitMQ',
+    format: 'nat',
+    default: 1_500,
+    env: 'CEB179_INGRESS_ANSWER_BUDGET_MS',
+  },
+  duplicateHintTimeoutMs: {
+    doc: 'How long the Redis duplicate check may take before it is skipped (Redis is only a hint)',
+    format: 'nat',
+    default: 100,
+    env: 'CEB179_INGRESS_DUPLICATE_HINT_TIMEOUT_MS',
+  },
 };
 
 export interface IngressConfig {
@@ -40,6 +52,8 @@ export interface IngressConfig {
   port: number;
   bodyLimitBytes: number;
   relayIntervalMs: number;
+  answerBudgetMs: number;
+  duplicateHintTimeoutMs: number;
   allowedSources: string[];
   trustProxy: string;
 }

@@ -36,16 +36,19 @@ export class CallbackRepository {
   /**
    * Runs `publish` for callbacks recorded at least `minAgeMs` ago but never published, marking
    * each one that succeeds. Row locks (SKIP LOCKED) let several ingress replicas relay at once.
+   * Order: those that can still make their deadline first, earliest deadline first; those already
+   * past it after them (they are late whatever happens, and must not hold back ones that are not).
    */
   async relayUnpublished(minAgeMs: number, limit: number, publish: (c: RecordedCallback) => Promise<void>): Promise<number> {
     const client = await this.pool.connect();
     let relayed = 0;
+    let broken: unknown;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ session_id: string; order_no: string; customs_service_time: string | null; received_at: Date; deadline_at: Date }>(
         `SELECT session_id, order_no, customs_service_time, received_at, deadline_at FROM ceb179.request
           WHERE published_at IS NULL AND received_at < now() - make_interval(secs => $1::double precision / 1000)
-          ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          ORDER BY deadline_at < now(), deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [minAgeMs, limit],
       );
       for (const row of rows) {
@@ -61,10 +64,11 @@ export class CallbackRepository {
       }
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('COMMIT').catch(() => undefined); // keep what was marked before the failure
+      // Keep what was marked before the failure; a connection that failed is not given back to the pool.
+      await client.query('COMMIT').catch((commitError: unknown) => (broken = commitError));
       if (relayed === 0) throw error;
     } finally {
-      client.release();
+      client.release(broken instanceof Error ? broken : undefined);
     }
     return relayed;
   }

@@ -4,7 +4,10 @@ export interface HealthProbe {
   (): Promise<Record<string, boolean>>;
 }
 
-/** /healthz: the process serves. /readyz: the ledger answers (the broker may be down: the outbox covers it). */
+/**
+ * /healthz: the process serves. /readyz: ingress can record a callback — in the ledger, or in
+ * RabbitMQ while the ledger is away — so an outage of one never takes it out of the load balancer.
+ */
 export function healthRouter(probe: HealthProbe): Router {
   const router = express.Router();
   router.get('/healthz', (_request, response) => {
@@ -12,7 +15,8 @@ export function healthRouter(probe: HealthProbe): Router {
   });
   router.get('/readyz', async (_request, response) => {
     const checks = await probe();
-    response.status(checks.database ? 200 : 503).json({ status: checks.database ? 'ready' : 'not-ready', checks });
+    const canRecord = Boolean(checks.database) || Boolean(checks.broker);
+    response.status(canRecord ? 200 : 503).json({ status: canRecord ? 'ready' : 'not-ready', checks });
   });
   return router;
 }
