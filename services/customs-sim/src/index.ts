@@ -39,6 +39,10 @@ export interface CustomsSim {
   accepted(): Map<string, UploadRecord>;
   /** The next `count` uploads are answered with `httpStatus` (default 503) and a non-JSON body. */
   failNextUploads(count: number, httpStatus?: number): void;
+  /** The next `count` uploads are judged and stored at once, their replies held `holdMs` ms. */
+  holdNextReplies(count: number, holdMs: number): void;
+  /** The next `count` well-formed uploads are answered `code`/`message` and not stored (e.g. 20006 with a storage error). */
+  refuseNextUploads(count: number, code: string, message: string): void;
   fireCallback(options: FireCallbackOptions): Promise<CallbackResult>;
   /** Resolves with the accepted uploads once there are at least `count`; rejects after `timeoutMs` saying what did arrive. */
   waitForUploads(count: number, timeoutMs: number): Promise<UploadRecord[]>;
@@ -64,6 +68,8 @@ export async function startCustomsSim(options: CustomsSimOptions = {}): Promise<
     uploads: () => log.uploads(),
     accepted: () => log.accepted(),
     failNextUploads: (count, httpStatus) => desk.failNext(count, httpStatus),
+    holdNextReplies: (count, holdMs) => desk.holdNextReplies(count, holdMs),
+    refuseNextUploads: (count, code, message) => desk.refuseNextUploads(count, code, message),
     fireCallback: (request) => fireCallback(request),
     waitForUploads: (count, timeoutMs) => log.waitForAccepted(count, timeoutMs),
     stop: () =>

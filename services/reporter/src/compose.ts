@@ -12,6 +12,9 @@ import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
 import { UploadRequest } from './domain/upload-request';
 import { SignatureConsumer } from './entry-points/signature.consumer';
 
+/** Room after the upload timeout for recording the attempt and the result (each bounded by the pool). */
+const STALE_CLAIM_MARGIN_MS = 15_000;
+
 /** Wires the reporter: signatures queue -> ledger claim -> customs upload -> ledger. */
 export function composeReporter(config: ReporterConfig, logger: Logger): Component {
   const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-reporter' });
@@ -19,19 +22,29 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     url: config.amqpUrl,
     logger,
     connectionName: 'ceb179-reporter',
+    maxHandlerFailures: config.maxHandlerFailures,
+    outageRetryMaxDelayMs: config.outageRetryMaxDelayMs,
     declareTopology: async (channel) => {
       await declareWorkQueue(channel, Queues.signatures);
       await declareHeartbeatQueue(channel);
     },
   });
   const upload = new UploadRequest(
-    new RequestRepository(pool),
+    // A claim is stale once its holder must have given up: the upload timeout plus the ledger writes after it.
+    new RequestRepository(pool, config.uploadTimeoutMs + STALE_CLAIM_MARGIN_MS),
     new CustomsClient(config.customsUrl, config.uploadTimeoutMs),
     { maxTransportRetries: config.maxTransportRetries },
     logger,
   );
   const consumer = new SignatureConsumer(broker, upload, config.prefetch);
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    commandTimeout: 2_000,
+    connectTimeout: 5_000,
+    keepAlive: 10_000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
   redis.on('error', () => undefined); // heartbeats are best effort; uploads never depend on Redis
   const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger);
   return new ComponentGroup([

@@ -19,6 +19,8 @@ export interface IncomingUpload {
 
 /** What goes back on the wire for one upload request. */
 export interface UploadAnswer {
+  /** Hold the reply this long before sending it (the upload is judged and stored at once). */
+  holdMs?: number;
   httpStatus: number;
   contentType: string;
   body: string;
@@ -44,6 +46,8 @@ type Parts = ReturnType<typeof extractUploadParts>;
 /** Customs' upload endpoint, minus HTTP: judges one request, records it, and says what to answer. */
 export class UploadDesk {
   private readonly faults: number[] = [];
+  private readonly holds: number[] = [];
+  private readonly refusals: Array<{ code: string; message: string }> = [];
 
   constructor(
     private readonly registry: CertificateRegistry,
@@ -60,7 +64,33 @@ export class UploadDesk {
     for (let i = 0; i < count; i += 1) this.faults.push(httpStatus);
   }
 
+  /**
+   * The next `count` uploads are judged and stored at once, but their reply is held `holdMs` ms:
+   * a client that gives up first does not know customs has the upload.
+   */
+  holdNextReplies(count: number, holdMs: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new AppError('INVALID_INPUT', 'count must be a non-negative integer');
+    if (!Number.isInteger(holdMs) || holdMs < 0) throw new AppError('INVALID_INPUT', 'holdMs must be a non-negative integer');
+    for (let i = 0; i < count; i += 1) this.holds.push(holdMs);
+  }
+
+  /**
+   * The next `count` well-formed uploads are answered `code` with `message` and not stored, e.g.
+   * 20006 with a storage error, which real customs has sent to a first attempt.
+   */
+  refuseNextUploads(count: number, code: string, message: string): void {
+    if (!Number.isInteger(count) || count < 0) throw new AppError('INVALID_INPUT', 'count must be a non-negative integer');
+    if (!/^\d{5}$/.test(code)) throw new AppError('INVALID_INPUT', 'code must be a customs code of five digits');
+    for (let i = 0; i < count; i += 1) this.refusals.push({ code, message });
+  }
+
   receive(upload: IncomingUpload): UploadAnswer {
+    const answer = this.judge(upload);
+    const holdMs = this.holds.shift();
+    return holdMs === undefined ? answer : { ...answer, holdMs };
+  }
+
+  private judge(upload: IncomingUpload): UploadAnswer {
     const base = {
       receivedAt: new Date(),
       contentType: upload.contentType,
@@ -96,6 +126,8 @@ export class UploadDesk {
     if (this.options.strict && !isCanonicalBase64(parts.signValue)) {
       return this.answer(seen, CustomsCodes.failed, `signValue不是规范的base64 (${describeBase64(parts.signValue)})`);
     }
+    const refusal = this.refusals.shift();
+    if (refusal !== undefined) return this.answer(seen, refusal.code, refusal.message);
     if (this.log.isAccepted(parts.sessionID)) {
       return this.answer(seen, CustomsCodes.duplicateSession, `sessionID ${parts.sessionID} 已存在`);
     }

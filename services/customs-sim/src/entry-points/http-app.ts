@@ -23,7 +23,7 @@ export function createHttpApp(deps: HttpAppDependencies): express.Express {
 
   // The raw text is kept (tests compare it byte for byte), so the form is parsed by the desk,
   // not by express.urlencoded. Any content type is read: a wrong one is answered with 20000.
-  app.post(UPLOAD_PATH, express.raw({ type: () => true, limit: '5mb' }), (req, res) => {
+  app.post(UPLOAD_PATH, express.raw({ type: () => true, limit: '5mb' }), async (req, res) => {
     const answer = deps.desk.receive({
       contentType: req.get('content-type') ?? '',
       ...(req.get('user-agent') === undefined ? {} : { userAgent: req.get('user-agent') as string }),
@@ -33,6 +33,8 @@ export function createHttpApp(deps: HttpAppDependencies): express.Express {
       { sessionID: answer.record.sessionID, certNo: answer.record.certNo, httpStatus: answer.httpStatus, code: answer.record.code, verified: answer.record.verified, message: answer.record.message },
       'upload received',
     );
+    if (answer.holdMs) await new Promise((resolve) => setTimeout(resolve, answer.holdMs));
+    if (res.destroyed) return; // the client gave up waiting
     // A Buffer, so express keeps customs' exact `application/json;charset=utf-8` instead of reformatting it.
     res.status(answer.httpStatus).setHeader('Content-Type', answer.contentType);
     res.send(Buffer.from(answer.body, 'utf8'));

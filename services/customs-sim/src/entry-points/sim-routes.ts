@@ -56,6 +56,24 @@ export function simRoutes(deps: { desk: UploadDesk; log: UploadLog; registry: Ce
     res.json({ count, httpStatus });
   });
 
+  router.post('/holds', (req, res) => {
+    const body = objectBody(req.body);
+    const { count, holdMs } = body;
+    if (typeof count !== 'number' || typeof holdMs !== 'number') throw new AppError('INVALID_INPUT', 'expected {"count": <n>, "holdMs": <ms>}');
+    deps.desk.holdNextReplies(count, holdMs);
+    res.json({ count, holdMs });
+  });
+
+  router.post('/refusals', (req, res) => {
+    const body = objectBody(req.body);
+    const { count, code, message } = body;
+    if (typeof count !== 'number' || typeof code !== 'string' || typeof message !== 'string') {
+      throw new AppError('INVALID_INPUT', 'expected {"count": <n>, "code": "20006", "message": "..."}');
+    }
+    deps.desk.refuseNextUploads(count, code, message);
+    res.json({ count, code, message });
+  });
+
   router.post('/callbacks', async (req, res) => {
     const body = objectBody(req.body);
     const ingressUrl = body['ingressUrl'];

@@ -29,8 +29,20 @@ export class CustomsClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new AppError('TRANSPORT', `customs unreachable (${cause})`, { cause: error });
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      const cause = code ?? (error as Error).name;
+      if (code !== undefined && TLS_CERTIFICATE_ERROR.test(code)) {
+        // Retrying cannot fix a certificate we do not trust: a person must act, and be told how.
+        throw new CustomsUnreachableError(
+          'CONFIG',
+          `customs' TLS certificate at ${this.uploadUrl} is not trusted (${code}): give Node the CA that issued it with ` +
+            'NODE_EXTRA_CA_CERTS=/path/to/ca.pem (a PEM file; the service must be restarted), or check CEB179_CUSTOMS_URL and any proxy that intercepts TLS',
+          Date.now() - started,
+          false,
+        );
+      }
+      const neverSent = code !== undefined && NEVER_SENT.has(code);
+      throw new CustomsUnreachableError('TRANSPORT', `customs unreachable (${cause})`, Date.now() - started, !neverSent);
     }
     const text = await response.text().catch(() => '');
     const latencyMs = Date.now() - started;
@@ -57,6 +69,23 @@ export class CustomsClient {
       return new CustomsHttpError('CONFIG', `customs URL ${this.uploadUrl} answered HTTP ${status} with ${what}: check CEB179_CUSTOMS_URL and any proxy or firewall`, status, latencyMs);
     }
     return new CustomsHttpError('TRANSPORT', `customs answered HTTP ${status} with ${what}`, status, latencyMs);
+  }
+}
+
+/** Node's codes for a server certificate it does not accept (OpenSSL verify errors, host name mismatch). */
+const TLS_CERTIFICATE_ERROR = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
+
+/** Failures that happen before a single byte of the upload can have left: customs cannot have it. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * No HTTP answer came back. `mayHaveReached` is false only when the request certainly never left
+ * (connection refused, name not resolved, certificate refused); a timeout or a reset may come
+ * after customs stored the upload.
+ */
+export class CustomsUnreachableError extends AppError {
+  constructor(code: 'TRANSPORT' | 'CONFIG', message: string, readonly latencyMs: number, readonly mayHaveReached: boolean) {
+    super(code, message);
   }
 }
 

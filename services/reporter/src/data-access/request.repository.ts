@@ -1,13 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { Pool } from '@ceb179/db';
 
 export interface UploadClaim {
   sessionID: string;
+  /** Fencing token: only the holder of this claim may finish or release it. */
+  token: string;
   headJson: string;
   listsJson: string;
   serviceTime: string;
   certNo: string;
   signValue: string;
   deadlineAt: Date;
+  /**
+   * An earlier claim's upload may have reached customs: there was an earlier claim that did not
+   * record a certain "never got there" (refused connection, DNS, TLS). Decides what a 20006 means.
+   */
+  earlierAttemptMayHaveReached: boolean;
 }
 
 export type ClaimResult =
@@ -25,45 +33,55 @@ export interface AttemptRecord {
   customsMessage?: string;
   outcome: UploadOutcome;
   error?: string;
+  /** false: the request certainly never reached customs; omitted: it may have. */
+  reachedCustoms?: false;
 }
-
-/**
- * A claim older than this belongs to a reporter that died mid-upload; it may be retaken. Twice
- * the default upload timeout: a live reporter has finished or released its claim by then.
- */
-const STALE_CLAIM_SECONDS = 30;
 
 /** The ledger rows the reporter moves from assembled to signed to uploaded, plus upload attempts. */
 export class RequestRepository {
-  constructor(private readonly pool: Pool) {}
+  /**
+   * @param staleClaimMs a claim older than this belongs to a reporter that died or stalled
+   *   mid-upload and may be retaken; it follows the upload timeout (see compose).
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly staleClaimMs: number,
+  ) {}
 
   /**
    * Takes the exclusive right to upload one request and stores the signature. Only one reporter
    * holds a fresh claim at a time, so a duplicated signature message never uploads twice; the
-   * signature first stored is kept, so retries upload the same bytes.
+   * signature first stored is kept, so retries upload the same bytes. Each claim gets a new
+   * fencing token: a holder that lost its claim to a retake can no longer finish or release it.
    */
   async claimForUpload(sessionID: string, certNo: string, signValue: string, signerId: string): Promise<ClaimResult> {
+    const token = randomUUID();
     const { rows } = await this.pool.query<{
       head_json: string; lists_json: string; service_time: string; cert_no: string; sign_value: string; deadline_at: Date;
+      earlier_claims: number; unreached_attempts: number;
     }>(
       `UPDATE ceb179.request
-          SET status = 'signed', upload_claimed_at = now(), updated_at = now(),
-              signed_at = COALESCE(signed_at, now()),
+          SET status = 'signed', upload_claimed_at = now(), upload_claim_token = $5, upload_claims = upload_claims + 1,
+              updated_at = now(), signed_at = COALESCE(signed_at, now()),
               cert_no = COALESCE(cert_no, $2), sign_value = COALESCE(sign_value, $3), signer_id = COALESCE(signer_id, $4)
         WHERE session_id = $1
           AND (status = 'assembled'
                OR (status = 'signed' AND (upload_claimed_at IS NULL
-                                          OR upload_claimed_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS}))))
-        RETURNING head_json, lists_json, service_time, cert_no, sign_value, deadline_at`,
-      [sessionID, certNo, signValue, signerId],
+                                          OR upload_claimed_at < now() - make_interval(secs => $6::double precision / 1000))))
+        RETURNING head_json, lists_json, service_time, cert_no, sign_value, deadline_at,
+                  upload_claims - 1 AS earlier_claims,
+                  (SELECT count(*)::int FROM ceb179.upload_attempt a
+                    WHERE a.session_id = $1 AND a.reached_customs = false) AS unreached_attempts`,
+      [sessionID, certNo, signValue, signerId, token, this.staleClaimMs],
     );
     const row = rows[0];
     if (row) {
       return {
         kind: 'claimed',
         claim: {
-          sessionID, headJson: row.head_json, listsJson: row.lists_json, serviceTime: row.service_time,
+          sessionID, token, headJson: row.head_json, listsJson: row.lists_json, serviceTime: row.service_time,
           certNo: row.cert_no, signValue: row.sign_value, deadlineAt: row.deadline_at,
+          earlierAttemptMayHaveReached: row.earlier_claims > row.unreached_attempts,
         },
       };
     }
@@ -76,31 +94,44 @@ export class RequestRepository {
 
   async recordAttempt(sessionID: string, attempt: AttemptRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO ceb179.upload_attempt (session_id, latency_ms, http_status, customs_code, customs_message, outcome, error)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [sessionID, attempt.latencyMs, attempt.httpStatus ?? null, attempt.customsCode ?? null, attempt.customsMessage ?? null, attempt.outcome, attempt.error ?? null],
+      `INSERT INTO ceb179.upload_attempt (session_id, latency_ms, http_status, customs_code, customs_message, outcome, error, reached_customs)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [sessionID, attempt.latencyMs, attempt.httpStatus ?? null, attempt.customsCode ?? null, attempt.customsMessage ?? null,
+        attempt.outcome, attempt.error ?? null, attempt.reachedCustoms ?? null],
     );
   }
 
-  /** Final state after customs answered; returns whether the upload was after the deadline. */
-  async finish(sessionID: string, status: 'uploaded' | 'upload_rejected' | 'config_fault', code: string | null, message: string | null, reason: string | null): Promise<boolean> {
+  /**
+   * Final state after customs answered, by the claim's holder only. Returns applied=false when the
+   * claim was retaken meanwhile (the new holder decides), and whether the upload was late.
+   */
+  async finish(
+    claim: Pick<UploadClaim, 'sessionID' | 'token'>,
+    status: 'uploaded' | 'upload_rejected' | 'config_fault',
+    code: string | null,
+    message: string | null,
+    reason: string | null,
+  ): Promise<{ applied: boolean; late: boolean }> {
     const { rows } = await this.pool.query<{ late: boolean }>(
       `UPDATE ceb179.request
-          SET status = $2, customs_code = $3, customs_message = $4, reason = $5, upload_claimed_at = NULL,
+          SET status = $2, customs_code = $3, customs_message = $4, reason = $5,
+              upload_claimed_at = NULL, upload_claim_token = NULL,
               uploaded_at = CASE WHEN $2 = 'uploaded' THEN now() ELSE uploaded_at END,
               late = ($2 = 'uploaded' AND now() > deadline_at), updated_at = now()
-        WHERE session_id = $1 AND status = 'signed'
+        WHERE session_id = $1 AND status = 'signed' AND upload_claim_token = $6
         RETURNING late`,
-      [sessionID, status, code, message, reason],
+      [claim.sessionID, status, code, message, reason, claim.token],
     );
-    return rows[0]?.late ?? false;
+    return { applied: rows.length === 1, late: rows[0]?.late ?? false };
   }
 
-  /** Gives the claim back so the delayed retry can take it again at once. */
-  async releaseClaim(sessionID: string, reason: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE ceb179.request SET upload_claimed_at = NULL, reason = $2, updated_at = now() WHERE session_id = $1 AND status = 'signed'`,
-      [sessionID, reason],
+  /** Gives the claim back (holder only) so the delayed retry can take it again at once. */
+  async releaseClaim(claim: Pick<UploadClaim, 'sessionID' | 'token'>, reason: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ceb179.request SET upload_claimed_at = NULL, upload_claim_token = NULL, reason = $2, updated_at = now()
+        WHERE session_id = $1 AND status = 'signed' AND upload_claim_token = $3`,
+      [claim.sessionID, reason, claim.token],
     );
+    return rowCount === 1;
   }
 }

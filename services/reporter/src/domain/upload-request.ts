@@ -3,9 +3,9 @@ import { isAppError, toAppError } from '@ceb179/errors';
 import { forSession, type Logger } from '@ceb179/logger';
 import { ack, backoffMs, retryIn, type HandlerOutcome } from '@ceb179/mq';
 import { buildPayExInfoStr, buildUploadFormBody } from '@ceb179/protocol';
-import { CustomsHttpError, type CustomsClient } from '../clients/customs.client';
+import { CustomsHttpError, CustomsUnreachableError, type CustomsClient } from '../clients/customs.client';
 import type { RequestRepository, UploadClaim } from '../data-access/request.repository';
-import { CONFIG_FAULT_HINT, interpretCustomsCode } from './customs-codes';
+import { CONFIG_FAULT_HINT, interpretCustomsCode, saysAlreadyStored } from './customs-codes';
 
 export interface UploadOptions {
   maxTransportRetries: number;
@@ -50,33 +50,51 @@ export class UploadRequest {
     const started = Date.now();
     try {
       const reply = await this.customs.upload(body);
-      const verdict = interpretCustomsCode(reply.code);
+      let verdict = interpretCustomsCode(reply.code);
+      // 20006 says "already stored" only if something of ours can be there: an earlier attempt that
+      // may have reached customs, or customs' own words. To a first attempt it reports a failure.
+      const firstAttempt20006 = verdict === 'duplicate' && !claim.earlierAttemptMayHaveReached && !saysAlreadyStored(reply.message);
+      if (firstAttempt20006) verdict = 'rejected';
       await this.requests.recordAttempt(claim.sessionID, {
         latencyMs: reply.latencyMs, httpStatus: reply.httpStatus, customsCode: reply.code, customsMessage: reply.message, outcome: verdict,
       });
       const logged = { code: reply.code, customsMessage: reply.message, latencyMs: reply.latencyMs };
       if (verdict === 'accepted' || verdict === 'duplicate') {
-        const late = await this.requests.finish(claim.sessionID, 'uploaded', reply.code, reply.message, null);
+        const { applied, late } = await this.requests.finish(claim, 'uploaded', reply.code, reply.message, null);
+        if (!applied) return this.claimLost(reply.code, log);
         log.info({ ...logged, late }, verdict === 'accepted' ? 'uploaded to customs' : 'customs already holds this sessionID (20006): done');
       } else if (verdict === 'config_fault') {
-        await this.requests.finish(claim.sessionID, 'config_fault', reply.code, reply.message, CONFIG_FAULT_HINT);
+        const { applied } = await this.requests.finish(claim, 'config_fault', reply.code, reply.message, CONFIG_FAULT_HINT);
+        if (!applied) return this.claimLost(reply.code, log);
         log.error({ ...logged, alert: 'config', hint: CONFIG_FAULT_HINT, certNo: claim.certNo }, 'CONFIGURATION ALERT: customs refused the certificate');
       } else {
-        await this.requests.finish(claim.sessionID, 'upload_rejected', reply.code, reply.message, `customs answered ${reply.code}`);
-        log.error({ ...logged, alert: 'rejected' }, 'customs rejected the upload');
+        const reason = firstAttempt20006
+          ? `customs answered 20006 to the first attempt for this sessionID ("${reply.message}"): nothing of ours can be stored there, so it is not taken as done`
+          : `customs answered ${reply.code}`;
+        const { applied } = await this.requests.finish(claim, 'upload_rejected', reply.code, reply.message, reason);
+        if (!applied) return this.claimLost(reply.code, log);
+        log.error({ ...logged, alert: 'rejected', firstAttempt20006 }, 'customs rejected the upload');
       }
       return ack;
     } catch (error) {
       const httpStatus = error instanceof CustomsHttpError ? error.httpStatus : undefined;
+      const neverReached = error instanceof CustomsUnreachableError && !error.mayHaveReached ? { reachedCustoms: false as const } : {};
       if (isAppError(error) && error.code === 'CONFIG') {
-        await this.requests.recordAttempt(claim.sessionID, { latencyMs: Date.now() - started, httpStatus, outcome: 'config_fault', error: error.message });
-        await this.requests.finish(claim.sessionID, 'config_fault', null, null, error.message);
-        log.error({ problem: error.message, alert: 'config' }, 'CONFIGURATION ALERT: the upload URL does not answer like customs');
+        await this.requests.recordAttempt(claim.sessionID, { latencyMs: Date.now() - started, httpStatus, outcome: 'config_fault', error: error.message, ...neverReached });
+        const { applied } = await this.requests.finish(claim, 'config_fault', null, null, error.message);
+        if (!applied) return this.claimLost('config fault', log);
+        log.error({ problem: error.message, alert: 'config' }, 'CONFIGURATION ALERT: customs cannot be reached as configured');
         return ack;
       }
       if (!isAppError(error) || error.code !== 'TRANSPORT') throw error;
-      return this.transportFault(claim, retries, Date.now() - started, error.message, httpStatus, log);
+      return this.transportFault(claim, retries, Date.now() - started, error.message, httpStatus, neverReached, log);
     }
+  }
+
+  /** Another reporter retook the claim while this one waited (fencing): its result decides. */
+  private claimLost(what: string, log: Logger): HandlerOutcome {
+    log.warn({ outcome: what }, 'upload claim was retaken by another reporter meanwhile; this attempt is in upload_attempt only');
+    return ack;
   }
 
   private async transportFault(
@@ -85,17 +103,19 @@ export class UploadRequest {
     latencyMs: number,
     problem: string,
     httpStatus: number | undefined,
+    neverReached: { reachedCustoms?: false },
     log: Logger,
   ): Promise<HandlerOutcome> {
-    await this.requests.recordAttempt(claim.sessionID, { latencyMs, httpStatus, outcome: 'transport_fault', error: problem });
+    await this.requests.recordAttempt(claim.sessionID, { latencyMs, httpStatus, outcome: 'transport_fault', error: problem, ...neverReached });
     if (retries >= this.options.maxTransportRetries) {
-      await this.requests.finish(claim.sessionID, 'upload_rejected', null, null, `gave up after ${retries + 1} transport faults: ${problem}`);
+      const { applied } = await this.requests.finish(claim, 'upload_rejected', null, null, `gave up after ${retries + 1} transport faults: ${problem}`);
+      if (!applied) return this.claimLost('transport fault', log);
       log.error({ problem, attempts: retries + 1, alert: 'transport' }, 'upload given up after repeated transport faults');
       return ack;
     }
     const pastDeadline = Date.now() > claim.deadlineAt.getTime();
     const delayMs = pastDeadline ? backoffMs(retries, 10_000, 120_000) : backoffMs(retries, 1_000, 15_000);
-    await this.requests.releaseClaim(claim.sessionID, `transport fault, retrying: ${problem}`).catch((e: unknown) =>
+    await this.requests.releaseClaim(claim, `transport fault, retrying: ${problem}`).catch((e: unknown) =>
       log.warn({ err: toAppError(e).message }, 'could not release the upload claim; it expires on its own'),
     );
     log.warn({ problem, delayMs, pastDeadline }, 'customs transport fault; retrying');
