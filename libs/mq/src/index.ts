@@ -4,3 +4,4 @@ export * from './message';
 export { backoffMs, delayBucketFor, delayQueueName, DELAY_BUCKETS_MS } from './delay-buckets';
 export { declareDeadLetters, declareHeartbeatQueue, declareSignJobRouting, declareWorkQueue } from './topology';
 export { delayQueueArguments, workQueueArguments } from './queue-arguments';
+export { deadLetterCount, redriveDeadLetters, sourceQueueOf, type RedriveOptions, type RedriveResult } from './redrive';

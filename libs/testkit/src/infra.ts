@@ -26,22 +26,23 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database on the shared Postgres, or on another server given by its admin URL (a private instance). */
+export async function createTestDatabase(adminDatabaseUrl = testInfra.adminDatabaseUrl): Promise<TestDatabase> {
   const name = uniqueName('ceb179_t');
-  const admin = new Client({ connectionString: testInfra.adminDatabaseUrl });
+  const admin = new Client({ connectionString: adminDatabaseUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(testInfra.adminDatabaseUrl);
+  const url = new URL(adminDatabaseUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      const client = new Client({ connectionString: testInfra.adminDatabaseUrl });
+      const client = new Client({ connectionString: adminDatabaseUrl });
       await client.connect();
       try {
         // pg's Pool.end() resolves before its sockets have closed. FORCE on a backend whose client is

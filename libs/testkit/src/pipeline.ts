@@ -69,6 +69,8 @@ export interface PipelineOptions {
   perServiceUsers?: boolean;
   /** Default: this jest worker's own Redis db (testRedisUrl()). */
   redisUrl?: string;
+  /** Create the pipeline's database on this server (e.g. a private Postgres a test stalls); default the shared one. */
+  adminDatabaseUrl?: string;
   /** Service log level; default info (readiness is read from the logs, so not above info). */
   logLevel?: 'debug' | 'info';
   /** Prefix of the log files in .test-logs/. */
@@ -83,9 +85,10 @@ export interface PipelineOptions {
  * Used by the end-to-end tests and by the chaos tool.
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(options.adminDatabaseUrl);
   const vhost = await createTestVhost();
-  const pool = new Pool({ connectionString: db.url, max: 4 });
+  // Bounded, so a test reading the ledger of a Postgres it stalled gets an error rather than a hang.
+  const pool = new Pool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 20_000 });
   // Tests restart Postgres under it: an idle client losing its connection must not crash the runner.
   pool.on('error', () => undefined);
   await migrate(pool);

@@ -1,6 +1,8 @@
+import * as amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { commonSettings, loadConfig } from '@ceb179/config';
 import { createPool } from '@ceb179/db';
+import { deadLetterCount } from '@ceb179/mq';
 
 /**
  * `npm run status` — what an operator asks first: how many requests are where, which ones
@@ -20,10 +22,14 @@ interface Heartbeat {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig({ databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl }) as { databaseUrl: string; redisUrl: string };
+  const config = loadConfig({ databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl }) as {
+    databaseUrl: string;
+    redisUrl: string;
+    amqpUrl: string;
+  };
   const hours = Number(process.argv[2] ?? '24');
   const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-status', max: 1 });
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 5_000, connectTimeout: 5_000 });
   try {
     const since = `now() - make_interval(hours => ${Math.max(1, Math.floor(hours))})`;
     const counts = await pool.query<{ status: string; n: number; late: number }>(
@@ -52,6 +58,8 @@ async function main(): Promise<void> {
     console.log('\nneeding a person (latest 20)');
     for (const f of faults.rows) console.log(`  ${f.session_id}  order ${f.order_no}  ${f.status}${f.customs_code ? ` ${f.customs_code}` : ''}: ${f.reason ?? ''}`);
     if (faults.rows.length === 0) console.log('  none');
+
+    console.log(`\ndead letters: ${await deadLetters(config.amqpUrl)}`);
 
     console.log('\nsigners (card PCs)');
     try {
@@ -83,3 +91,17 @@ main().catch((error: unknown) => {
   console.error(`status failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
+
+/** How many messages wait in ceb179.dead-letters, with what to do about them. */
+async function deadLetters(amqpUrl: string): Promise<string> {
+  let connection: amqp.ChannelModel | undefined;
+  try {
+    connection = await amqp.connect(amqpUrl, { timeout: 5_000, clientProperties: { connection_name: 'ceb179-status' } });
+    const count = await deadLetterCount(await connection.createConfirmChannel());
+    return count === 0 ? '0' : `${count}: see the reason in their header x-ceb179-dead-letter-reason; once fixed, \`npm run redrive\` moves them back`;
+  } catch (error) {
+    return `unknown: RabbitMQ unreachable (${(error as Error).message})`;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
