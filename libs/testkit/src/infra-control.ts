@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { testInfra } from './infra';
+import { childrenOf } from './private-infra';
 import { repoRoot } from './processes';
 import { waitFor } from './wait';
 
@@ -30,7 +32,15 @@ export interface InfraControl {
   startPostgres(): Promise<void>;
   /** Shuts Redis down without saving (its keys are gone, as after a crash) and starts it again. */
   restartRedis(): Promise<void>;
-  /** Starts whatever of the three is not running (after a failed test, an interrupted chaos run). */
+  /**
+   * SIGSTOPs Postgres (the postmaster and every backend) or Redis: the server keeps its sockets
+   * open but answers nothing, as a hung server or a network black hole does. `docker compose
+   * pause` where the services run in Docker.
+   */
+  stall(service: 'postgres' | 'redis'): Promise<void>;
+  /** SIGCONT (docker compose unpause): what stall() stopped answers again. Harmless when not stalled. */
+  resume(service: 'postgres' | 'redis'): Promise<void>;
+  /** Starts whatever of the three is not running or stalled (after a failed test, an interrupted chaos run). */
   ensureUp(): Promise<void>;
 }
 
@@ -85,6 +95,21 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
   await waitFor(what, async () => ((await probe()) ? true : undefined), READY_TIMEOUT_MS, 250);
 }
 
+/** Running processes whose command name is `name`, with their command lines, from /proc. */
+function processesNamed(name: string): Array<{ pid: number; cmdline: string }> {
+  const found: Array<{ pid: number; cmdline: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== name) continue;
+      found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /** `docker compose <args>` in the repository (where docker-compose.yml is). */
 async function compose(...args: string[]): Promise<void> {
   await run('docker', ['compose', ...args], { timeout: 120_000, cwd: repoRoot() });
@@ -114,11 +139,17 @@ function commandRunner(docker: boolean) {
 
 /** The local Postgres cluster ("15 main") serving the tests' port, from pg_lsclusters. */
 async function localCluster(exec: ReturnType<typeof commandRunner>): Promise<[string, string]> {
+  const [version, name] = await localClusterLine(exec);
+  return [version as string, name as string];
+}
+
+/** pg_lsclusters' line for the tests' port: version, name, port, status, owner, data directory, log. */
+async function localClusterLine(exec: ReturnType<typeof commandRunner>): Promise<string[]> {
   const { port } = hostPort(testInfra.adminDatabaseUrl, 5432);
   const listing = await exec('postgres', ['pg_lsclusters', '-h']);
   for (const line of listing.split('\n')) {
-    const [version, name, clusterPort] = line.trim().split(/\s+/);
-    if (version && name && Number(clusterPort) === port) return [version, name];
+    const fields = line.trim().split(/\s+/);
+    if (fields[0] && fields[1] && Number(fields[2]) === port) return fields;
   }
   throw new Error(`no local Postgres cluster listens on port ${port} (pg_lsclusters: ${listing.trim()})`);
 }
@@ -150,7 +181,35 @@ export async function infraControl(): Promise<InfraControl> {
     }
     await until('Redis to accept connections', () => portOpen(redis.host, redis.port));
   };
+  /** The processes to stop for a stall: the postmaster and its children, or redis-server. */
+  const stallTargets = async (service: 'postgres' | 'redis'): Promise<number[]> => {
+    if (service === 'redis') {
+      // From /proc, not redis-cli: a stalled Redis does not answer, and must still be found to continue it.
+      const listens = new RegExp(`(:|--port )${redis.port}(\\s|$)`);
+      const pids = processesNamed('redis-server').filter((p) => listens.test(p.cmdline)).map((p) => p.pid);
+      if (pids.length === 0) throw new Error(`no redis-server process for port ${redis.port}`);
+      return pids;
+    }
+    const dataDir = (await localClusterLine(exec))[5];
+    const postmaster = Number((await exec('postgres', ['head', '-1', `${dataDir}/postmaster.pid`], 10_000)).trim());
+    if (!postmaster) throw new Error(`no postmaster.pid in ${dataDir}`);
+    return [postmaster, ...childrenOf(postmaster)];
+  };
+  const signal = async (service: 'postgres' | 'redis', action: 'STOP' | 'CONT') => {
+    if (docker) {
+      await compose(action === 'STOP' ? 'pause' : 'unpause', service).catch((error: unknown) => {
+        if (action === 'STOP') throw error; // unpausing what is not paused fails: fine
+      });
+      return;
+    }
+    const pids = await stallTargets(service);
+    // Stop the parent first (it forks no new backend meanwhile), continue it last.
+    const ordered = action === 'STOP' ? pids : [...pids].reverse();
+    await exec(service, ['kill', `-${action}`, ...ordered.map(String)], 10_000);
+  };
   return {
+    stall: (service) => signal(service, 'STOP'),
+    resume: (service) => signal(service, 'CONT'),
     stopRabbit: async () => void (await exec('rabbitmq', ['rabbitmqctl', 'stop_app'])),
     startRabbit,
     restartPostgres: () => postgres('restart'),
@@ -167,6 +226,8 @@ export async function infraControl(): Promise<InfraControl> {
       await startRedis();
     },
     async ensureUp() {
+      await signal('postgres', 'CONT').catch(() => undefined);
+      await signal('redis', 'CONT').catch(() => undefined);
       if (!(await portOpen(amqp.host, amqp.port)) || !(await rabbitApiAnswers())) await startRabbit();
       if (!(await postgresAnswers())) {
         if (docker) await compose('up', '-d', 'postgres');

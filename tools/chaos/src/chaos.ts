@@ -11,10 +11,10 @@ import {
   type PipelineService,
   type SourceFixture,
 } from '@ceb179/testkit';
-import { makePlan, type ChaosPlan, type InfraRestart } from './plan';
+import { makePlan, STALL_MS, type ChaosPlan, type InfraRestart } from './plan';
 import { Random } from './random';
 import { Supervisor } from './supervisor';
-import { tally, type SentCallback, type Tally } from './tally';
+import { ANSWER_LIMIT_MS, tally, type SentCallback, type Tally } from './tally';
 
 /**
  * `npm run chaos` — the proof of "nothing lost, nothing twice": every callback answered 10000
@@ -24,13 +24,16 @@ import { tally, type SentCallback, type Tally } from './tally';
  * production runs them) with the customs and E-Port control simulators in this process, sends
  * CHAOS_CALLBACKS callbacks (default 500) at CHAOS_RATE per second (default 20) for orders of
  * payments covering one or two orders, and meanwhile SIGKILLs every service at least once (some
- * several times), starting each again after 0.5-3 s, and restarts RabbitMQ (stop_app, 5-10 s,
- * start_app), Postgres and Redis once each at different moments. Then it waits up to
- * CHAOS_TIMEOUT_S (default 240) for the pipeline to settle and counts. CHAOS_SEED replays a run's
- * plan. Exit 0 only if nothing accepted was lost and nothing was stored twice.
+ * several times), starting each again after 0.5-3 s, restarts RabbitMQ (stop_app, 5-10 s,
+ * start_app), Postgres and Redis once each, and stalls Postgres and Redis once each with SIGSTOP
+ * for CHAOS_STALL_MS (default 15000; a hung server that keeps its connections), at different
+ * moments. Then it waits up to CHAOS_TIMEOUT_S (default 240) for the pipeline to settle and
+ * counts, printing how many uploads came later than two minutes and the slowest callback answer.
+ * CHAOS_SEED replays a run's plan. Exit 0 only if nothing accepted was lost, nothing was stored
+ * twice and every callback answered was answered within 2 s.
  *
- * It stops and starts the machine's RabbitMQ, Postgres and Redis (scripts/infra-up.sh's, as root
- * or through sudo): do not run it beside the test suite. They are left running at the end.
+ * It stops, stalls and starts the machine's RabbitMQ, Postgres and Redis (scripts/infra-up.sh's,
+ * as root or through sudo): do not run it beside the test suite. They are left running at the end.
  */
 
 const REDIS_DB = 15; // jest workers use 1..maxWorkers, the demo 0
@@ -42,6 +45,7 @@ interface Settings {
   rate: number;
   seed: number;
   timeoutS: number;
+  stallMs: number;
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
@@ -57,6 +61,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     rate: number('CHAOS_RATE', 20, (n) => Number.isFinite(n) && n > 0 && n <= 1_000, 'must be a number of callbacks per second, 0 < rate <= 1000'),
     seed: number('CHAOS_SEED', 1 + Math.floor(Math.random() * 2_147_483_646), (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 'must be an integer 0..2^32-1'),
     timeoutS: number('CHAOS_TIMEOUT_S', 240, (n) => Number.isFinite(n) && n > 0, 'must be a positive number of seconds'),
+    stallMs: number('CHAOS_STALL_MS', STALL_MS, (n) => Number.isInteger(n) && n >= 0, 'must be a number of milliseconds'),
   };
 }
 
@@ -89,7 +94,7 @@ async function run(settings: Settings): Promise<number> {
   const random = new Random(settings.seed);
   const sendMs = (settings.callbacks / settings.rate) * 1_000;
   const services: PipelineService[] = ['ingress', 'assembler', 'reporter', 'signer-0'];
-  const plan = makePlan(random, { sendMs, services });
+  const plan = makePlan(random, { sendMs, services, stallMs: settings.stallMs });
   say(`chaos: ${settings.callbacks} callbacks at ${settings.rate}/s (${(sendMs / 1000).toFixed(1)} s), seed ${settings.seed} (CHAOS_SEED=${settings.seed} replays the plan)`);
   say(`plan: ${plan.kills.length} SIGKILLs (${countBy(plan.kills.map((k) => k.service))}); ${plan.infra.map(describeInfra).join(', then ')}`);
 
@@ -170,6 +175,7 @@ async function sendCallbacks(pipeline: Pipeline, orderNos: string[], rate: numbe
         .fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: callback.orderNo, sessionID: callback.sessionID })
         .then(
           (result) => {
+            callback.answerMs = Date.now() - callback.sentAt;
             const code = (result.body as { code?: unknown } | null)?.code;
             callback.answer = code === '10000' && result.httpStatus === 200
               ? { kind: 'accepted' }
@@ -232,6 +238,21 @@ async function runInfra(events: InfraRestart[], infra: InfraControl, at: (ms: nu
         await infra.restartRedis();
         say(`Redis back after ${((Date.now() - begun) / 1000).toFixed(1)} s`);
         break;
+      case 'postgres-stall':
+      case 'redis-stall': {
+        const service = event.kind === 'postgres-stall' ? 'postgres' : 'redis';
+        const name = service === 'postgres' ? 'Postgres' : 'Redis';
+        say(`stalling ${name} (SIGSTOP) for ${(event.downMs / 1000).toFixed(1)} s`);
+        state(`${name} stalled`);
+        try {
+          await infra.stall(service);
+          await sleep(event.downMs);
+        } finally {
+          await infra.resume(service);
+        }
+        say(`${name} answering again (SIGCONT) after ${((Date.now() - begun) / 1000).toFixed(1)} s`);
+        break;
+      }
     }
     state('');
     nextAllowed = Date.now() + 2_000;
@@ -295,7 +316,8 @@ async function summarize(
   line('lost:', lost.length);
   line('duplicated:', t.duplicated.length);
   line('re-sent, answered 20006:', `${t.resent20006} (${t.resentSessions} sessionIDs)`);
-  line('late (> received + 120 s):', t.late);
+  line('uploaded later than 2 minutes:', `${t.late} of ${t.uploadedOnce + t.duplicated.length}`);
+  line('slowest callback answer:', t.slowestAnswerMs === undefined ? '-' : `${t.slowestAnswerMs} ms (${t.answeredSlowly} answered after more than ${ANSWER_LIMIT_MS / 1000} s)`);
   line('unverified signatures:', t.unverified);
   if (Object.keys(t.otherCodes).length > 0) line('other customs answers:', JSON.stringify(t.otherCodes));
   line('dead letters:', deadLetters);
@@ -314,8 +336,12 @@ async function summarize(
   }
   if (t.duplicated.length > 0) process.stdout.write(`  duplicated sessionIDs:\n${t.duplicated.map((s) => `    ${s}\n`).join('')}`);
   process.stdout.write(`  service logs: .test-logs/chaos-*.log\n`);
-  const pass = lost.length === 0 && t.duplicated.length === 0;
-  process.stdout.write(pass ? 'RESULT: PASS - nothing lost, nothing twice\n' : `RESULT: FAIL - ${lost.length} lost, ${t.duplicated.length} duplicated\n`);
+  const pass = lost.length === 0 && t.duplicated.length === 0 && t.answeredSlowly === 0;
+  process.stdout.write(
+    pass
+      ? `RESULT: PASS - nothing lost, nothing twice, every answer within ${ANSWER_LIMIT_MS / 1000} s\n`
+      : `RESULT: FAIL - ${lost.length} lost, ${t.duplicated.length} duplicated, ${t.answeredSlowly} answered after more than ${ANSWER_LIMIT_MS / 1000} s\n`,
+  );
   return pass ? 0 : 1;
 }
 
@@ -333,8 +359,17 @@ function countLines(lines: string[]): Array<[string, number]> {
 }
 
 function describeInfra(event: InfraRestart): string {
-  if (event.kind === 'rabbitmq') return `RabbitMQ stopped for ${(event.downMs / 1000).toFixed(1)} s`;
-  return event.kind === 'postgres' ? 'Postgres restarted' : 'Redis restarted';
+  const seconds = `${(event.downMs / 1000).toFixed(1)} s`;
+  switch (event.kind) {
+    case 'rabbitmq':
+      return `RabbitMQ stopped for ${seconds}`;
+    case 'postgres-stall':
+      return `Postgres stalled for ${seconds}`;
+    case 'redis-stall':
+      return `Redis stalled for ${seconds}`;
+    default:
+      return event.kind === 'postgres' ? 'Postgres restarted' : 'Redis restarted';
+  }
 }
 
 function countBy(items: string[]): string {

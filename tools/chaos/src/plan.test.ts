@@ -1,4 +1,4 @@
-import { KILL_DOWN_MS, makePlan, RABBIT_DOWN_MS } from './plan';
+import { KILL_DOWN_MS, makePlan, RABBIT_DOWN_MS, STALL_MS } from './plan';
 import { Random } from './random';
 
 const services = ['ingress', 'assembler', 'reporter', 'signer-0'];
@@ -15,15 +15,21 @@ describe('the chaos plan', () => {
       expect(kill.downMs).toBeLessThanOrEqual(KILL_DOWN_MS[1]);
     }
     expect(plan.kills.map((k) => k.atMs)).toEqual([...plan.kills.map((k) => k.atMs)].sort((a, b) => a - b));
-    expect(plan.infra.map((e) => e.kind).sort()).toEqual(['postgres', 'rabbitmq', 'redis']);
-    // One per third of the sending time, in order: never two at the same moment.
+    expect(plan.infra.map((e) => e.kind).sort()).toEqual(['postgres', 'postgres-stall', 'rabbitmq', 'redis', 'redis-stall']);
+    // One per fifth of the sending time, in order: never two at the same moment.
     plan.infra.forEach((event, i) => {
-      expect(event.atMs).toBeGreaterThanOrEqual((i * 25_000) / 3);
-      expect(event.atMs).toBeLessThan(((i + 1) * 25_000) / 3);
+      expect(event.atMs).toBeGreaterThanOrEqual((i * 25_000) / 5);
+      expect(event.atMs).toBeLessThan(((i + 1) * 25_000) / 5);
     });
+    for (const stall of plan.infra.filter((e) => e.kind.endsWith('-stall'))) expect(stall.downMs).toBe(STALL_MS);
     const rabbit = plan.infra.find((e) => e.kind === 'rabbitmq');
     expect(rabbit?.downMs).toBeGreaterThanOrEqual(RABBIT_DOWN_MS[0]);
     expect(rabbit?.downMs).toBeLessThanOrEqual(RABBIT_DOWN_MS[1]);
+  });
+
+  it('stalls for the time asked', () => {
+    const plan = makePlan(new Random(5), { sendMs: 60_000, services, stallMs: 4_000 });
+    expect(plan.infra.filter((e) => e.kind.endsWith('-stall')).map((e) => e.downMs)).toEqual([4_000, 4_000]);
   });
 
   it('kills more often in a longer run, about once every 3 s', () => {

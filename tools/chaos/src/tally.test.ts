@@ -21,7 +21,14 @@ describe('the chaos tally', () => {
     expect(result).toMatchObject({
       sent: 6, inFlight: 1, accepted: 3, refused: 2, uploadedOnce: 2, pending: ['c'], duplicated: [],
       resent20006: 1, resentSessions: 1, late: 1, refusedButUploaded: 1, unverified: 0, otherCodes: {},
+      slowestAnswerMs: undefined, answeredSlowly: 0,
     });
+  });
+
+  it('reports the slowest answer and how many took longer than 2 s', () => {
+    const timed = (sessionID: string, answerMs: number): SentCallback => ({ ...sent(sessionID, accepted), answerMs });
+    const result = tally([timed('a', 30), timed('b', 2_400), timed('c', 1_999), sent('d', undefined)], []);
+    expect(result).toMatchObject({ slowestAnswerMs: 2_400, answeredSlowly: 1 });
   });
 
   it('reports a sessionID stored twice as duplicated, accepted or not, and answers other than 10000/20006', () => {

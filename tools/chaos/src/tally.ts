@@ -1,11 +1,16 @@
 /** Customs' deadline for the upload: the callback's time plus two minutes (protocol.md §0). */
 export const DEADLINE_MS = 120_000;
 
+/** Every callback must be answered within this (customs does not wait long, and never retries). */
+export const ANSWER_LIMIT_MS = 2_000;
+
 /** One customs callback as the chaos run fired it. */
 export interface SentCallback {
   sessionID: string;
   orderNo: string;
   sentAt: number;
+  /** How long the answer took, when one came (any code). */
+  answerMs?: number;
   /** undefined while the call is in flight. */
   answer?: { kind: 'accepted' } | { kind: 'refused'; detail: string };
 }
@@ -42,6 +47,10 @@ export interface Tally {
   unverified: number;
   /** Upload answers other than 10000/20006 that were not injected transport faults, by code. */
   otherCodes: Record<string, number>;
+  /** The longest time a callback waited for its answer; undefined before any answer. */
+  slowestAnswerMs: number | undefined;
+  /** Callbacks answered after more than ANSWER_LIMIT_MS. */
+  answeredSlowly: number;
 }
 
 export function tally(callbacks: Iterable<SentCallback>, uploads: readonly ReceivedUpload[]): Tally {
@@ -49,6 +58,7 @@ export function tally(callbacks: Iterable<SentCallback>, uploads: readonly Recei
   const result: Tally = {
     sent: 0, inFlight: 0, accepted: 0, refused: 0, uploadedOnce: 0, pending: [], duplicated: [],
     resent20006: 0, resentSessions: 0, late: 0, refusedButUploaded: 0, unverified: 0, otherCodes: {},
+    slowestAnswerMs: undefined, answeredSlowly: 0,
   };
   const resent = new Set<string>();
   for (const upload of uploads) {
@@ -68,6 +78,10 @@ export function tally(callbacks: Iterable<SentCallback>, uploads: readonly Recei
 
   for (const callback of callbacks) {
     result.sent += 1;
+    if (callback.answerMs !== undefined) {
+      result.slowestAnswerMs = Math.max(result.slowestAnswerMs ?? 0, callback.answerMs);
+      if (callback.answerMs > ANSWER_LIMIT_MS) result.answeredSlowly += 1;
+    }
     const copies = stored.get(callback.sessionID) ?? [];
     if (callback.answer === undefined) {
       result.inFlight += 1;
