@@ -3,6 +3,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { Exchanges } from '@ceb179/contracts';
 import { AppError, isDependencyFailure, toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
+import { DeadlineOrder, deadlineOf } from './deadline-order';
 import { backoffMs, delayBucketFor, delayQueueName } from './delay-buckets';
 import { Headers, type MessageHandler, type PublishOptions } from './message';
 import { delayQueueArguments, workQueueArguments } from './queue-arguments';
@@ -43,7 +44,21 @@ const DEFAULT_MAX_HANDLER_FAILURES = 20;
 const CONSUMER_RECOVERY_DELAY_MS = 1_000;
 
 export interface ConsumeOptions {
+  /** Deliveries held unacked at once. */
   prefetch: number;
+  /**
+   * Handlers running at once (default: prefetch). Below prefetch, the deliveries held but not yet
+   * started are taken earliest deadline first (DeadlineOrder), not in arrival order.
+   */
+  concurrency?: number;
+}
+
+/** A delivery held by a consumer, its payload parsed once (undefined when it is not JSON). */
+interface HeldDelivery {
+  channel: Channel;
+  message: ConsumeMessage;
+  payload: unknown;
+  json: boolean;
 }
 
 interface Consumer {
@@ -55,6 +70,9 @@ interface Consumer {
   paused: boolean;
   /** Set while a re-attach after a channel close or a broker cancel is scheduled. */
   recovery?: NodeJS.Timeout;
+  /** Held deliveries no handler has started yet, and how many handlers run. */
+  waiting: DeadlineOrder<HeldDelivery>;
+  running: number;
 }
 
 /**
@@ -155,7 +173,7 @@ export class Broker {
   }
 
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<void> {
-    const consumer: Consumer = { queue, handler, options, paused: false };
+    const consumer: Consumer = { queue, handler, options, paused: false, waiting: new DeadlineOrder(), running: 0 };
     this.consumers.push(consumer);
     if (this.connection) await this.attach(consumer);
   }
@@ -284,7 +302,7 @@ export class Broker {
     try {
       await channel.prefetch(consumer.options.prefetch);
       const reply = await channel.consume(consumer.queue, (message) => {
-        if (message) this.track(this.deliver(consumer, channel, message));
+        if (message) this.hold(consumer, channel, message);
         else this.consumerCancelled(consumer, channel);
       });
       consumer.tag = reply.consumerTag;
@@ -358,14 +376,42 @@ export class Broker {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async deliver(consumer: Consumer, channel: Channel, message: ConsumeMessage): Promise<void> {
-    const headers = message.properties.headers ?? {};
-    const sessionID = (headers[Headers.sessionID] as string | undefined) ?? (message.properties.correlationId as string | undefined);
-    const log = this.options.logger.child({ sessionID, queue: consumer.queue });
+  /** Takes a delivery into the consumer's hands; handlers start on held ones by deadline (startHeld). */
+  private hold(consumer: Consumer, channel: Channel, message: ConsumeMessage): void {
     let payload: unknown;
+    let json = true;
     try {
       payload = JSON.parse(message.content.toString('utf8'));
     } catch {
+      json = false;
+    }
+    consumer.waiting.push({ channel, message, payload, json }, json ? deadlineOf(payload) : undefined);
+    this.startHeld(consumer);
+  }
+
+  private startHeld(consumer: Consumer): void {
+    // Deliveries of a channel that closed are back in the queue already: never start them.
+    consumer.waiting.retain((held) => held.channel === consumer.channel);
+    const limit = consumer.options.concurrency ?? consumer.options.prefetch;
+    while (consumer.running < limit) {
+      const next = consumer.waiting.take();
+      if (!next) return;
+      consumer.running += 1;
+      this.track(
+        this.deliver(consumer, next).finally(() => {
+          consumer.running -= 1;
+          this.startHeld(consumer);
+        }),
+      );
+    }
+  }
+
+  private async deliver(consumer: Consumer, held: HeldDelivery): Promise<void> {
+    const { channel, message, payload } = held;
+    const headers = message.properties.headers ?? {};
+    const sessionID = (headers[Headers.sessionID] as string | undefined) ?? (message.properties.correlationId as string | undefined);
+    const log = this.options.logger.child({ sessionID, queue: consumer.queue });
+    if (!held.json) {
       log.error('message is not JSON; dead-lettering');
       await this.deadLetter(consumer.queue, message, 'message is not JSON').then(
         () => safely(() => channel.ack(message)),

@@ -91,6 +91,21 @@ describe('Broker recovery (real RabbitMQ)', () => {
     await waitFor('delivery after the cancel', async () => (seen.includes('after') ? true : undefined), 10_000);
   });
 
+  it('starts the deliveries it holds earliest deadline first, those already late after the ones that can make it', async () => {
+    const now = Date.now();
+    const backlog = [60, 50, 40, -10, 30, 20].map((s) => ({ name: s < 0 ? 'late' : `due in ${s} s`, deadline: new Date(now + s * 1_000).toISOString() }));
+    for (const item of backlog) await broker.sendToQueue(QUEUE, item, { sessionID: item.name });
+    const order: string[] = [];
+    await broker.consume(QUEUE, async (m) => {
+      order.push((m.payload as { name: string }).name);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return ack;
+    }, { prefetch: 10, concurrency: 1 });
+    await waitFor('the backlog drained', async () => (order.length === backlog.length ? true : undefined), 10_000);
+    // The first delivery starts on arrival, before the rest are held; the rest go by deadline.
+    expect(order).toEqual(['due in 60 s', 'due in 20 s', 'due in 30 s', 'due in 40 s', 'due in 50 s', 'late']);
+  });
+
   it('moves dead letters back to their source queue (npm run redrive)', async () => {
     let poisoned = true;
     const seen: IncomingMessage[] = [];

@@ -12,7 +12,9 @@ export class SignatureConsumer {
 
   async start(): Promise<void> {
     await consumeContract(this.broker, Queues.signatures, parseSignatureMessage, (message, delivery) => this.upload.run(message, delivery.retries), {
-      prefetch: this.prefetch,
+      // Twice as many held as handled: those waiting are started earliest deadline first (see DeadlineOrder).
+      prefetch: this.prefetch * 2,
+      concurrency: this.prefetch,
     });
   }
 }
