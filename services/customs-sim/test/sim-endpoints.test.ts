@@ -49,6 +49,33 @@ describe('customs-sim /sim endpoints', () => {
     expect((await post(sim.uploadUrl, 'payExInfoStr=x')).json).toMatchObject({ code: '20000' });
   });
 
+  it('holds replies over HTTP: the upload is stored at once, the answer comes after holdMs', async () => {
+    await post(`${sim.url}/sim/certificates`, JSON.stringify({ certificateBase64: card.certificateBase64 }), 'application/json');
+    expect((await post(`${sim.url}/sim/holds`, JSON.stringify({ count: 1, holdMs: 600 }), 'application/json')).json).toEqual({ count: 1, holdMs: 600 });
+    const upload = buildUpload(card);
+    const started = Date.now();
+    const answered = post(sim.uploadUrl, upload.formBody);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sim.accepted().has(upload.sessionID)).toBe(true); // stored while the reply is held
+    expect((await answered).json).toMatchObject({ code: '10000' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    // Only the next one was held; a resend of the same sessionID is refused as a duplicate at once.
+    const again = Date.now();
+    expect((await post(sim.uploadUrl, upload.formBody)).json).toMatchObject({ code: '20006' });
+    expect(Date.now() - again).toBeLessThan(500);
+  });
+
+  it('answers the next upload with a given code over HTTP, storing nothing (20006 with a storage error)', async () => {
+    await post(`${sim.url}/sim/certificates`, JSON.stringify({ certificateBase64: card.certificateBase64 }), 'application/json');
+    const set = await post(`${sim.url}/sim/refusals`, JSON.stringify({ count: 1, code: '20006', message: '数据存储失败' }), 'application/json');
+    expect(set.json).toEqual({ count: 1, code: '20006', message: '数据存储失败' });
+    const upload = buildUpload(card);
+    expect((await post(sim.uploadUrl, upload.formBody)).json).toMatchObject({ code: '20006', message: '数据存储失败' });
+    expect(sim.accepted().has(upload.sessionID)).toBe(false);
+    expect((await post(sim.uploadUrl, upload.formBody)).json).toMatchObject({ code: '10000' });
+    expect((await post(`${sim.url}/sim/refusals`, JSON.stringify({ count: 1, code: 'x', message: '' }), 'application/json')).status).toBe(400);
+  });
+
   it('fires callbacks concurrently and reports each, failures included', async () => {
     const arrivals: string[] = [];
     const app = express();
