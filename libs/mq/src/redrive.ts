@@ -74,8 +74,18 @@ export async function redriveDeadLetters(channel: ConfirmChannel, options: Redri
   return result;
 }
 
-/** Messages waiting in the dead-letter queue (0 when it does not exist yet). */
+/**
+ * Messages waiting in the dead-letter queue (0 when it does not exist yet: nothing was ever
+ * dead-lettered). A missing queue closes the channel it was asked on: pass one of its own.
+ */
 export async function deadLetterCount(channel: ConfirmChannel): Promise<number> {
-  const { messageCount } = await channel.checkQueue(Queues.deadLetters);
-  return messageCount;
+  // A missing queue arrives as the rejected checkQueue; the channel's error event must not go unheard.
+  if (channel.listenerCount('error') === 0) channel.on('error', () => undefined);
+  try {
+    const { messageCount } = await channel.checkQueue(Queues.deadLetters);
+    return messageCount;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return 0;
+    throw error;
+  }
 }

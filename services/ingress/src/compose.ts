@@ -15,6 +15,7 @@ import { HttpServer } from './entry-points/http/server';
 import { parseAllowList } from './entry-points/http/source-allow-list';
 
 const HEALTH_PROBE_TIMEOUT_MS = 1_000;
+const STARTUP_PROBE_TIMEOUT_MS = 3_000;
 
 export interface Ingress extends Component {
   readonly port: number;
@@ -61,10 +62,14 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   });
 
   const group = new ComponentGroup([
-    { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
+    // Not awaited: a stalled Redis would hold start-up in its ready check, and it is only a hint.
+    { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
     // Postgres down at start is survivable: calls are then recorded in RabbitMQ (see CallbackIntake).
     {
-      start: () => pool.query('SELECT 1').then(() => undefined, () => logger.warn('ledger unreachable at start; recording calls in RabbitMQ until it is back')),
+      start: async () => {
+        const ledger = await within(pool.query('SELECT 1'), STARTUP_PROBE_TIMEOUT_MS);
+        if (ledger.kind !== 'settled') logger.warn('ledger unreachable at start; recording calls in RabbitMQ until it is back');
+      },
       stop: () => pool.end(),
     },
     // The broker may be down at start: ingress still answers and records; the relay catches up.

@@ -48,7 +48,8 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
   redis.on('error', () => undefined); // heartbeats are best effort; uploads never depend on Redis
   const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger);
   return new ComponentGroup([
-    { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
+    // Not awaited: a stalled Redis would hold start-up in its ready check, and uploads never depend on it.
+    { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
     { start: () => broker.start(), stop: () => broker.stop() },
     { start: () => consumer.start(), stop: () => undefined },
