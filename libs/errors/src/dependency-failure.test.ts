@@ -18,6 +18,8 @@ describe('isDependencyFailure', () => {
     expect(isDependencyFailure(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
     expect(isDependencyFailure(Object.assign(new Error('relation "ceb179.request" does not exist'), { code: '42P01' }))).toBe(false);
     expect(isDependencyFailure(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    // The server answered: a statement that keeps running too long must end as poison, not loop for ever.
+    expect(isDependencyFailure(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }))).toBe(false);
     expect(isDependencyFailure(new AppError('INVALID_INPUT', 'bad payload'))).toBe(false);
     expect(isDependencyFailure(undefined)).toBe(false);
     expect(isDependencyFailure('a string')).toBe(false);

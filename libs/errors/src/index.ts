@@ -65,11 +65,12 @@ const UNREACHABLE_ERRNOS = new Set([
 ]);
 
 /**
- * Postgres SQLSTATEs that say the server is unavailable or overloaded, not that the statement is
- * wrong: class 08 (connection exception), 57P01-57P03 (shutting down, starting up), 53300 (too
- * many connections), 57014 (statement timeout), 40001/40P01 (serialization failure, deadlock).
+ * Postgres SQLSTATEs that say the server is unavailable or busy, not that the statement is wrong:
+ * class 08 (connection exception), 57P01-57P03 (shutting down, starting up), 53300 (too many
+ * connections), 40001/40P01 (serialization failure, deadlock). Not 57014 (statement timeout): a
+ * server that answers is up, and a statement that always runs too long must end as poison.
  */
-const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|57014|40001|40P01)$/;
+const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
 
 /** What pg, pg-pool, ioredis and amqplib say when the server stalls or is gone (they carry no code). */
 const UNREACHABLE_MESSAGES =
