@@ -146,7 +146,8 @@ describe('Postgres down for long (private instance, limits lowered)', () => {
   beforeAll(async () => {
     postgres = await startPrivatePostgres();
     pipeline = await startPipeline({
-      algorithm: 'RSA',
+      // A slow card: signatures of the callbacks sent before the outage reach the reporter during it.
+      cards: [{ algorithm: 'RSA', signLatencyMs: 1_500 }],
       fixtures,
       adminDatabaseUrl: postgres.url,
       logLabel: 'outage',
@@ -163,8 +164,12 @@ describe('Postgres down for long (private instance, limits lowered)', () => {
 
   it('nothing dead-lettered, everything uploaded once Postgres is back', async () => {
     const running = pipeline as Pipeline;
-    // Some are mid-pipeline when Postgres goes, the rest arrive while it is down.
+    // Some are being signed when Postgres goes (the reporter meets the outage), the rest arrive while it is down (the assembler does).
     const before = await fireDuring(running, orders, 1_500, 250);
+    await waitFor('the first callbacks assembled', async () => {
+      const { rows } = await running.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ceb179.request WHERE status <> 'received'");
+      return rows[0]?.n === before.length ? true : undefined;
+    }, 10_000, 100);
     await postgres!.stop();
     const during = await fireDuring(running, orders, 10_000, 1_000);
     await sleep(50_000); // a minute without Postgres: 2 failures would have dead-lettered everything in hand
@@ -173,6 +178,9 @@ describe('Postgres down for long (private instance, limits lowered)', () => {
     const all = [...before, ...during];
     expectAnsweredInTime(all);
     await expectUploadedOnce(running, all.map((f) => f.sessionID), 120_000);
+    for (const service of ['assembler', 'reporter'] as const) {
+      expect({ service, outage: running.current(service)!.output().includes('a dependency is unavailable') }).toEqual({ service, outage: true });
+    }
     await waitFor('the dead-letter count', async () => queueDepth(running.vhost.name, 'ceb179.dead-letters'), 10_000);
     expect(await queueDepth(running.vhost.name, 'ceb179.dead-letters')).toBe(0);
   }, 300_000);
