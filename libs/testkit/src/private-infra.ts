@@ -199,6 +199,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     throw error;
   }
   const start = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) return; // running already
     child = spawn(path.join(PG_BIN, 'postgres'), [
       '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off',
       '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
