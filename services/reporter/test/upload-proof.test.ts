@@ -15,7 +15,7 @@ import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
 import { declareWorkQueue, Headers } from '@ceb179/mq';
 import { buildPaymentDocument, buildSignString } from '@ceb179/protocol';
-import { createTestDatabase, createTestVhost, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
+import { createTestDatabase, createTestVhost, freePort, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { CustomsClient } from '../src/clients/customs.client';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';
@@ -171,6 +171,20 @@ describe('reporter: uploads that can be proven', () => {
     expect(uploaded).toMatchObject({ customs_code: '20006', customs_message: STORAGE_ERROR });
     expect(uploadsFor(seed.sessionID).map((u) => u.code)).toEqual(['10000', '20006']);
     expect(new Set(uploadsFor(seed.sessionID).map((u) => u.rawBody)).size).toBe(1);
+  });
+
+  it('an attempt refused at connect never reached customs: a 20006 with a storage error after it is still not done', async () => {
+    const seed = await seedAssembled(key('refused-then-20006'));
+    const requests = new RequestRepository(pool, 30_000);
+    const closedPort = `http://127.0.0.1:${await freePort()}/ceb2grab/grab/realTimeDataUpload`; // nobody listens
+    const refused = new UploadRequest(requests, new CustomsClient(closedPort, UPLOAD_TIMEOUT_MS), { maxTransportRetries: 5 }, logger);
+    expect(await refused.run(signature(seed), 0)).toMatchObject({ kind: 'retry' });
+    expect((await attempts(seed.sessionID)).map((a) => [a.outcome, a.reached_customs])).toEqual([['transport_fault', false]]);
+
+    customs.refuseNextUploads(1, '20006', STORAGE_ERROR);
+    const reachable = new UploadRequest(requests, new CustomsClient(customs.uploadUrl, UPLOAD_TIMEOUT_MS), { maxTransportRetries: 5 }, logger);
+    expect(await reachable.run(signature(seed), 1)).toEqual({ kind: 'ack' });
+    expect(await row(seed.sessionID)).toMatchObject({ status: 'upload_rejected', customs_code: '20006' });
   });
 
   it('fences claims: a holder whose claim was retaken can neither finish nor release it', async () => {

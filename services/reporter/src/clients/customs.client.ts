@@ -29,7 +29,7 @@ export class CustomsClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code;
+      const code = failureCode(error);
       const cause = code ?? (error as Error).name;
       if (code !== undefined && TLS_CERTIFICATE_ERROR.test(code)) {
         // Retrying cannot fix a certificate we do not trust: a person must act, and be told how.
@@ -70,6 +70,21 @@ export class CustomsClient {
     }
     return new CustomsHttpError('TRANSPORT', `customs answered HTTP ${status} with ${what}`, status, latencyMs);
   }
+}
+
+/**
+ * The error code behind a failed fetch: its cause's, or, when every address of a host name was
+ * tried (an AggregateError), the one they all share.
+ */
+function failureCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; errors?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (Array.isArray(cause?.errors)) {
+    const codes = new Set(cause.errors.map((e) => (e as { code?: unknown }).code));
+    const [only] = [...codes];
+    if (codes.size === 1 && typeof only === 'string') return only;
+  }
+  return undefined;
 }
 
 /** Node's codes for a server certificate it does not accept (OpenSSL verify errors, host name mismatch). */
