@@ -48,6 +48,13 @@ export const commonSettings = {
     default: 'https://swapptest.singlewindow.cn/ceb2grab/grab/realTimeDataUpload',
     env: 'CEB179_CUSTOMS_URL',
   },
+  signJobKey: {
+    doc: 'Key of the HMAC-SHA256 that authenticates sign jobs; held by the assembler and the signers only (secret, at least 32 characters; prefer CEB179_SIGN_JOB_KEY_FILE)',
+    format: 'hmac-key',
+    default: '',
+    env: 'CEB179_SIGN_JOB_KEY',
+    sensitive: true,
+  },
   eportUrl: {
     doc: "The E-Port control's WebSocket URL",
     format: 'ws-url',

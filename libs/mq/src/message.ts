@@ -29,6 +29,8 @@ export interface PublishOptions {
   /** Defaults to the sessionID: one logical message per step and request. */
   messageId?: string;
   headers?: Record<string, string | number>;
+  /** Fail the publish when no queue is bound for the message (instead of the broker dropping it). */
+  mandatory?: boolean;
 }
 
 export const Headers = {
@@ -39,4 +41,6 @@ export const Headers = {
   deadLetterQueue: 'x-ceb179-dead-letter-queue',
   /** Handler failures in a row (thrown errors), apart from the retries the handler asked for. */
   failures: 'x-ceb179-failures',
+  /** Tells a returned (unroutable) mandatory message from the others on the publishing channel. */
+  publishId: 'x-ceb179-publish-id',
 } as const;

@@ -148,3 +148,9 @@ export async function vhostQueues(vhost: string): Promise<Array<{ name: string; 
   const queues = (await response.json()) as Array<{ name: string; messages?: number }>;
   return queues.map((q) => ({ name: q.name, messages: q.messages ?? 0 }));
 }
+
+/**
+ * The sign-job HMAC key of this test run (CEB179_SIGN_JOB_KEY): made up at random per process,
+ * like the demo's, so no key is ever committed.
+ */
+export const TEST_SIGN_JOB_KEY = process.env.CEB179_TEST_SIGN_JOB_KEY ?? randomBytes(32).toString('base64');

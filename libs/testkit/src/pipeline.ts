@@ -5,7 +5,7 @@ import { Client, Pool } from 'pg';
 import { startCustomsSim, type CustomsSim } from '@ceb179/customs-sim';
 import { migrate } from '@ceb179/db';
 import { SoftCard, startEportSim, type ControlQuirks, type EportSim } from '@ceb179/eport-sim';
-import { createServiceUsers, createTestDatabase, createTestVhost, testRedisUrl, type TestDatabase, type TestVhost } from './infra';
+import { createServiceUsers, createTestDatabase, createTestVhost, TEST_SIGN_JOB_KEY, testRedisUrl, type TestDatabase, type TestVhost } from './infra';
 import { repoRoot, startServiceProcess, waitForOutput, type ServiceProcess } from './processes';
 import { createSourceTables, insertSource, type SourceFixture } from './source-data';
 
@@ -116,6 +116,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
     CEB179_CUSTOMS_URL: customs.uploadUrl,
     CEB179_CARD_PIN: CARD_PIN,
+    CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
     CEB179_LOG_LEVEL: options.logLevel ?? 'info',
     CEB179_SIGNER_HEALTH_PORT: '0',
     CEB179_SIGNER_STATE_DIR: signerStateDir,

@@ -6,6 +6,7 @@ const schema = {
   logLevel: commonSettings.logLevel,
   sourceSchema: commonSettings.sourceSchema,
   timeZone: commonSettings.timeZone,
+  signJobKey: commonSettings.signJobKey,
   sourceDatabaseUrl: {
     doc: 'Postgres URL of the source views when they live in another database (e.g. a read replica); empty = CEB179_DATABASE_URL',
     format: String,
@@ -34,6 +35,7 @@ export interface AssemblerConfig {
   logLevel: string;
   sourceSchema: string;
   timeZone: string;
+  signJobKey: string;
   sourceDatabaseUrl: string;
   lookupRetries: number;
   lookupRetryDelayMs: number;

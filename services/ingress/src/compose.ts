@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
-import { Queues } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareWorkQueue } from '@ceb179/mq';
+import { Broker, declareCallbackPublishing } from '@ceb179/mq';
 import { BrokerCallbackPublisher } from './clients/callback.publisher';
 import type { IngressConfig } from './config';
 import { CallbackRepository } from './data-access/callback.repository';
@@ -26,7 +25,7 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     url: config.amqpUrl,
     logger,
     connectionName: 'ceb179-ingress',
-    declareTopology: (channel) => declareWorkQueue(channel, Queues.callbacks),
+    declareTopology: declareCallbackPublishing,
   });
   const repository = new CallbackRepository(pool);
   const publisher = new BrokerCallbackPublisher(broker);

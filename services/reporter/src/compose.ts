@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
-import { Queues } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareHeartbeatQueue, declareWorkQueue } from '@ceb179/mq';
+import { Broker, declareHeartbeatQueue, declareSignatureConsumption } from '@ceb179/mq';
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
 import { RequestRepository } from './data-access/request.repository';
@@ -20,7 +19,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     logger,
     connectionName: 'ceb179-reporter',
     declareTopology: async (channel) => {
-      await declareWorkQueue(channel, Queues.signatures);
+      await declareSignatureConsumption(channel);
       await declareHeartbeatQueue(channel);
     },
   });
