@@ -1,19 +1,53 @@
 import { randomUUID } from 'node:crypto';
+import * as amqp from 'amqplib';
+import { Exchanges, Queues, retryExchangeFor, signJobQueueFor } from '@ceb179/contracts';
 import { makeFixture, waitFor } from '@ceb179/testkit';
 import { ledgerRow, startPipeline, type Pipeline } from './pipeline-harness';
+
+type Service = 'ingress' | 'assembler' | 'signer' | 'reporter';
+
+/** Publishes one message with a service's credentials and says what the broker made of it. */
+async function tryPublish(url: string, exchange: string, routingKey: string): Promise<string> {
+  const connection = await amqp.connect(url);
+  try {
+    const channel = await connection.createConfirmChannel();
+    const closed = new Promise<string>((resolve) => channel.on('error', (error: Error) => resolve(error.message)));
+    channel.publish(exchange, routingKey, Buffer.from('{"v":1,"forged":true}'), { persistent: true });
+    return await Promise.race([channel.waitForConfirms().then(() => 'accepted', async () => closed), closed]);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** Starts consuming a queue with a service's credentials. */
+async function tryConsume(url: string, queue: string): Promise<string> {
+  const connection = await amqp.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    const closed = new Promise<string>((resolve) => channel.on('error', (error: Error) => resolve(error.message)));
+    return await Promise.race([channel.consume(queue, () => undefined).then(() => 'accepted', async () => closed), closed]);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+const EBP_CODE = '3301963K69';
+const DEFAULT_EXCHANGE = '';
 
 /**
  * Each service as its own RabbitMQ user with only the permissions of
  * deploy/rabbitmq/permissions.json: the whole pipeline still works, retries and dead letters
- * included, so the documented grants are neither too narrow nor stale.
+ * included, so the documented grants are neither too narrow nor stale; and a publish to any
+ * other role's exchange or queue is refused by the broker itself.
  */
 describe('least-privilege RabbitMQ users, one per service', () => {
   const fixtures = Array.from({ length: 4 }, (_, i) => makeFixture(`perm${i}`, { orders: i === 3 ? 2 : 1 }));
   let pipeline: Pipeline;
+  const url = (service: Service): string => pipeline.amqpUrls?.[service] as string;
 
   beforeAll(async () => {
     pipeline = await startPipeline({
-      cards: [{ algorithm: 'RSA', ebpCodes: ['3301963K69'] }],
+      cards: [{ algorithm: 'RSA', ebpCodes: [EBP_CODE] }],
       fixtures,
       perServiceUsers: true,
       extraEnv: { CEB179_ASSEMBLER_LOOKUP_RETRIES: '1', CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '500' },
@@ -34,5 +68,65 @@ describe('least-privilege RabbitMQ users, one per service', () => {
       (await ledgerRow(pipeline.db.url, unknown))?.status === 'data_fault' ? true : undefined, 15_000);
     expect(pipeline.customs.uploads().filter((u) => u.code === '').length).toBe(1); // the one injected 503
     for (const service of pipeline.services) expect(service.output()).not.toMatch(/ACCESS_REFUSED|access to .* refused/i);
+  });
+
+  // [service, exchange, routing key]: every way onto a flow the service has no business writing.
+  const forbiddenPublishes: Array<[Service, string, string]> = [];
+  const everyQueue = [Queues.callbacks, Queues.signJobsAny, signJobQueueFor(EBP_CODE), Queues.signatures, Queues.signerHeartbeats];
+  for (const service of ['ingress', 'assembler', 'signer', 'reporter'] as const) {
+    for (const queue of everyQueue) forbiddenPublishes.push([service, DEFAULT_EXCHANGE, queue]);
+  }
+  forbiddenPublishes.push(
+    ['ingress', Exchanges.signJobs, EBP_CODE],
+    ['ingress', Exchanges.signJobsUnrouted, ''],
+    ['ingress', Exchanges.signatures, ''],
+    ['ingress', Exchanges.signerHeartbeats, ''],
+    ['ingress', retryExchangeFor(Queues.callbacks), 'due'],
+    ['ingress', Exchanges.deadLetters, ''],
+    ['assembler', Exchanges.signatures, ''],
+    ['assembler', Exchanges.signerHeartbeats, ''],
+    ['assembler', Exchanges.callbacks, ''],
+    ['assembler', retryExchangeFor(Queues.signatures), 'due'],
+    ['assembler', retryExchangeFor(signJobQueueFor(EBP_CODE)), 'due'],
+    ['signer', Exchanges.signJobs, EBP_CODE],
+    ['signer', Exchanges.signJobsUnrouted, ''],
+    ['signer', Exchanges.callbacks, ''],
+    ['signer', retryExchangeFor(Queues.callbacks), 'due'],
+    ['signer', retryExchangeFor(Queues.signatures), 'due'],
+    ['reporter', Exchanges.signatures, ''],
+    ['reporter', Exchanges.signJobs, EBP_CODE],
+    ['reporter', Exchanges.signJobsUnrouted, ''],
+    ['reporter', Exchanges.callbacks, ''],
+    ['reporter', Exchanges.signerHeartbeats, ''],
+    ['reporter', retryExchangeFor(Queues.callbacks), 'due'],
+    ['reporter', retryExchangeFor(signJobQueueFor(EBP_CODE)), 'due'],
+  );
+
+  it.each(forbiddenPublishes)('%s may not publish to exchange "%s" with key "%s": the broker refuses', async (service, exchange, routingKey) => {
+    const outcome = await tryPublish(url(service), exchange, routingKey);
+    expect(outcome).toMatch(/ACCESS_REFUSED/);
+    expect(outcome).toContain(`access to exchange '${exchange === '' ? 'amq.default' : exchange}' in vhost`);
+  });
+
+  // The control: what each role must be able to do is accepted with the same helper, so the refusals above are real.
+  it.each([
+    ['ingress', Exchanges.callbacks, ''],
+    ['assembler', Exchanges.signJobs, 'NO-SUCH-EBP'],
+    ['signer', Exchanges.signerHeartbeats, ''],
+  ] as Array<[Service, string, string]>)('%s may publish to its own exchange "%s"', async (service, exchange, routingKey) => {
+    expect(await tryPublish(url(service), exchange, routingKey)).toBe('accepted');
+  });
+
+  it.each([
+    ['ingress', Queues.callbacks],
+    ['assembler', Queues.signatures],
+    ['signer', Queues.signatures],
+    ['signer', Queues.callbacks],
+    ['reporter', Queues.signJobsAny],
+    ['reporter', signJobQueueFor(EBP_CODE)],
+  ] as Array<[Service, string]>)('%s may not consume %s: the broker refuses', async (service, queue) => {
+    const outcome = await tryConsume(url(service), queue);
+    expect(outcome).toMatch(/ACCESS_REFUSED/);
+    expect(outcome).toContain(`access to queue '${queue}' in vhost`);
   });
 });

@@ -36,6 +36,8 @@ export interface Pipeline {
   services: ServiceProcess[];
   ingressUrl: string;
   env: Record<string, string>;
+  /** Each service's own AMQP URL (its least-privilege user) when started with perServiceUsers. */
+  amqpUrls: Record<'ingress' | 'assembler' | 'signer' | 'reporter', string> | undefined;
   /** Starts a signer for card `index` (another one for the same card = a second card PC sharing the work). */
   startSigner(index: number, env?: Record<string, string>, waitFor?: string): Promise<ServiceProcess>;
   /**
@@ -172,7 +174,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     throw error;
   }
   return {
-    db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, startSigner, spawn, restart,
+    db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, amqpUrls, startSigner, spawn, restart,
     current: (service) => latest.get(service),
     ingressUrl: `http://127.0.0.1:${port}/platDataOpen`,
     async stop() {
