@@ -6,8 +6,11 @@ import { Broker, declareHeartbeatQueue, declareSignatureConsumption } from '@ceb
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
 import { RequestRepository } from './data-access/request.repository';
+import { SignStringRepository } from './data-access/sign-string.repository';
 import { SignerRegistry } from './data-access/signer-registry';
 import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
+import { KnownCertificates } from './domain/known-certificates';
+import { SignatureCheck } from './domain/signature-check';
 import { UploadRequest } from './domain/upload-request';
 import { SignatureConsumer } from './entry-points/signature.consumer';
 
@@ -29,10 +32,12 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     { maxTransportRetries: config.maxTransportRetries },
     logger,
   );
-  const consumer = new SignatureConsumer(broker, upload, config.prefetch);
+  const certificates = new KnownCertificates(config.certificateFingerprints);
+  const signatureCheck = new SignatureCheck(new SignStringRepository(pool), certificates, logger);
+  const consumer = new SignatureConsumer(broker, upload, config.prefetch, signatureCheck);
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => undefined); // heartbeats are best effort; uploads never depend on Redis
-  const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger);
+  const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger, certificates);
   return new ComponentGroup([
     { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
