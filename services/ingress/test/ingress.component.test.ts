@@ -5,7 +5,7 @@ import { openReqText, startCustomsSim, type CustomsSim } from '@ceb179/customs-s
 import { DEADLINE_MS, Queues, SCHEMA_VERSION } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
-import { declareWorkQueue, Headers } from '@ceb179/mq';
+import { declareCallbackConsumption, Headers } from '@ceb179/mq';
 import { createTestDatabase, createTestVhost, testInfra, testRedisUrl, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { composeIngress, type Ingress } from '../src/compose';
 import { loadIngressConfig } from '../src/config';
@@ -67,7 +67,7 @@ async function createVhostNamed(name: string): Promise<void> {
 async function tapCallbacks(url: string): Promise<{ messages: Tapped[]; close(): Promise<void> }> {
   const connection = await amqp.connect(url);
   const channel = await connection.createChannel();
-  await declareWorkQueue(channel, Queues.callbacks);
+  await declareCallbackConsumption(channel); // what the assembler declares: ingress publishes into it
   const messages: Tapped[] = [];
   await channel.consume(
     Queues.callbacks,
