@@ -115,6 +115,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     CEB179_DATABASE_URL: db.url,
     CEB179_REDIS_URL: options.redisUrl ?? testRedisUrl(),
     CEB179_INGRESS_PORT: String(port),
+    CEB179_INGRESS_HEALTH_PORT: '0',
     CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
     CEB179_CUSTOMS_URL: customs.uploadUrl,
     CEB179_CARD_PIN: CARD_PIN,

@@ -14,6 +14,7 @@ import { parseAllowList } from './entry-points/http/source-allow-list';
 
 export interface Ingress extends Component {
   readonly port: number;
+  readonly healthPort: number;
 }
 
 /** Wires ingress: Postgres ledger + Redis hint + RabbitMQ hand-off behind the HTTP endpoint. */
@@ -36,6 +37,11 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     allowedSources: parseAllowList(config.allowedSources),
     trustProxy: config.trustProxy,
     bodyLimitBytes: config.bodyLimitBytes,
+    healthPort: config.healthPort,
+    healthHost: config.healthHost,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimitBurst: config.rateLimitBurst,
+    maxConnections: config.maxConnections,
     intake,
     logger,
     health: async () => ({
@@ -45,6 +51,9 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     }),
   });
 
+  if (config.allowedSources.length === 0) {
+    logger.warn({ alert: 'config' }, 'CEB179_INGRESS_ALLOWED_SOURCES is empty: anyone who reaches this port may call /platDataOpen; set customs\' source addresses in production');
+  }
   const group = new ComponentGroup([
     { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
     // Postgres down at start is survivable: calls are then recorded in RabbitMQ (see CallbackIntake).
@@ -60,6 +69,9 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   return {
     get port() {
       return http.port;
+    },
+    get healthPort() {
+      return http.healthPort;
     },
     start: () => group.start(),
     stop: () => group.stop(),

@@ -32,6 +32,7 @@ describe('ingress with the ledger down', () => {
         CEB179_DATABASE_URL: 'postgres://nobody:nothing@127.0.0.1:1/none',
         CEB179_REDIS_URL: testRedisUrl(),
         CEB179_INGRESS_PORT: '0',
+        CEB179_INGRESS_HEALTH_PORT: '0',
       }),
       createLogger({ service: 'test', level: 'silent' }),
     );
