@@ -200,7 +200,10 @@ describe('a forged signature for a request in flight', () => {
     const [upload] = await pipeline.customs.waitForUploads(1, 30_000);
     expect(upload).toMatchObject({ sessionID: callback.sessionID, code: '10000', verified: true, certNo: card.certNo });
     expect(forgeries.map((f) => f.signValue)).not.toContain(upload?.signValue);
-    const finished = await ledgerRow(pipeline.db.url, callback.sessionID);
+    const finished = await waitFor('the ledger records the upload', async () => {
+      const row = await ledgerRow(pipeline.db.url, callback.sessionID);
+      return row?.status === 'uploaded' ? row : undefined;
+    });
     expect(finished).toMatchObject({ status: 'uploaded', sign_value: upload?.signValue });
     expect(pipeline.customs.uploads().filter((u) => u.sessionID === callback.sessionID)).toHaveLength(1);
   });
