@@ -4,16 +4,18 @@
  */
 export const commonSettings = {
   amqpUrl: {
-    doc: 'RabbitMQ URL, vhost included',
+    // No default: a credential is never built in (the demo and the tests set it explicitly).
+    doc: "RabbitMQ URL, vhost included, with this service's own user (deploy/rabbitmq/permissions.json)",
     format: 'amqp-url',
-    default: 'amqp://ceb179:ceb179@127.0.0.1:5672/ceb179',
+    default: '',
     env: 'CEB179_AMQP_URL',
     sensitive: true,
   },
   databaseUrl: {
-    doc: 'Postgres URL of the ledger (and of the source views)',
+    // No default: a credential is never built in (the demo and the tests set it explicitly).
+    doc: "Postgres URL of the ledger (and of the source views), with this service's own role (scripts/postgres-roles.sh)",
     format: 'postgres-url',
-    default: 'postgres://ceb179:ceb179@127.0.0.1:5432/ceb179',
+    default: '',
     env: 'CEB179_DATABASE_URL',
     sensitive: true,
   },
