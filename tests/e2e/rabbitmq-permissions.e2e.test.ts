@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
+import { Client } from 'pg';
 import { Exchanges, Queues, retryExchangeFor, signJobQueueFor } from '@ceb179/contracts';
 import { makeFixture, waitFor } from '@ceb179/testkit';
 import { ledgerRow, startPipeline, type Pipeline } from './pipeline-harness';
@@ -34,13 +35,28 @@ async function tryConsume(url: string, queue: string): Promise<string> {
 const EBP_CODE = '3301963K69';
 const DEFAULT_EXCHANGE = '';
 
+/** Runs one statement as a service's Postgres role; returns 'ok' or the error message. */
+async function trySql(url: string, sql: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Each service as its own RabbitMQ user with only the permissions of
- * deploy/rabbitmq/permissions.json: the whole pipeline still works, retries and dead letters
- * included, so the documented grants are neither too narrow nor stale; and a publish to any
- * other role's exchange or queue is refused by the broker itself.
+ * deploy/rabbitmq/permissions.json, and its own Postgres role with only the grants of
+ * libs/db/src/roles.ts (the ledger owned by the migrate role): the whole pipeline still works,
+ * retries and dead letters included, so the documented grants are neither too narrow nor stale;
+ * and a publish to any other role's exchange or queue is refused by the broker itself.
  */
-describe('least-privilege RabbitMQ users, one per service', () => {
+describe('least-privilege RabbitMQ users and Postgres roles, one per service', () => {
   const fixtures = Array.from({ length: 4 }, (_, i) => makeFixture(`perm${i}`, { orders: i === 3 ? 2 : 1 }));
   let pipeline: Pipeline;
   const url = (service: Service): string => pipeline.amqpUrls?.[service] as string;
@@ -50,6 +66,7 @@ describe('least-privilege RabbitMQ users, one per service', () => {
       cards: [{ algorithm: 'RSA', ebpCodes: [EBP_CODE] }],
       fixtures,
       perServiceUsers: true,
+      perServiceDbRoles: true,
       extraEnv: { CEB179_ASSEMBLER_LOOKUP_RETRIES: '1', CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '500' },
     });
   }, 60_000);
@@ -128,5 +145,22 @@ describe('least-privilege RabbitMQ users, one per service', () => {
     const outcome = await tryConsume(url(service), queue);
     expect(outcome).toMatch(/ACCESS_REFUSED/);
     expect(outcome).toContain(`access to queue '${queue}' in vhost`);
+  });
+
+  it.each([
+    ['ingress', 'DELETE FROM ceb179.request'],
+    ['ingress', "INSERT INTO ceb179.upload_attempt (session_id, latency_ms, outcome) VALUES ('x', 1, 'accepted')"],
+    ['ingress', 'SELECT * FROM ceb179.upload_attempt'],
+    ['assembler', 'DELETE FROM ceb179.request'],
+    ['assembler', "UPDATE ceb179.upload_attempt SET error = 'x'"],
+    ['reporter', "INSERT INTO ceb179.request (session_id, order_no, deadline_at) VALUES ('x', 'y', now())"],
+    ['reporter', 'DELETE FROM ceb179.upload_attempt'],
+    ['reporter', 'TRUNCATE ceb179.request'],
+    ['ingress', 'CREATE TABLE ceb179.intruder (x int)'],
+    ['assembler', 'ALTER TABLE ceb179.request ADD COLUMN intruder text'],
+    ['reporter', 'DROP TABLE ceb179.upload_attempt'],
+    ['ingress', 'CREATE TABLE public.intruder (x int)'],
+  ] as Array<['ingress' | 'assembler' | 'reporter', string]>)('the %s Postgres role may not: %s', async (service, sql) => {
+    expect(await trySql(pipeline.databaseUrls?.[service] as string, sql)).toMatch(/permission denied|must be owner/);
   });
 });

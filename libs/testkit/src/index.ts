@@ -5,3 +5,4 @@ export * from './wait';
 export * from './processes';
 export * from './pipeline';
 export * from './infra-control';
+export * from './private-postgres';
