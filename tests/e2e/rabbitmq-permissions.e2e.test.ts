@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import { Client } from 'pg';
 import { Exchanges, Queues, retryExchangeFor, signJobQueueFor } from '@ceb179/contracts';
-import { makeFixture, waitFor } from '@ceb179/testkit';
+import { createVhostUser, makeFixture, repoRoot, waitFor } from '@ceb179/testkit';
 import { ledgerRow, startPipeline, type Pipeline } from './pipeline-harness';
 
 type Service = 'ingress' | 'assembler' | 'signer' | 'reporter';
@@ -33,6 +35,14 @@ async function tryConsume(url: string, queue: string): Promise<string> {
 }
 
 const EBP_CODE = '3301963K69';
+
+// deploy/rabbitmq/card-grants.js: what scripts/rabbitmq-users.sh gives a card PC's own user.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { cardSignerGrants } = require(path.join(repoRoot(), 'deploy/rabbitmq/card-grants.js')) as {
+  cardSignerGrants(signer: Grant, ebpCodes: string[]): Grant;
+};
+interface Grant { configure: string; write: string; read: string }
+const permissions = JSON.parse(readFileSync(path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'), 'utf8')) as { services: Record<Service, Grant> };
 const DEFAULT_EXCHANGE = '';
 
 /** Runs one statement as a service's Postgres role; returns 'ok' or the error message. */
@@ -162,5 +172,27 @@ describe('least-privilege RabbitMQ users and Postgres roles, one per service', (
     ['ingress', 'CREATE TABLE public.intruder (x int)'],
   ] as Array<['ingress' | 'assembler' | 'reporter', string]>)('the %s Postgres role may not: %s', async (service, sql) => {
     expect(await trySql(pipeline.databaseUrls?.[service] as string, sql)).toMatch(/permission denied|must be owner/);
+  });
+
+  it("a card PC with a user of its own reads only its ebpCodes' sign-job queues, and its signer still signs", async () => {
+    const cardUrl = await createVhostUser(pipeline.vhost, 'card1', cardSignerGrants(permissions.services.signer, [EBP_CODE]));
+    const admin = await amqp.connect(pipeline.vhost.url);
+    const otherQueue = signJobQueueFor('4403160Z9A'); // another card's queue
+    await (await admin.createChannel()).assertQueue(otherQueue, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters } });
+    await admin.close();
+    for (const queue of [otherQueue, Queues.signJobsAny, Queues.signatures]) {
+      const outcome = await tryConsume(cardUrl, queue);
+      expect(outcome).toContain(`access to queue '${queue}' in vhost`);
+    }
+    expect(await tryPublish(cardUrl, Exchanges.signJobs, EBP_CODE)).toMatch(/ACCESS_REFUSED/);
+
+    await pipeline.current('signer-0')?.stop();
+    const signer = await pipeline.startSigner(0, { CEB179_AMQP_URL: cardUrl });
+    const sessionID = randomUUID();
+    const orderNo = fixtures[0]?.payment_order[0]?.order_no as string;
+    expect((await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID })).body).toMatchObject({ code: '10000' });
+    await waitFor('the request uploaded, signed by the card with its own user', async () =>
+      pipeline.customs.uploads().find((u) => u.sessionID === sessionID && u.code === '10000' && u.verified) ?? undefined, 20_000);
+    expect(signer.output()).not.toMatch(/ACCESS_REFUSED|access to .* refused/i);
   });
 });
