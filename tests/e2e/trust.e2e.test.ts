@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
@@ -287,6 +288,29 @@ describe('ingress on the internet', () => {
     expect(inside.status).toBe(200);
     expect(await inside.json()).toMatchObject({ status: 'ready', checks: { database: true } });
     expect(processes[processes.length - 1]?.output()).toContain('CEB179_INGRESS_ALLOWED_SOURCES is empty');
+  });
+
+  it('caps open connections: past the cap a new connection is closed at once, and served again once one frees up', async () => {
+    const { port } = await start({ CEB179_INGRESS_ALLOWED_SOURCES: '', CEB179_INGRESS_MAX_CONNECTIONS: '2' });
+    const open = (): Promise<Socket> => new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(socket));
+      socket.once('error', reject);
+    });
+    const closedWithin = (socket: Socket, ms: number): Promise<boolean> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    const held = [await open(), await open()];
+    const third = await open();
+    expect(await closedWithin(third, 2_000)).toBe(true);
+    held[0]?.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await call(port, `cap-${randomUUID()}`)).status).toBe(200);
+    for (const socket of held) socket.destroy();
   });
 
   it('refuses a source over its rate limit with 429, recording nothing', async () => {
