@@ -11,6 +11,7 @@ import type { KnownCertificates } from '../domain/known-certificates';
  */
 export class HeartbeatConsumer {
   private readonly lastState = new Map<string, string>();
+  private readonly lastRefusalLog = new Map<string, number>();
 
   constructor(
     private readonly broker: Broker,
@@ -42,6 +43,10 @@ export class HeartbeatConsumer {
   private learnCertificate(signerId: string, certificateBase64: string, ebpCodes: string[]): void {
     const result = this.certificates.learn(certificateBase64, ebpCodes);
     if (result.refused) {
+      // Every heartbeat repeats it: one alert per signer and problem every 10 minutes is enough.
+      const key = `${signerId}\n${result.refused}`;
+      if (Date.now() - (this.lastRefusalLog.get(key) ?? 0) < 600_000) return;
+      this.lastRefusalLog.set(key, Date.now());
       this.logger.error({ signerId, problem: result.refused, alert: 'certificate' }, 'card certificate in a heartbeat refused');
     } else if (result.learned) {
       this.logger.info({ signerId, certNo: result.certificate?.certNo, ebpCodes: ebpCodes.length > 0 ? ebpCodes : 'all' }, 'card certificate learned; its signatures will be verified against it');
