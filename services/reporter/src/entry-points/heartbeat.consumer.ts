@@ -46,6 +46,7 @@ export class HeartbeatConsumer {
       // Every heartbeat repeats it: one alert per signer and problem every 10 minutes is enough.
       const key = `${signerId}\n${result.refused}`;
       if (Date.now() - (this.lastRefusalLog.get(key) ?? 0) < 600_000) return;
+      if (this.lastRefusalLog.size > 1_000) this.lastRefusalLog.clear(); // forged signerIds must not grow it without bound
       this.lastRefusalLog.set(key, Date.now());
       this.logger.error({ signerId, problem: result.refused, alert: 'certificate' }, 'card certificate in a heartbeat refused');
     } else if (result.learned) {
