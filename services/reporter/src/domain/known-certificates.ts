@@ -16,6 +16,9 @@ interface Entry {
   servesAll: boolean;
 }
 
+/** Far more cards than a platform has; bounds what forged heartbeats can make the reporter hold. */
+const MAX_CERTIFICATES = 1_000;
+
 /** SHA-256 of the certificate's DER, lowercase hex (`openssl x509 -noout -fingerprint -sha256`, without colons). */
 export function certificateFingerprint(der: Buffer): string {
   return createHash('sha256').update(der).digest('hex');
@@ -52,6 +55,9 @@ export class KnownCertificates {
     const known = this.byCertNo.get(key);
     if (known && known.fingerprint !== fingerprint) {
       return { learned: false, refused: `another certificate already holds certNo ${certificate.certNo}: kept the first (sha256 ${known.fingerprint}), refused sha256 ${fingerprint}`, certificate };
+    }
+    if (!known && this.byCertNo.size >= MAX_CERTIFICATES) {
+      return { learned: false, refused: `already ${MAX_CERTIFICATES} card certificates known: certificate ${certificate.certNo} not learned`, certificate };
     }
     const entry = known ?? { certificate, fingerprint, ebpCodes: new Set<string>(), servesAll: false };
     const isNew = !known || (ebpCodes.length === 0 && !entry.servesAll) || ebpCodes.some((code) => !entry.ebpCodes.has(code));
