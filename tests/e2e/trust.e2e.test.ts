@@ -12,6 +12,7 @@ import {
   createTestVhost,
   makeFixture,
   startServiceProcess,
+  TEST_SIGN_JOB_KEY,
   testRedisUrl,
   waitFor,
   waitForOutput,
@@ -98,7 +99,7 @@ describe('a forged sign job never reaches the card', () => {
     await pipeline?.stop();
   });
 
-  it('no MAC, a bad MAC, another key, or a real job replayed for another ebpCode: each dead-lettered with its reason, the card asked nothing', async () => {
+  it('no MAC, a bad MAC, another key, a real job replayed for another ebpCode, a stale or oversized one: each dead-lettered with its reason, the card asked nothing', async () => {
     // A real job the assembler made for another ebpCode, taken off the "any" queue where it waits.
     const otherOrder = fixtures[2]?.payment_order[0]?.order_no as string;
     const other = await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: otherOrder, sessionID: randomUUID() });
@@ -120,25 +121,31 @@ describe('a forged sign job never reaches the card', () => {
     const noMac = unsigned(`forged-nomac-${randomUUID()}`);
     const badMac = { ...unsigned(`forged-badmac-${randomUUID()}`), mac: randomBytes(32).toString('base64') };
     const otherKey = authenticateSignJob(randomBytes(32).toString('base64'), unsigned(`forged-otherkey-${randomUUID()}`));
+    // Made with the real key (as a captured old job would be), but stale or oversized.
+    const stale = authenticateSignJob(TEST_SIGN_JOB_KEY, { ...unsigned(`stale-${randomUUID()}`), deadline: new Date(Date.now() - 60_000).toISOString() });
+    const oversized = authenticateSignJob(TEST_SIGN_JOB_KEY, unsigned(`oversized-${'x'.repeat(200)}`));
+    const jobs = [noMac, badMac, otherKey, realJobForOther, stale, oversized];
     // The attacker can write to the sign-job exchange (the administrator's credentials here), but holds no key.
-    await publishAs(pipeline.vhost.url, Exchanges.signJobs, CARD_EBP, [noMac, badMac, otherKey, realJobForOther], (p) => (p as SignJobMessage).sessionID);
+    await publishAs(pipeline.vhost.url, Exchanges.signJobs, CARD_EBP, jobs, (p) => (p as SignJobMessage).sessionID.slice(0, 100));
 
-    const refused = await waitFor('four refused sign jobs', async () => {
+    const refused = await waitFor('every forged sign job refused', async () => {
       const mine = deadLetters.letters.filter((l) => l.reason.startsWith('sign job refused'));
-      return mine.length >= 4 ? mine : undefined;
+      return mine.length >= jobs.length ? mine : undefined;
     }, 20_000);
     const reasonOf = (sessionID: string) => refused.find((l) => l.payload.sessionID === sessionID)?.reason;
     expect(reasonOf(noMac.sessionID)).toBe('sign job refused: not authenticated: the job carries no MAC');
     expect(reasonOf(badMac.sessionID)).toMatch(/^sign job refused: not authenticated: the MAC does not match the job/);
     expect(reasonOf(otherKey.sessionID)).toMatch(/^sign job refused: not authenticated: the MAC does not match the job/);
     expect(reasonOf(realJobForOther.sessionID)).toBe(`sign job refused: this card does not sign for ebpCode ${OTHER_EBP} (a job replayed onto another card's queue?)`);
+    expect(reasonOf(stale.sessionID)).toMatch(/^sign job refused: the deadline passed \d+ s ago$/);
+    expect(reasonOf(oversized.sessionID)).toBe('sign job refused: sessionID is longer than 128 characters');
     for (const letter of refused) expect(letter.queue).toBe(`ceb179.sign-jobs.ebp.${CARD_EBP}`);
 
     // The card was asked nothing: no request of any kind reached the control, no PIN, no signature.
     expect(pipeline.eport.stats()).toMatchObject({ requests: before.requests, signatures: before.signatures, pinAttempts: before.pinAttempts });
     const signerLog = pipeline.current('signer-0')?.output() ?? '';
-    expect(signerLog.match(/sign job refused before reaching the card/g)).toHaveLength(4);
-    expect(pipeline.customs.uploads().filter((u) => [noMac, badMac, otherKey].some((j) => j.sessionID === u.sessionID))).toEqual([]);
+    expect(signerLog.match(/sign job refused before reaching the card/g)).toHaveLength(jobs.length);
+    expect(pipeline.customs.uploads().filter((u) => jobs.some((j) => j.sessionID === u.sessionID))).toEqual([]);
     expect((await ledgerRow(pipeline.db.url, other.sessionID))?.status).toBe('assembled');
 
     // And the card still signs what the assembler sends.
