@@ -55,7 +55,9 @@ const schema = {
   },
   healthHost: {
     doc: 'Address the health listener binds to: loopback by default; in Kubernetes 0.0.0.0 (the pod network) for the kubelet, with no Service port for it',
-    format: String,
+    format: (value: unknown) => {
+      if (isIP(String(value)) === 0) throw new Error('must be an IP address to bind to, e.g. 127.0.0.1 or 0.0.0.0');
+    },
     default: '127.0.0.1',
     env: 'CEB179_INGRESS_HEALTH_HOST',
   },
