@@ -122,7 +122,7 @@ describe('a forged sign job never reaches the card', () => {
     const badMac = { ...unsigned(`forged-badmac-${randomUUID()}`), mac: randomBytes(32).toString('base64') };
     const otherKey = authenticateSignJob(randomBytes(32).toString('base64'), unsigned(`forged-otherkey-${randomUUID()}`));
     // Made with the real key (as a captured old job would be), but stale or oversized.
-    const stale = authenticateSignJob(TEST_SIGN_JOB_KEY, { ...unsigned(`stale-${randomUUID()}`), deadline: new Date(Date.now() - 60_000).toISOString() });
+    const stale = authenticateSignJob(TEST_SIGN_JOB_KEY, { ...unsigned(`stale-${randomUUID()}`), deadline: new Date(Date.now() - 2 * 3_600_000).toISOString() }); // past the default grace of an hour
     const oversized = authenticateSignJob(TEST_SIGN_JOB_KEY, unsigned(`oversized-${'x'.repeat(200)}`));
     const jobs = [noMac, badMac, otherKey, realJobForOther, stale, oversized];
     // The attacker can write to the sign-job exchange (the administrator's credentials here), but holds no key.

@@ -41,9 +41,11 @@ const schema = {
     env: 'CEB179_SIGNER_GREETING_TIMEOUT_MS',
   },
   deadlineGraceMs: {
+    // Not 0: a request held up past customs' two minutes (a card PC restarting, a broker outage) is
+    // still uploaded, marked late, as before; only jobs older than this are refused as stale.
     doc: "How long after a request's deadline (customs' two minutes) its sign job is still signed; older jobs are refused as stale or replayed",
     format: 'nat',
-    default: 0,
+    default: 3_600_000,
     env: 'CEB179_SIGNER_DEADLINE_GRACE_MS',
   },
   prefetch: { doc: 'Sign jobs held locally; the control still signs one at a time', format: 'nat', default: 4, env: 'CEB179_SIGNER_PREFETCH' },
