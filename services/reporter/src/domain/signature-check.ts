@@ -10,9 +10,11 @@ const AWAITING_SIGNATURE: ReadonlySet<string> = new Set(['assembled', 'signed'])
 
 /**
  * How long a signature waits for its card's certificate (the signer sends it in every heartbeat,
- * every ~10 s): a reporter that just started has not heard every signer yet.
+ * every ~10 s): a reporter that just started has not heard every signer yet, and with several
+ * reporters each hears only a share of the heartbeats. 60 waits of at most 10 s: about 10 minutes,
+ * ample for a real card; a forged certNo only costs that many redeliveries.
  */
-const MAX_CERTIFICATE_WAITS = 12;
+const MAX_CERTIFICATE_WAITS = 60;
 
 /**
  * Verifies a signature message where it lands, before anything is stored: over the sign string
