@@ -82,8 +82,9 @@ describe('least-privilege RabbitMQ users and Postgres roles, one per service', (
   }, 60_000);
   afterAll(() => pipeline?.stop());
 
-  it('uploads every request, with a customs retry and an unknown order on the way', async () => {
+  it('uploads every request, with a customs retry, a reader fault and an unknown order on the way', async () => {
     pipeline.customs.failNextUploads(1, 503); // the reporter's delayed retry goes through its delay queue
+    pipeline.eport.failNextRequests(1); // a reader fault: the signer's retry goes through its own retry exchange
     const orderNos = [...fixtures.flatMap((f) => f.payment_order.map((o) => o.order_no)), 'NOT-IN-SOURCE'];
     const results = await Promise.all(orderNos.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })));
     for (const r of results) expect(r.body).toMatchObject({ code: '10000' });
@@ -94,6 +95,7 @@ describe('least-privilege RabbitMQ users and Postgres roles, one per service', (
     await waitFor('the unknown order recorded as a data fault', async () =>
       (await ledgerRow(pipeline.db.url, unknown))?.status === 'data_fault' ? true : undefined, 15_000);
     expect(pipeline.customs.uploads().filter((u) => u.code === '').length).toBe(1); // the one injected 503
+    expect(pipeline.current('signer-0')?.output()).toMatch(/card or control fault; job returns to the queue/);
     for (const service of pipeline.services) expect(service.output()).not.toMatch(/ACCESS_REFUSED|access to .* refused/i);
   });
 
