@@ -6,22 +6,19 @@ import { commonSettings, loadConfig } from '@ceb179/config';
  * addresses. `true` would take the left-most X-Forwarded-For entry, which any caller writes
  * itself, and so open the source allow-list to anyone.
  */
-const trustProxyFormat = {
-  name: 'trust-proxy',
-  validate(value: unknown): void {
-    const text = String(value).trim();
-    if (text === 'false' || text === '' || /^\d{1,2}$/.test(text)) return;
-    if (text === 'true') {
-      throw new Error('true is refused: it trusts any X-Forwarded-For a caller sends; give the hop count of your load balancers (e.g. 1) or their addresses');
+function validateTrustProxy(value: unknown): void {
+  const text = String(value).trim();
+  if (text === 'false' || text === '' || /^\d{1,2}$/.test(text)) return;
+  if (text === 'true') {
+    throw new Error('true is refused: it trusts any X-Forwarded-For a caller sends; give the hop count of your load balancers (e.g. 1) or their addresses');
+  }
+  for (const entry of text.split(',').map((s) => s.trim())) {
+    const [address, prefix] = entry.split('/') as [string, string | undefined];
+    if (isIP(address) === 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
+      throw new Error(`"${entry}" is neither a hop count nor a proxy address or CIDR block`);
     }
-    for (const entry of text.split(',').map((s) => s.trim())) {
-      const [address, prefix] = entry.split('/') as [string, string | undefined];
-      if (isIP(address) === 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
-        throw new Error(`"${entry}" is neither a hop count nor a proxy address or CIDR block`);
-      }
-    }
-  },
-};
+  }
+}
 
 const schema = {
   amqpUrl: commonSettings.amqpUrl,
@@ -43,7 +40,7 @@ const schema = {
   },
   trustProxy: {
     doc: 'Express trust-proxy setting when ingress sits behind a load balancer: false, a hop count, or a comma list of proxy addresses/CIDRs',
-    format: trustProxyFormat.validate,
+    format: validateTrustProxy,
     default: 'false',
     env: 'CEB179_INGRESS_TRUST_PROXY',
   },
