@@ -24,7 +24,11 @@ export CEB179_AMQP_URL=${CEB179_AMQP_URL:-amqp://ceb179:ceb179@127.0.0.1:5672/ce
 export CEB179_DATABASE_URL=${CEB179_DATABASE_URL:-postgres://ceb179:ceb179@127.0.0.1:5432/ceb179}
 export CEB179_REDIS_URL=${CEB179_REDIS_URL:-redis://127.0.0.1:6379/0}
 export CEB179_INGRESS_PORT=${CEB179_INGRESS_PORT:-8080}
+# /healthz and /readyz: a listener of its own, on loopback; any free port (nobody probes it in the demo).
+export CEB179_INGRESS_HEALTH_PORT=${CEB179_INGRESS_HEALTH_PORT:-0}
 export CEB179_SOURCE_SCHEMA=${CEB179_SOURCE_SCHEMA:-ceb_source}
+# The sign-job HMAC key (assembler and signer only): a fresh random one per demo run.
+export CEB179_SIGN_JOB_KEY=${CEB179_SIGN_JOB_KEY:-$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')}
 customs_port=${DEMO_CUSTOMS_SIM_PORT:-8090}
 eport_port=${DEMO_EPORT_SIM_PORT:-61232}
 demo_dir=${DEMO_DIR:-$root/.demo}

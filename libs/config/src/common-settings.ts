@@ -4,16 +4,18 @@
  */
 export const commonSettings = {
   amqpUrl: {
-    doc: 'RabbitMQ URL, vhost included',
+    // No default: a credential is never built in (the demo and the tests set it explicitly).
+    doc: "RabbitMQ URL, vhost included, with this service's own user (deploy/rabbitmq/permissions.json)",
     format: 'amqp-url',
-    default: 'amqp://ceb179:ceb179@127.0.0.1:5672/ceb179',
+    default: '',
     env: 'CEB179_AMQP_URL',
     sensitive: true,
   },
   databaseUrl: {
-    doc: 'Postgres URL of the ledger (and of the source views)',
+    // No default: a credential is never built in (the demo and the tests set it explicitly).
+    doc: "Postgres URL of the ledger (and of the source views), with this service's own role (scripts/postgres-roles.sh)",
     format: 'postgres-url',
-    default: 'postgres://ceb179:ceb179@127.0.0.1:5432/ceb179',
+    default: '',
     env: 'CEB179_DATABASE_URL',
     sensitive: true,
   },
@@ -47,6 +49,13 @@ export const commonSettings = {
     format: 'http-url',
     default: 'https://swapptest.singlewindow.cn/ceb2grab/grab/realTimeDataUpload',
     env: 'CEB179_CUSTOMS_URL',
+  },
+  signJobKey: {
+    doc: 'Key of the HMAC-SHA256 that authenticates sign jobs; held by the assembler and the signers only (secret, at least 32 characters; prefer CEB179_SIGN_JOB_KEY_FILE)',
+    format: 'hmac-key',
+    default: '',
+    env: 'CEB179_SIGN_JOB_KEY',
+    sensitive: true,
   },
   eportUrl: {
     doc: "The E-Port control's WebSocket URL",

@@ -11,9 +11,17 @@ const schema = {
 };
 
 describe('loadConfig', () => {
+  const AMQP_URL = 'amqp://user:pass@127.0.0.1:5672/v';
+
   it('takes defaults and env values', () => {
-    const config = loadConfig(schema, { CEB179_CARD_PIN: '1234', CEB179_INGRESS_PORT: '9000' }) as Record<string, unknown>;
-    expect(config).toEqual({ amqpUrl: commonSettings.amqpUrl.default, timeZone: 'Asia/Shanghai', pin: '1234', port: 9000 });
+    const config = loadConfig(schema, { CEB179_CARD_PIN: '1234', CEB179_INGRESS_PORT: '9000', CEB179_AMQP_URL: AMQP_URL }) as Record<string, unknown>;
+    expect(config).toEqual({ amqpUrl: AMQP_URL, timeZone: 'Asia/Shanghai', pin: '1234', port: 9000 });
+  });
+
+  it('has no built-in credentials: the broker and database URLs must be given', () => {
+    expect(commonSettings.amqpUrl.default).toBe('');
+    expect(commonSettings.databaseUrl.default).toBe('');
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1' })).toThrow(/CEB179_AMQP_URL: must be a non-empty URL/);
   });
 
   it('names the variable of a bad value', () => {
@@ -47,8 +55,8 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ceb179-config-'));
     const file = path.join(dir, 'pin');
     writeFileSync(file, '8888\n');
-    const config = loadConfig(schema, { CEB179_CARD_PIN_FILE: file }) as Record<string, unknown>;
+    const config = loadConfig(schema, { CEB179_CARD_PIN_FILE: file, CEB179_AMQP_URL: AMQP_URL }) as Record<string, unknown>;
     expect(config.pin).toBe('8888');
-    expect(() => loadConfig(schema, { CEB179_CARD_PIN_FILE: path.join(dir, 'missing') })).toThrow(/CEB179_CARD_PIN_FILE: cannot read .* \(ENOENT\)/);
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN_FILE: path.join(dir, 'missing'), CEB179_AMQP_URL: AMQP_URL })).toThrow(/CEB179_CARD_PIN_FILE: cannot read .* \(ENOENT\)/);
   });
 });

@@ -75,6 +75,15 @@ function registerFormats(): void {
     },
   });
   convict.addFormat({
+    // A shared MAC key: long enough that guessing it is out of the question (32 characters of
+    // `openssl rand -base64 32` or more). Its bytes are the UTF-8 of the text as given.
+    name: 'hmac-key',
+    validate(value: unknown) {
+      if (typeof value !== 'string' || value === '') throw new Error('must be set (or give <NAME>_FILE, a file holding it)');
+      if (value.length < 32) throw new Error('must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+    },
+  });
+  convict.addFormat({
     name: 'identifier',
     validate(value: unknown) {
       if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {

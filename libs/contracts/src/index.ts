@@ -1,2 +1,3 @@
 export * from './topology';
 export * from './messages';
+export * from './sign-job-mac';

@@ -23,6 +23,8 @@ export interface SignJobMessage {
   ebpCode: string;
   signString: string;
   deadline: string;
+  /** HMAC-SHA256 of every other field (sign-job-mac.ts); the signer refuses a job without a valid one. */
+  mac: string;
 }
 
 export interface SignatureMessage {
@@ -108,6 +110,11 @@ export interface SignerHeartbeatMessage {
   ebpCodes: string[];
   signatures: number;
   sentAt: string;
+  /**
+   * The card's signing certificate (base64 DER, public data) once the self-test has read it: the
+   * reporter verifies every signature against the certificate known for its ebpCode.
+   */
+  certificate?: string | null;
 }
 
 export function parseSignerHeartbeatMessage(payload: unknown): SignerHeartbeatMessage {

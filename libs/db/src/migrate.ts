@@ -1,14 +1,21 @@
 import type { Pool } from 'pg';
 import { migrations as allMigrations, type Migration } from './migrations';
+import { grantServiceRoles } from './roles';
+
+export interface MigrateOptions {
+  /** Prefix of the per-service roles granted their privileges (CEB179_DATABASE_ROLE_PREFIX); default ceb179. */
+  rolePrefix?: string;
+}
 
 /** Any fixed number: the advisory lock that serialises concurrent migrate runs. */
 const MIGRATION_LOCK_KEY = 179_179;
 
 /**
  * Applies pending migrations in one transaction each, under an advisory lock so two services
- * (or two pods) starting together do not race. Safe to run any number of times.
+ * (or two pods) starting together do not race, then (re)grants the per-service roles their
+ * privileges (roles.ts). Safe to run any number of times.
  */
-export async function migrate(pool: Pool, migrations: Migration[] = allMigrations): Promise<Migration[]> {
+export async function migrate(pool: Pool, migrations: Migration[] = allMigrations, options: MigrateOptions = {}): Promise<Migration[]> {
   const client = await pool.connect();
   const applied: Migration[] = [];
   try {
@@ -31,6 +38,7 @@ export async function migrate(pool: Pool, migrations: Migration[] = allMigration
       }
       applied.push(migration);
     }
+    await grantServiceRoles(client, options.rolePrefix ?? 'ceb179');
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     client.release();

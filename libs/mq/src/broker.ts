@@ -1,6 +1,6 @@
 import * as amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { Exchanges } from '@ceb179/contracts';
+import { Exchanges, retryExchangeFor, RETRY_DUE_ROUTING_KEY } from '@ceb179/contracts';
 import { AppError, isDependencyFailure, toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { DeadlineOrder, deadlineOf } from './deadline-order';
@@ -93,6 +93,9 @@ export class Broker {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private readonly listeners = new Set<(connected: boolean) => void>();
+  /** Ids of mandatory messages the broker returned as unroutable, until their confirm arrives. */
+  private readonly returned = new Set<string>();
+  private publishSeq = 0;
 
   constructor(private readonly options: BrokerOptions) {}
 
@@ -134,11 +137,17 @@ export class Broker {
     this.connect().catch(() => this.scheduleReconnect());
   }
 
+  /**
+   * Publishes to a named exchange and waits for the broker's confirm. With `mandatory`, a message
+   * no queue is bound for comes back and the publish fails (TRANSPORT): the caller keeps it and
+   * retries, instead of the broker dropping it.
+   */
   async publish(exchange: string, routingKey: string, payload: object, options: PublishOptions): Promise<void> {
     const channel = this.publishChannel;
     if (!channel) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
     const content = Buffer.from(JSON.stringify(payload), 'utf8');
     const timeoutMs = this.options.publishTimeoutMs ?? 10_000;
+    const publishId = options.mandatory ? `${process.pid}-${(this.publishSeq += 1)}` : undefined;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new AppError('TRANSPORT', `publish not confirmed within ${timeoutMs} ms`)), timeoutMs);
       try {
@@ -148,15 +157,24 @@ export class Broker {
           content,
           {
             persistent: true,
+            mandatory: options.mandatory === true,
             contentType: 'application/json',
             messageId: options.messageId ?? options.sessionID,
             correlationId: options.sessionID,
             timestamp: Math.floor(Date.now() / 1000),
-            headers: { [Headers.sessionID]: options.sessionID, [Headers.schema]: 1, ...options.headers },
+            headers: {
+              [Headers.sessionID]: options.sessionID,
+              [Headers.schema]: 1,
+              ...(publishId ? { [Headers.publishId]: publishId } : {}),
+              ...options.headers,
+            },
           },
           (error) => {
             clearTimeout(timer);
+            // RabbitMQ sends basic.return before the confirm of an unroutable mandatory message.
+            const returned = publishId !== undefined && this.returned.delete(publishId);
             if (error) reject(new AppError('TRANSPORT', 'RabbitMQ refused the message (nack)', { cause: error }));
+            else if (returned) reject(new AppError('TRANSPORT', `no queue is bound to ${exchange} for "${routingKey}" yet: message not delivered`));
             else resolve();
           },
         );
@@ -167,7 +185,10 @@ export class Broker {
     });
   }
 
-  /** Sends straight to a queue through the default exchange. */
+  /**
+   * Sends straight to a queue through the default exchange. For tests and tools run with an
+   * administrator's credentials only: no service user may write to the default exchange.
+   */
   async sendToQueue(queue: string, payload: object, options: PublishOptions): Promise<void> {
     await this.publish('', queue, payload, options);
   }
@@ -237,12 +258,17 @@ export class Broker {
       await setup.close();
       const publishChannel = await connection.createConfirmChannel();
       publishChannel.on('error', (error: Error) => logger.warn({ err: error.message }, 'RabbitMQ publish channel error'));
+      publishChannel.on('return', (message: ConsumeMessage) => {
+        const id = message.properties.headers?.[Headers.publishId];
+        if (typeof id === 'string') this.returned.add(id);
+      });
       publishChannel.on('close', () => {
         if (this.publishChannel === publishChannel) connection.close().catch(() => undefined);
       });
       this.connection = connection;
       this.publishChannel = publishChannel;
       this.declaredDelayQueues.clear();
+      this.returned.clear();
       for (const consumer of this.consumers) if (!consumer.paused) await this.attach(consumer);
     } catch (error) {
       await connection.close().catch(() => undefined);
@@ -511,24 +537,36 @@ export class Broker {
   }
 
   /**
-   * Declares a delay queue (delayQueueArguments) on a channel of its own: a classic delay queue
-   * left by an earlier version fails the declaration (other arguments), which must not close the
-   * publishing channel. Such a queue is used as it is, with a warning saying what to do.
+   * Declares a delay queue (delayQueueArguments) and the work queue's retry exchange that leads
+   * into it and back, on a channel of its own: a classic delay queue left by an earlier version
+   * fails the declaration (other arguments), which must not close the publishing channel. Such a
+   * queue is used as it is (it returns messages through the default exchange), with a warning
+   * saying what to do.
    */
   private async declareDelayQueue(delayQueue: string, workQueue: string, bucketMs: number): Promise<void> {
     const connection = this.connection;
     if (!connection) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
+    const retryExchange = retryExchangeFor(workQueue);
     const channel = await connection.createChannel();
-    channel.on('error', () => undefined); // the refusal below arrives as a rejected assertQueue
+    channel.on('error', () => undefined); // refusals arrive as rejected calls below
     try {
+      await channel.assertExchange(retryExchange, 'direct', { durable: true });
+      await channel.bindQueue(workQueue, retryExchange, RETRY_DUE_ROUTING_KEY);
       await channel.assertQueue(delayQueue, { durable: true, arguments: delayQueueArguments(workQueue, bucketMs) });
-      await channel.close();
     } catch (error) {
       if ((error as { code?: number }).code !== 406) throw error;
       this.options.logger.warn(
         { queue: delayQueue },
         'delay queue is a classic queue from an earlier version: retries waiting in it can be lost when RabbitMQ restarts; delete it while it is empty',
       );
+    }
+    const bindChannel = await connection.createChannel();
+    bindChannel.on('error', () => undefined);
+    try {
+      await bindChannel.bindQueue(delayQueue, retryExchange, delayRoutingKey(bucketMs));
+    } finally {
+      await bindChannel.close().catch(() => undefined);
+      await channel.close().catch(() => undefined);
     }
   }
 
@@ -549,7 +587,7 @@ export class Broker {
     // A handler that got through resets the failure count: only failures in a row make poison.
     if (counter === Headers.retries) delete headers[Headers.failures];
     await new Promise<void>((resolve, reject) => {
-      channel.sendToQueue(delayQueue, message.content, { ...message.properties, headers, persistent: true }, (error) =>
+      channel.publish(retryExchangeFor(queue), delayRoutingKey(bucket), message.content, { ...message.properties, headers, persistent: true }, (error) =>
         error ? reject(new AppError('TRANSPORT', 'delayed retry not confirmed', { cause: error })) : resolve(),
       );
     });
@@ -565,6 +603,11 @@ function withHeartbeat(url: string, seconds: number): string {
   } catch {
     return url; // amqplib reports the bad URL itself
   }
+}
+
+/** The routing key of a delay bucket on a retry exchange, e.g. "10000ms". */
+function delayRoutingKey(bucketMs: number): string {
+  return `${bucketMs}ms`;
 }
 
 function safely(action: () => void): void {

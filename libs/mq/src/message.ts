@@ -29,6 +29,8 @@ export interface PublishOptions {
   /** Defaults to the sessionID: one logical message per step and request. */
   messageId?: string;
   headers?: Record<string, string | number>;
+  /** Fail the publish when no queue is bound for the message (instead of the broker dropping it). */
+  mandatory?: boolean;
 }
 
 export const Headers = {
@@ -41,4 +43,6 @@ export const Headers = {
   failures: 'x-ceb179-failures',
   /** Retries because a dependency was unavailable; never make a message poison. */
   outageRetries: 'x-ceb179-outage-retries',
+  /** Tells a returned (unroutable) mandatory message from the others on the publishing channel. */
+  publishId: 'x-ceb179-publish-id',
 } as const;

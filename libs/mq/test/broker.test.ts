@@ -81,7 +81,8 @@ describe('Broker (real RabbitMQ)', () => {
       return response.ok ? ((await response.json()) as { type: string; arguments: Record<string, unknown> }) : undefined;
     });
     expect(info.type).toBe('quorum');
-    expect(info.arguments).toMatchObject({ 'x-message-ttl': 1_000, 'x-dead-letter-routing-key': QUEUE, 'x-dead-letter-strategy': 'at-least-once' });
+    // Back through the queue's own retry exchange: no user may write to the default exchange.
+    expect(info.arguments).toMatchObject({ 'x-message-ttl': 1_000, 'x-dead-letter-exchange': `${QUEUE}.retry`, 'x-dead-letter-routing-key': 'due', 'x-dead-letter-strategy': 'at-least-once' });
   });
 
   it('still retries through a classic delay queue an earlier version left, without losing its connection', async () => {

@@ -139,6 +139,21 @@ export async function createServiceUsers(vhost: TestVhost, permissionsFile: stri
   return urls;
 }
 
+/** A RabbitMQ user of the vhost with the given grants (deleted with the vhost); returns its AMQP URL. */
+export async function createVhostUser(vhost: TestVhost, name: string, grant: { configure: string; write: string; read: string }): Promise<string> {
+  const user = `${vhost.name}_${name}`;
+  const password = randomBytes(9).toString('hex');
+  await rabbitApi('PUT', `/users/${user}`, { password, tags: '' });
+  await rabbitApi('PUT', `/permissions/${vhost.name}/${user}`, grant);
+  const previousDelete = vhost.delete;
+  vhost.delete = async () => {
+    await previousDelete();
+    await rabbitApi('DELETE', `/users/${user}`);
+  };
+  const base = new URL(testInfra.amqpBaseUrl);
+  return `amqp://${user}:${password}@${base.host}/${vhost.name}`;
+}
+
 /** Every queue of a vhost with its message count (ready + unacked), from the management API (refreshed every ~5 s). */
 export async function vhostQueues(vhost: string): Promise<Array<{ name: string; messages: number }>> {
   const auth = Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64');
@@ -149,3 +164,9 @@ export async function vhostQueues(vhost: string): Promise<Array<{ name: string; 
   const queues = (await response.json()) as Array<{ name: string; messages?: number }>;
   return queues.map((q) => ({ name: q.name, messages: q.messages ?? 0 }));
 }
+
+/**
+ * The sign-job HMAC key of this test run (CEB179_SIGN_JOB_KEY): made up at random per process,
+ * like the demo's, so no key is ever committed.
+ */
+export const TEST_SIGN_JOB_KEY = process.env.CEB179_TEST_SIGN_JOB_KEY ?? randomBytes(32).toString('base64');

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { startCustomsSim, type CustomsSim } from '@ceb179/customs-sim';
-import { migrate } from '@ceb179/db';
+import { createServiceRoles, migrate, SERVICE_ROLES, serviceRoleName } from '@ceb179/db';
 import { SoftCard, startEportSim, type ControlQuirks, type EportSim } from '@ceb179/eport-sim';
-import { createServiceUsers, createTestDatabase, createTestVhost, testRedisUrl, type TestDatabase, type TestVhost } from './infra';
+import { createServiceUsers, createTestDatabase, createTestVhost, TEST_SIGN_JOB_KEY, testRedisUrl, type TestDatabase, type TestVhost } from './infra';
+import { startPrivatePostgres } from './private-infra';
 import { repoRoot, startServiceProcess, waitForOutput, type ServiceProcess } from './processes';
 import { createSourceTables, insertSource, type SourceFixture } from './source-data';
 
@@ -36,6 +37,10 @@ export interface Pipeline {
   services: ServiceProcess[];
   ingressUrl: string;
   env: Record<string, string>;
+  /** Each service's own AMQP URL (its least-privilege user) when started with perServiceUsers. */
+  amqpUrls: Record<'ingress' | 'assembler' | 'signer' | 'reporter', string> | undefined;
+  /** Each cloud service's own Postgres URL (its role) when started with perServiceDbRoles. */
+  databaseUrls: Record<'ingress' | 'assembler' | 'reporter', string> | undefined;
   /** Starts a signer for card `index` (another one for the same card = a second card PC sharing the work). */
   startSigner(index: number, env?: Record<string, string>, waitFor?: string): Promise<ServiceProcess>;
   /**
@@ -67,6 +72,11 @@ export interface PipelineOptions {
   startSigners?: boolean;
   /** Each service connects as its own least-privilege RabbitMQ user (deploy/rabbitmq/permissions.json). */
   perServiceUsers?: boolean;
+  /**
+   * The ledger on a private Postgres cluster, where each service connects as its own role with
+   * only the grants of @ceb179/db roles.ts (the schema owned by the migrate role).
+   */
+  perServiceDbRoles?: boolean;
   /** Default: this jest worker's own Redis db (testRedisUrl()). */
   redisUrl?: string;
   /** Create the pipeline's database on this server (e.g. a private Postgres a test stalls); default the shared one. */
@@ -85,14 +95,18 @@ export interface PipelineOptions {
  * Used by the end-to-end tests and by the chaos tool.
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const db = await createTestDatabase(options.adminDatabaseUrl);
+  const roles = options.perServiceDbRoles ? await ledgerWithServiceRoles() : undefined;
+  const db = roles?.db ?? (await createTestDatabase(options.adminDatabaseUrl));
   const vhost = await createTestVhost();
   // Bounded, so a test reading the ledger of a Postgres it stalled gets an error rather than a hang.
   const pool = new Pool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 20_000 });
   // Tests restart Postgres under it: an idle client losing its connection must not crash the runner.
   pool.on('error', () => undefined);
-  await migrate(pool);
+  if (!roles) await migrate(pool);
   await createSourceTables(pool, SOURCE_SCHEMA);
+  if (roles) {
+    await pool.query(`GRANT USAGE ON SCHEMA ${SOURCE_SCHEMA} TO ${roles.role('assembler')}; GRANT SELECT ON ALL TABLES IN SCHEMA ${SOURCE_SCHEMA} TO ${roles.role('assembler')}`);
+  }
   for (const fixture of options.fixtures) await insertSource(pool, SOURCE_SCHEMA, fixture);
 
   const specs: CardSpec[] = options.cards ?? [{ algorithm: options.algorithm ?? 'RSA' }];
@@ -116,9 +130,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     CEB179_DATABASE_URL: db.url,
     CEB179_REDIS_URL: options.redisUrl ?? testRedisUrl(),
     CEB179_INGRESS_PORT: String(port),
+    CEB179_INGRESS_HEALTH_PORT: '0',
     CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
     CEB179_CUSTOMS_URL: customs.uploadUrl,
     CEB179_CARD_PIN: CARD_PIN,
+    CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
     CEB179_LOG_LEVEL: options.logLevel ?? 'info',
     CEB179_SIGNER_HEALTH_PORT: '0',
     CEB179_SIGNER_STATE_DIR: signerStateDir,
@@ -151,7 +167,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const spawn = (service: PipelineService): ServiceProcess => {
     if (service.startsWith('signer-')) return spawnSigner(Number(service.slice('signer-'.length)));
     const name = service as 'ingress' | 'assembler' | 'reporter';
-    const started = startServiceProcess(name, { ...env, CEB179_AMQP_URL: amqpUrlOf(name) }, label(name));
+    const started = startServiceProcess(name, { ...env, CEB179_AMQP_URL: amqpUrlOf(name), ...(roles ? { CEB179_DATABASE_URL: roles.urls[name] } : {}) }, label(name));
     services.push(started);
     latest.set(name, started);
     return started;
@@ -174,7 +190,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     throw error;
   }
   return {
-    db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, startSigner, spawn, restart,
+    db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, amqpUrls, databaseUrls: roles?.urls, startSigner, spawn, restart,
     current: (service) => latest.get(service),
     ingressUrl: `http://127.0.0.1:${port}/platDataOpen`,
     async stop() {
@@ -184,6 +200,43 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       rmSync(signerStateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A private cluster with the roles scripts/postgres-roles.sh makes: the migrate role creates and
+ * owns the ledger (and grants), each service gets a login role of its own.
+ */
+async function ledgerWithServiceRoles(): Promise<{ db: TestDatabase; urls: Record<'ingress' | 'assembler' | 'reporter', string>; role(service: 'assembler'): string }> {
+  const cluster = await startPrivatePostgres();
+  try {
+    const admin = new Client({ connectionString: cluster.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE ledger');
+    await admin.end();
+    const adminUrl = cluster.url.replace(/\/postgres$/, '/ledger');
+    const ledgerAdmin = new Client({ connectionString: adminUrl });
+    await ledgerAdmin.connect();
+    const passwords = Object.fromEntries([...SERVICE_ROLES, 'migrate'].map((r) => [r, `pw-${r}-${Math.random().toString(36).slice(2)}`])) as Record<(typeof SERVICE_ROLES)[number] | 'migrate', string>;
+    await createServiceRoles(ledgerAdmin, 'ledger', 'ceb179', passwords);
+    await ledgerAdmin.end();
+    const urlOf = (role: string) => `postgres://ceb179_${role}:${passwords[role as 'migrate']}@127.0.0.1:${cluster.port}/ledger`;
+    const migratePool = new Pool({ connectionString: urlOf('migrate'), max: 1 });
+    try {
+      // Twice, as every deployment does: migrating and granting again changes nothing.
+      await migrate(migratePool, undefined, { rolePrefix: 'ceb179' });
+      await migrate(migratePool, undefined, { rolePrefix: 'ceb179' });
+    } finally {
+      await migratePool.end();
+    }
+    return {
+      db: { url: adminUrl, name: 'ledger', drop: () => cluster.destroy() },
+      urls: { ingress: urlOf('ingress'), assembler: urlOf('assembler'), reporter: urlOf('reporter') },
+      role: (service) => serviceRoleName('ceb179', service),
+    };
+  } catch (error) {
+    await cluster.destroy();
+    throw error;
+  }
 }
 
 export async function ledgerRow(dbUrl: string, sessionID: string): Promise<Record<string, unknown> | undefined> {

@@ -1,8 +1,7 @@
-import { Queues } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareSignJobRouting, declareWorkQueue } from '@ceb179/mq';
+import { Broker, declareCallbackConsumption, declareSignJobRouting } from '@ceb179/mq';
 import { SignJobPublisher } from './clients/sign-job.publisher';
 import type { AssemblerConfig } from './config';
 import { PaymentRepository } from './data-access/payment.repository';
@@ -23,14 +22,14 @@ export function composeAssembler(config: AssemblerConfig, logger: Logger): Compo
     maxHandlerFailures: config.maxHandlerFailures,
     outageRetryMaxDelayMs: config.outageRetryMaxDelayMs,
     declareTopology: async (channel) => {
-      await declareWorkQueue(channel, Queues.callbacks);
+      await declareCallbackConsumption(channel);
       await declareSignJobRouting(channel);
     },
   });
   const assemble = new AssembleRequest(
     new RequestRepository(ledgerPool),
     new PaymentRepository(sourcePool, config.sourceSchema),
-    new SignJobPublisher(broker),
+    new SignJobPublisher(broker, config.signJobKey),
     { timeZone: config.timeZone, lookupRetries: config.lookupRetries, lookupRetryDelayMs: config.lookupRetryDelayMs },
     logger,
   );

@@ -8,6 +8,7 @@ const schema = {
   outageRetryMaxDelayMs: commonSettings.outageRetryMaxDelayMs,
   sourceSchema: commonSettings.sourceSchema,
   timeZone: commonSettings.timeZone,
+  signJobKey: commonSettings.signJobKey,
   sourceDatabaseUrl: {
     doc: 'Postgres URL of the source views when they live in another database (e.g. a read replica); empty = CEB179_DATABASE_URL',
     format: String,
@@ -38,6 +39,7 @@ export interface AssemblerConfig {
   logLevel: string;
   sourceSchema: string;
   timeZone: string;
+  signJobKey: string;
   sourceDatabaseUrl: string;
   lookupRetries: number;
   lookupRetryDelayMs: number;

@@ -1,7 +1,7 @@
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 import { AppError } from '@ceb179/errors';
-import { Exchanges, Queues, SCHEMA_VERSION, type CallbackMessage } from '@ceb179/contracts';
+import { Exchanges, Queues, SCHEMA_VERSION, signJobMac, signJobMacValid, type CallbackMessage, type SignJobMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
 import { declareSignJobRouting, declareWorkQueue, Headers } from '@ceb179/mq';
@@ -16,6 +16,7 @@ import {
   type SourceFixture,
   type TestDatabase,
   type TestVhost,
+  TEST_SIGN_JOB_KEY,
 } from '@ceb179/testkit';
 import type { Component } from '@ceb179/lifecycle';
 import { composeAssembler } from '../src/compose';
@@ -158,6 +159,7 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
 
     assembler = composeAssembler(
       loadAssemblerConfig({
+      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
         CEB179_AMQP_URL: vhost.url,
         CEB179_DATABASE_URL: db.url,
         CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
@@ -203,7 +205,11 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     expect(assembled.head_json).toContain('"tradingTime":"20231115003005","note":""}');
 
     const [job] = await waitForJobs(sessionID);
-    expect(job!.payload).toEqual({ v: SCHEMA_VERSION, sessionID, ebpCode: EBP_CODE, signString: assembled.sign_string, deadline: message.deadline });
+    const unsigned = { v: SCHEMA_VERSION as typeof SCHEMA_VERSION, sessionID, ebpCode: EBP_CODE, signString: assembled.sign_string as string, deadline: message.deadline };
+    // Authenticated with the key the signers hold: the MAC covers every field, and only ours verifies.
+    expect(job!.payload).toEqual({ ...unsigned, mac: signJobMac(TEST_SIGN_JOB_KEY, unsigned) });
+    expect(signJobMacValid(TEST_SIGN_JOB_KEY, job!.payload as unknown as SignJobMessage)).toBe(true);
+    expect(signJobMacValid('another key of at least 32 characters', job!.payload as unknown as SignJobMessage)).toBe(false);
     expect(job!.fields).toMatchObject({ exchange: Exchanges.signJobs, routingKey: EBP_CODE });
     expect(job!.properties).toMatchObject({ deliveryMode: 2, correlationId: sessionID });
     expect(parseSignString(job!.payload.signString as string).sessionID).toBe(sessionID); // the signer's gate accepts it
@@ -479,6 +485,7 @@ describe('assembler look-up retries (CEB179_ASSEMBLER_LOOKUP_RETRIES=3)', () => 
     publisher = await connection.createConfirmChannel();
     assembler = composeAssembler(
       loadAssemblerConfig({
+      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
         CEB179_AMQP_URL: vhost.url,
         CEB179_DATABASE_URL: db.url,
         CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,

@@ -5,9 +5,9 @@ import { migrate } from '@ceb179/db';
 import { AppError } from '@ceb179/errors';
 import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
-import { declareSignJobRouting, declareWorkQueue, Headers } from '@ceb179/mq';
+import { declareSignJobQueues, declareSignJobRouting, declareWorkQueue, Headers } from '@ceb179/mq';
 import { buildPaymentDocument } from '@ceb179/protocol';
-import { createTestDatabase, createTestVhost, testInfra, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
+import { createTestDatabase, createTestVhost, testInfra, waitFor, type TestDatabase, type TestVhost, TEST_SIGN_JOB_KEY } from '@ceb179/testkit';
 import { composeAssembler } from '../src/compose';
 import { loadAssemblerConfig } from '../src/config';
 import { PaymentRepository, paymentLookupSql } from '../src/data-access/payment.repository';
@@ -297,7 +297,8 @@ async function startAssembler(db: TestDatabase, sourceSchema: string, ebpCodes: 
   const setup = await connection.createChannel();
   await declareWorkQueue(setup, Queues.callbacks);
   // Card queues for these ebpCodes, as signers configured with CEB179_SIGNER_EBP_CODES bind them.
-  await declareSignJobRouting(setup, ebpCodes);
+  await declareSignJobRouting(setup);
+  await declareSignJobQueues(setup, ebpCodes);
   const jobs: Tapped[] = [];
   for (const queue of [...ebpCodes.map(signJobQueueFor), Queues.signJobsAny]) {
     await setup.consume(queue, (message) => {
@@ -308,6 +309,7 @@ async function startAssembler(db: TestDatabase, sourceSchema: string, ebpCodes: 
   const publisher = await connection.createConfirmChannel();
   const component = composeAssembler(
     loadAssemblerConfig({
+      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
       CEB179_AMQP_URL: vhost.url,
       CEB179_DATABASE_URL: db.url,
       CEB179_SOURCE_SCHEMA: sourceSchema,

@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
-import { Queues } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareWorkQueue } from '@ceb179/mq';
+import { Broker, declareCallbackPublishing } from '@ceb179/mq';
 import { BrokerCallbackPublisher } from './clients/callback.publisher';
 import type { IngressConfig } from './config';
 import { CallbackRepository } from './data-access/callback.repository';
@@ -19,6 +18,7 @@ const STARTUP_PROBE_TIMEOUT_MS = 3_000;
 
 export interface Ingress extends Component {
   readonly port: number;
+  readonly healthPort: number;
 }
 
 /** Wires ingress: Postgres ledger + Redis hint + RabbitMQ hand-off behind the HTTP endpoint. */
@@ -38,7 +38,7 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     url: config.amqpUrl,
     logger,
     connectionName: 'ceb179-ingress',
-    declareTopology: (channel) => declareWorkQueue(channel, Queues.callbacks),
+    declareTopology: declareCallbackPublishing,
   });
   const repository = new CallbackRepository(pool);
   const publisher = new BrokerCallbackPublisher(broker);
@@ -51,6 +51,11 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     allowedSources: parseAllowList(config.allowedSources),
     trustProxy: config.trustProxy,
     bodyLimitBytes: config.bodyLimitBytes,
+    healthPort: config.healthPort,
+    healthHost: config.healthHost,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimitBurst: config.rateLimitBurst,
+    maxConnections: config.maxConnections,
     intake,
     logger,
     // Bounded: a stalled Postgres must not hang the probe (the load balancer would take it for dead).
@@ -61,6 +66,9 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     }),
   });
 
+  if (config.allowedSources.length === 0) {
+    logger.warn({ alert: 'config' }, 'CEB179_INGRESS_ALLOWED_SOURCES is empty: anyone who reaches this port may call /platDataOpen; set customs\' source addresses in production');
+  }
   const group = new ComponentGroup([
     // Not awaited: a stalled Redis would hold start-up in its ready check, and it is only a hint.
     { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
@@ -80,6 +88,9 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   return {
     get port() {
       return http.port;
+    },
+    get healthPort() {
+      return http.healthPort;
     },
     start: () => group.start(),
     stop: () => group.stop(),

@@ -1,4 +1,24 @@
+import { isIP } from 'node:net';
 import { commonSettings, loadConfig } from '@ceb179/config';
+
+/**
+ * express's trust proxy, limited to what cannot be forged: false, a hop count, or the proxies'
+ * addresses. `true` would take the left-most X-Forwarded-For entry, which any caller writes
+ * itself, and so open the source allow-list to anyone.
+ */
+function validateTrustProxy(value: unknown): void {
+  const text = String(value).trim();
+  if (text === 'false' || text === '' || /^\d{1,2}$/.test(text)) return;
+  if (text === 'true') {
+    throw new Error('true is refused: it trusts any X-Forwarded-For a caller sends; give the hop count of your load balancers (e.g. 1) or their addresses');
+  }
+  for (const entry of text.split(',').map((s) => s.trim())) {
+    const [address, prefix] = entry.split('/') as [string, string | undefined];
+    if (isIP(address) === 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
+      throw new Error(`"${entry}" is neither a hop count nor a proxy address or CIDR block`);
+    }
+  }
+}
 
 const schema = {
   amqpUrl: commonSettings.amqpUrl,
@@ -20,9 +40,41 @@ const schema = {
   },
   trustProxy: {
     doc: 'Express trust-proxy setting when ingress sits behind a load balancer: false, a hop count, or a comma list of proxy addresses/CIDRs',
-    format: String,
+    format: validateTrustProxy,
     default: 'false',
     env: 'CEB179_INGRESS_TRUST_PROXY',
+  },
+  healthPort: {
+    doc: 'Port of GET /healthz and /readyz, a listener apart from the customs-facing one (0 = any free port); never expose it to the internet',
+    format: 'port',
+    default: 8081,
+    env: 'CEB179_INGRESS_HEALTH_PORT',
+  },
+  healthHost: {
+    doc: 'Address the health listener binds to: loopback by default; in Kubernetes 0.0.0.0 (the pod network) for the kubelet, with no Service port for it',
+    format: (value: unknown) => {
+      if (isIP(String(value)) === 0) throw new Error('must be an IP address to bind to, e.g. 127.0.0.1 or 0.0.0.0');
+    },
+    default: '127.0.0.1',
+    env: 'CEB179_INGRESS_HEALTH_HOST',
+  },
+  rateLimitPerSecond: {
+    doc: 'Calls per second one source address may make, sustained (0 = no limit); customs calls once per order query, far below this',
+    format: 'nat',
+    default: 100,
+    env: 'CEB179_INGRESS_RATE_LIMIT_PER_SECOND',
+  },
+  rateLimitBurst: {
+    doc: 'Calls one source address may make at once above the sustained rate (a burst of customs audit calls)',
+    format: 'nat',
+    default: 1_000,
+    env: 'CEB179_INGRESS_RATE_LIMIT_BURST',
+  },
+  maxConnections: {
+    doc: 'Open connections the customs-facing listener accepts at once; more are dropped (0 = no cap)',
+    format: 'nat',
+    default: 1_024,
+    env: 'CEB179_INGRESS_MAX_CONNECTIONS',
   },
   relayIntervalMs: {
     doc: 'How often callbacks recorded while RabbitMQ was unreachable are re-published',
@@ -56,6 +108,11 @@ export interface IngressConfig {
   duplicateHintTimeoutMs: number;
   allowedSources: string[];
   trustProxy: string;
+  healthPort: number;
+  healthHost: string;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  maxConnections: number;
 }
 
 export function loadIngressConfig(env?: Record<string, string | undefined>): IngressConfig {

@@ -5,7 +5,7 @@ import { openReqText, startCustomsSim, type CustomsSim } from '@ceb179/customs-s
 import { DEADLINE_MS, Queues, SCHEMA_VERSION } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
-import { declareWorkQueue, Headers } from '@ceb179/mq';
+import { declareCallbackConsumption, Headers } from '@ceb179/mq';
 import { createTestDatabase, createTestVhost, testInfra, testRedisUrl, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { composeIngress, type Ingress } from '../src/compose';
 import { loadIngressConfig } from '../src/config';
@@ -67,7 +67,7 @@ async function createVhostNamed(name: string): Promise<void> {
 async function tapCallbacks(url: string): Promise<{ messages: Tapped[]; close(): Promise<void> }> {
   const connection = await amqp.connect(url);
   const channel = await connection.createChannel();
-  await declareWorkQueue(channel, Queues.callbacks);
+  await declareCallbackConsumption(channel); // what the assembler declares: ingress publishes into it
   const messages: Tapped[] = [];
   await channel.consume(
     Queues.callbacks,
@@ -85,6 +85,7 @@ function ingressEnv(db: TestDatabase, amqpUrl: string): Record<string, string> {
     CEB179_DATABASE_URL: db.url,
     CEB179_REDIS_URL: testRedisUrl(),
     CEB179_INGRESS_PORT: '0',
+    CEB179_INGRESS_HEALTH_PORT: '0',
     CEB179_INGRESS_BODY_LIMIT_BYTES: String(BODY_LIMIT),
     CEB179_INGRESS_RELAY_INTERVAL_MS: '200',
   };
@@ -132,7 +133,7 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
     customs = await startCustomsSim();
     tap = await tapCallbacks(vhost.url);
     ingress = await startIngress(ingressEnv(db, vhost.url));
-    await waitFor('ingress connected to RabbitMQ', async () => ((await readiness(ingress.port)).checks.broker ? true : undefined));
+    await waitFor('ingress connected to RabbitMQ', async () => ((await readiness(ingress.healthPort)).checks.broker ? true : undefined));
   });
 
   afterAll(async () => {
@@ -267,6 +268,13 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['a NUL in sessionID', json({ sessionID: `bad-${run}\u0000` }), undefined, 'openReq.sessionID contains control characters'],
       ['a double quote in sessionID (no sign string can carry it)', json({ sessionID: `bad-${run}-"0001"` }), undefined, `openReq.sessionID contains '"'`],
       ['a DEL in orderNo', json({ orderNo: 'SO-BAD\u007f' }), undefined, 'openReq.orderNo contains control characters'],
+      // Postgres would store a lone surrogate as U+FFFD: two different sessionIDs, one ledger key.
+      ['a lone high surrogate in sessionID', json({ sessionID: `bad-${run}-\ud800` }), undefined, 'openReq.sessionID is not well-formed Unicode (an unpaired surrogate)'],
+      ['a lone low surrogate in orderNo', json({ orderNo: 'SO-BAD-\udc00' }), undefined, 'openReq.orderNo is not well-formed Unicode (an unpaired surrogate)'],
+      ['a bidi override in sessionID', json({ sessionID: `bad-${run}-\u202e1000` }), undefined, 'openReq.sessionID contains a character that is not printable text (control, format or bidi, private use)'],
+      ['a bidi isolate in orderNo', json({ orderNo: 'SO-\u2067BAD' }), undefined, 'openReq.orderNo contains a character that is not printable text (control, format or bidi, private use)'],
+      ['a zero-width space in sessionID', json({ sessionID: `bad-${run}\u200b` }), undefined, 'openReq.sessionID contains a character that is not printable text (control, format or bidi, private use)'],
+      ['a C1 control (NEL) in orderNo', json({ orderNo: 'SO-BAD\u0085' }), undefined, 'openReq.orderNo contains a character that is not printable text (control, format or bidi, private use)'],
       ['a raw control character inside the JSON text', `openReq=${enc(`{"orderNo":"SO-BAD-\t0001","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq is not valid JSON'],
       ['an invalid UTF-8 percent-escape (%C3%28) in orderNo', `openReq=${enc('{"orderNo":"SO-BAD-')}%C3%28${enc(`","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq.orderNo is not valid UTF-8'],
       ['a lone %FF in sessionID', `openReq=${enc(`{"orderNo":"${valid.orderNo}","sessionID":"bad-${run}-`)}%FF${enc('"}')}`, undefined, 'openReq.sessionID is not valid UTF-8'],
@@ -330,7 +338,7 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       try {
         const { sessionID, orderNo } = ids('no-broker');
         expectCustomsReply(await callback(cut.port, orderNo, sessionID), '10000', '');
-        expect((await readiness(cut.port)).checks).toMatchObject({ database: true, broker: false });
+        expect((await readiness(cut.healthPort)).checks).toMatchObject({ database: true, broker: false });
         expectCustomsReply(await callback(cut.port, orderNo, sessionID), '10000', ''); // a repeat while down: still one
         await new Promise((resolve) => setTimeout(resolve, 300));
         expect(await row(sessionID)).toMatchObject({ order_no: orderNo, status: 'received', published_at: null });

@@ -1,6 +1,7 @@
 import * as amqp from 'amqplib';
 import { Queues, type CallbackMessage } from '@ceb179/contracts';
 import { createLogger } from '@ceb179/logger';
+import { declareCallbackConsumption } from '@ceb179/mq';
 import { createTestVhost, testRedisUrl, waitFor, type TestVhost } from '@ceb179/testkit';
 import { composeIngress, type Ingress } from '../src/compose';
 import { loadIngressConfig } from '../src/config';
@@ -31,6 +32,7 @@ describe('ingress with the ledger down', () => {
         CEB179_DATABASE_URL: 'postgres://nobody:nothing@127.0.0.1:1/none',
         CEB179_REDIS_URL: testRedisUrl(),
         CEB179_INGRESS_PORT: '0',
+        CEB179_INGRESS_HEALTH_PORT: '0',
       }),
       createLogger({ service: 'test', level: 'silent' }),
     );
@@ -41,20 +43,16 @@ describe('ingress with the ledger down', () => {
   const form = (sessionID: string) => `openReq=${encodeURIComponent(JSON.stringify({ orderNo: 'SO-1', sessionID, serviceTime: 1700000000000 }))}`;
 
   it('starts, answers 10000 and records the call in RabbitMQ', async () => {
-    const running = await start(vhost.url);
     const connection = await amqp.connect(vhost.url);
-    // A passive check of a queue not declared yet closes its channel: probe on a fresh one each time.
-    await waitFor('ingress connected to RabbitMQ', async () => {
-      const probe = await connection.createChannel();
-      probe.on('error', () => undefined);
-      const found = await probe.checkQueue(Queues.callbacks).then(() => true, () => undefined);
-      if (found) await probe.close();
-      return found;
-    });
     const channel = await connection.createChannel();
-    const sessionID = `ledger-down-${Date.now()}`;
-    const reply = await post(running.port, form(sessionID), { 'content-type': FORM });
-    expect(JSON.parse(reply.text)).toMatchObject({ code: '10000' });
+    await declareCallbackConsumption(channel); // the assembler's queue, bound to ingress's exchange
+    const running = await start(vhost.url);
+    // Until ingress has reached RabbitMQ it cannot record anything and answers 20000 (recording nothing).
+    const sessionID = await waitFor('ingress connected to RabbitMQ', async () => {
+      const attempt = `ledger-down-${Date.now()}`;
+      const reply = await post(running.port, form(attempt), { 'content-type': FORM });
+      return (JSON.parse(reply.text) as { code: string }).code === '10000' ? attempt : undefined;
+    });
     const message = await waitFor('the callback message', async () => (await channel.get(Queues.callbacks, { noAck: true })) || undefined);
     expect(JSON.parse(message.content.toString()) as CallbackMessage).toMatchObject({ sessionID, orderNo: 'SO-1', customsServiceTime: '1700000000000' });
     await connection.close();

@@ -1,14 +1,16 @@
 import { Redis } from 'ioredis';
-import { Queues } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareHeartbeatQueue, declareWorkQueue } from '@ceb179/mq';
+import { Broker, declareHeartbeatQueue, declareSignatureConsumption } from '@ceb179/mq';
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
 import { RequestRepository } from './data-access/request.repository';
+import { SignStringRepository } from './data-access/sign-string.repository';
 import { SignerRegistry } from './data-access/signer-registry';
 import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
+import { KnownCertificates } from './domain/known-certificates';
+import { SignatureCheck } from './domain/signature-check';
 import { UploadRequest } from './domain/upload-request';
 import { SignatureConsumer } from './entry-points/signature.consumer';
 
@@ -25,7 +27,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     maxHandlerFailures: config.maxHandlerFailures,
     outageRetryMaxDelayMs: config.outageRetryMaxDelayMs,
     declareTopology: async (channel) => {
-      await declareWorkQueue(channel, Queues.signatures);
+      await declareSignatureConsumption(channel);
       await declareHeartbeatQueue(channel);
     },
   });
@@ -36,7 +38,9 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     { maxTransportRetries: config.maxTransportRetries },
     logger,
   );
-  const consumer = new SignatureConsumer(broker, upload, config.prefetch);
+  const certificates = new KnownCertificates(config.certificateFingerprints);
+  const signatureCheck = new SignatureCheck(new SignStringRepository(pool), certificates, logger);
+  const consumer = new SignatureConsumer(broker, upload, config.prefetch, signatureCheck);
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
     commandTimeout: 2_000,
@@ -46,7 +50,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     enableOfflineQueue: false,
   });
   redis.on('error', () => undefined); // heartbeats are best effort; uploads never depend on Redis
-  const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger);
+  const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger, certificates);
   return new ComponentGroup([
     // Not awaited: a stalled Redis would hold start-up in its ready check, and uploads never depend on it.
     { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },

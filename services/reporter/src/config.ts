@@ -16,6 +16,12 @@ const schema = {
     env: 'CEB179_REPORTER_MAX_TRANSPORT_RETRIES',
   },
   prefetch: { doc: 'Uploads in flight at once', format: 'nat', default: 8, env: 'CEB179_REPORTER_PREFETCH' },
+  certificateFingerprints: {
+    doc: "Comma list of SHA-256 fingerprints of the card certificates signatures may verify against; empty = learn each card's certificate from its signer's heartbeats (first one per certNo kept)",
+    format: 'string-list',
+    default: [] as string[],
+    env: 'CEB179_REPORTER_CERTIFICATE_FINGERPRINTS',
+  },
 };
 
 export interface ReporterConfig {
@@ -29,6 +35,7 @@ export interface ReporterConfig {
   uploadTimeoutMs: number;
   maxTransportRetries: number;
   prefetch: number;
+  certificateFingerprints: string[];
 }
 
 export function loadReporterConfig(env?: Record<string, string | undefined>): ReporterConfig {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 import { startCustomsSim, type CustomsSim, type UploadRecord } from '@ceb179/customs-sim';
-import { Queues, SCHEMA_VERSION, type SignatureMessage } from '@ceb179/contracts';
+import { Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignerHeartbeatMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { SoftCard } from '@ceb179/eport-sim';
 import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
-import { declareWorkQueue, delayQueueName, Headers } from '@ceb179/mq';
+import { declareHeartbeatQueue, declareSignatureConsumption, delayQueueName, Headers } from '@ceb179/mq';
 import { buildPayExInfoStr, buildPaymentDocument, buildSignString, buildUploadFormBody } from '@ceb179/protocol';
 import { createTestDatabase, createTestVhost, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { composeReporter } from '../src/compose';
@@ -155,9 +155,21 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
 
     connection = await amqp.connect(vhost.url);
     const setup = await connection.createChannel();
-    await declareWorkQueue(setup, Queues.signatures);
+    await declareSignatureConsumption(setup);
+    await declareHeartbeatQueue(setup);
     await setup.consume(Queues.deadLetters, (message) => void (message && deadLetters.push(message)), { noAck: true });
     publisher = await connection.createConfirmChannel();
+    // What the signers tell the reporter at start: their cards' certificates (the stranger's card
+    // is known to ceb179 but not registered at customs).
+    for (const [i, card] of [rsaCard, sm2Card, strangerCard].entries()) {
+      const heartbeat: SignerHeartbeatMessage = {
+        v: SCHEMA_VERSION, signerId: `test-signer-${i}`, state: 'ready', reason: '', cardId: `card-${i}`, certNo: card.certNo,
+        algorithm: card.algorithm, notAfter: null, daysLeft: null, lastSuccessAt: null, ebpCodes: [], signatures: 0,
+        sentAt: new Date().toISOString(), certificate: card.certificateBase64,
+      };
+      publisher.publish(Exchanges.signerHeartbeats, '', Buffer.from(JSON.stringify(heartbeat)), { persistent: true });
+    }
+    await publisher.waitForConfirms();
 
     reporter = composeReporter(
       loadReporterConfig({
@@ -322,9 +334,35 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
     expect(faulted).toMatchObject({ customs_code: '20004', reason: CONFIG_FAULT_HINT });
   });
 
+  it('refuses a forged or corrupted signature before storing it: dead-lettered, nothing changed; the real one still uploads', async () => {
+    const seed = await seedAssembled(key('rep-forged'));
+    const forgeries: Array<[string, SignatureMessage]> = [
+      ['over another text', signature(seed, rsaCard, { signValue: rsaCard.sign(`${seed.signString} `) })],
+      ['garbage bytes', signature(seed, rsaCard, { signValue: Buffer.alloc(128, 7).toString('base64') })],
+      ['a stranger card claiming the real certNo', signature(seed, strangerCard, { certNo: rsaCard.certNo })],
+      ['another ebpCode', signature(seed, rsaCard, { ebpCode: '4403160Z9A' })],
+    ];
+    for (const [, forged] of forgeries) await publishSignature(forged, seed.sessionID);
+    const refused = await waitFor('the forgeries dead-lettered', async () => {
+      const mine = deadLetters.filter((m) => m.properties.correlationId === seed.sessionID);
+      return mine.length === forgeries.length ? mine : undefined;
+    });
+    for (const message of refused) expect(String(message.properties.headers?.[Headers.deadLetterReason])).toMatch(/^signature refused: /);
+    expect(await row(seed.sessionID)).toMatchObject({ status: 'assembled', cert_no: null, sign_value: null, signed_at: null });
+    expect(uploadsFor(seed.sessionID)).toEqual([]);
+
+    const real = signature(seed, rsaCard);
+    await publishSignature(real, seed.sessionID);
+    await waitForStatus(seed.sessionID, 'uploaded');
+    expect(uploadsFor(seed.sessionID)).toEqual([expect.objectContaining({ code: '10000', verified: true, signValue: real.signValue })]);
+  });
+
   it('records a customs 20000 (generic failure) as upload_rejected with its message, without retrying', async () => {
     const seed = await seedAssembled(key('rep-20000'));
-    await publishSignature(signature(seed, rsaCard, { signValue: rsaCard.sign(`${seed.signString} `) }), seed.sessionID);
+    // The ledger's serviceTime no longer matches the signed one: the signature verifies over the stored
+    // sign string, but customs rebuilds another from the upload and refuses it.
+    await pool.query("UPDATE ceb179.request SET service_time = service_time || '1' WHERE session_id = $1", [seed.sessionID]);
+    await publishSignature(signature(seed, rsaCard), seed.sessionID);
     const rejected = await waitForStatus(seed.sessionID, 'upload_rejected');
     expect(rejected).toMatchObject({ customs_code: '20000', reason: 'customs answered 20000', uploaded_at: null, upload_claimed_at: null });
     expect(rejected.customs_message).toMatch(/^签名验证失败/);

@@ -1,8 +1,7 @@
-import { Queues } from '@ceb179/contracts';
 import { toAppError } from '@ceb179/errors';
 import type { Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { backoffMs, Broker, declareHeartbeatQueue, declareSignJobRouting, declareWorkQueue } from '@ceb179/mq';
+import { backoffMs, Broker, declareSignerPublishing, declareSignJobQueues } from '@ceb179/mq';
 import { ControlLink } from './clients/control.link';
 import { controlRestarter } from './clients/control-restart';
 import { FilePinMemory } from './data-access/pin-memory.file';
@@ -14,6 +13,7 @@ import { PinGate } from './domain/pin-gate';
 import { ReaderBreaker } from './domain/reader-breaker';
 import { runSelfTest } from './domain/self-test';
 import { SignJob } from './domain/sign-job';
+import { SignJobAuthenticity } from './domain/sign-job-authenticity';
 import { SignerStatus } from './domain/signer-status';
 import { HealthServer } from './entry-points/health.server';
 import { SignJobConsumer, signJobQueues } from './entry-points/sign-job.consumer';
@@ -47,9 +47,8 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
     logger,
     connectionName: `ceb179-signer-${config.signerId}`,
     declareTopology: async (channel) => {
-      await declareSignJobRouting(channel, config.ebpCodes);
-      await declareWorkQueue(channel, Queues.signatures);
-      await declareHeartbeatQueue(channel);
+      await declareSignJobQueues(channel, config.ebpCodes);
+      await declareSignerPublishing(channel);
     },
   });
   const pauseConsumption = () => void broker.pauseConsumers();
@@ -74,7 +73,8 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
     { ebpCodes: config.ebpCodes, pauseConsumption, onSigningFault: (problem) => onSigningFault(problem) },
     logger,
   );
-  const consumer = new SignJobConsumer(broker, signJob, signJobQueues(config.ebpCodes), config.prefetch);
+  const authenticity = new SignJobAuthenticity({ key: config.signJobKey, ebpCodes: config.ebpCodes, deadlineGraceMs: config.deadlineGraceMs });
+  const consumer = new SignJobConsumer(broker, signJob, signJobQueues(config.ebpCodes), config.prefetch, authenticity, logger);
   const heartbeat = new HeartbeatPublisher(broker, status, config.heartbeatIntervalMs, logger);
   const health = new HealthServer(status, config.healthPort, logger);
   let selfTestTimer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 import { defaultStateDir, loadSignerConfig } from './config';
 
-const base = { CEB179_CARD_PIN: '12345678' };
+// The broker URL and the sign-job key are required too (no built-in credentials).
+const base = { CEB179_CARD_PIN: '12345678', CEB179_AMQP_URL: 'amqp://signer:secret@127.0.0.1:5672/ceb179', CEB179_SIGN_JOB_KEY: 'k'.repeat(32) };
 
 describe('signer configuration', () => {
   it('sends the PIN only to a control on this machine', () => {

@@ -18,6 +18,7 @@ const schema = {
   amqpUrl: commonSettings.amqpUrl,
   eportUrl: commonSettings.eportUrl,
   logLevel: commonSettings.logLevel,
+  signJobKey: commonSettings.signJobKey,
   cardPin: {
     doc: "The operator card's PIN (secret). Prefer CEB179_CARD_PIN_FILE pointing at a file only the service account can read",
     format: 'required-secret',
@@ -38,6 +39,14 @@ const schema = {
     format: 'nat',
     default: 3_000,
     env: 'CEB179_SIGNER_GREETING_TIMEOUT_MS',
+  },
+  deadlineGraceMs: {
+    // Not 0: a request held up past customs' two minutes (a card PC restarting, a broker outage) is
+    // still uploaded, marked late, as before; only jobs older than this are refused as stale.
+    doc: "How long after a request's deadline (customs' two minutes) its sign job is still signed; older jobs are refused as stale or replayed",
+    format: 'nat',
+    default: 3_600_000,
+    env: 'CEB179_SIGNER_DEADLINE_GRACE_MS',
   },
   prefetch: { doc: 'Sign jobs held locally; the control still signs one at a time', format: 'nat', default: 4, env: 'CEB179_SIGNER_PREFETCH' },
   healthPort: {
@@ -99,6 +108,8 @@ export interface SignerConfig {
   eportUrl: string;
   logLevel: string;
   cardPin: string;
+  signJobKey: string;
+  deadlineGraceMs: number;
   ebpCodes: string[];
   signerId: string;
   callTimeoutMs: number;

@@ -2,9 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import * as amqp from 'amqplib';
 import pino from 'pino';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
-import { createTestVhost, type TestVhost } from '@ceb179/testkit';
+import { declareSignJobRouting } from '@ceb179/mq';
+import { createTestVhost, TEST_SIGN_JOB_KEY, type TestVhost } from '@ceb179/testkit';
 import { composeSigner, type Signer } from '../src/compose';
 import { loadSignerConfig } from '../src/config';
 
@@ -33,6 +35,10 @@ describe('signer and the card certificate validity', () => {
 
   beforeAll(async () => {
     vhost = await createTestVhost();
+    // What the assembler declares: the signer only binds to it.
+    const connection = await amqp.connect(vhost.url);
+    await declareSignJobRouting(await connection.createChannel());
+    await connection.close();
   });
   afterEach(async () => {
     await signer?.stop();
@@ -43,7 +49,7 @@ describe('signer and the card certificate validity', () => {
 
   async function start(card: SoftCard, logger: pino.Logger): Promise<Signer> {
     eport = await startEportSim({ card });
-    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: PIN, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
+    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: PIN, CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
     signer = composeSigner(config, logger);
     await signer.start();
     return signer;

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { HARSH_QUIRKS, SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
-import { createTestVhost, repoRoot, type TestVhost } from '@ceb179/testkit';
+import { createTestVhost, repoRoot, TEST_SIGN_JOB_KEY, type TestVhost } from '@ceb179/testkit';
 
 /** The card PC's state folder (PIN refusal memory), fresh for this file. */
 const SIGNER_STATE_DIR = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
@@ -15,7 +15,7 @@ const PIN = '24680135';
 function runDoctor(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'services/signer/dist/doctor.js'), ...args], {
     // Port 1: no running signer to defer to, unless a test says otherwise.
-    env: { PATH: process.env.PATH ?? '', CEB179_SIGNER_HEALTH_PORT: '1', ...env, CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR },
+    env: { PATH: process.env.PATH ?? '', CEB179_SIGNER_HEALTH_PORT: '1', CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY, ...env, CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

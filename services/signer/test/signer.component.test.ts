@@ -2,11 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as amqp from 'amqplib';
-import { Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
+import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { createLogger } from '@ceb179/logger';
+import { declareSignatureConsumption, declareSignJobRouting } from '@ceb179/mq';
 import { buildPaymentDocument, buildSignString, parseCertificate, verifySignature } from '@ceb179/protocol';
-import { createTestVhost, makeFixture, waitFor, type TestVhost } from '@ceb179/testkit';
+import { createTestVhost, makeFixture, TEST_SIGN_JOB_KEY, waitFor, type TestVhost } from '@ceb179/testkit';
 import { composeSigner, type Signer } from '../src/compose';
 import { loadSignerConfig } from '../src/config';
 
@@ -23,7 +24,7 @@ function job(sessionID: string, ebpCode = '3301963K69'): SignJobMessage {
     guid: '9D55BA71-55DE-41F4-8B50-C36C83B3B419',
   });
   const signString = buildSignString({ sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime: '1700000000123' });
-  return { v: SCHEMA_VERSION, sessionID, ebpCode, signString, deadline: new Date(Date.now() + 120_000).toISOString() };
+  return authenticateSignJob(TEST_SIGN_JOB_KEY, { v: SCHEMA_VERSION, sessionID, ebpCode, signString, deadline: new Date(Date.now() + 120_000).toISOString() });
 }
 
 describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, simulated control)', (algorithm) => {
@@ -37,6 +38,9 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
     vhost = await createTestVhost();
     connection = await amqp.connect(vhost.url);
     channel = await connection.createConfirmChannel();
+    // What the assembler and the reporter declare: the signer only binds to and publishes into them.
+    await declareSignJobRouting(channel);
+    await declareSignatureConsumption(channel);
   });
 
   afterEach(async () => {
@@ -51,7 +55,7 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
   });
 
   async function start(pin: string): Promise<Signer> {
-    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: pin, CEB179_SIGNER_ID: 'test-signer', CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
+    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: pin, CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY, CEB179_SIGNER_ID: 'test-signer', CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
     signer = composeSigner(config, logger);
     await signer.start();
     return signer;
@@ -117,7 +121,8 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
     eport = await startEportSim({ card });
     await start(PIN);
     const before = eport.stats().signatures;
-    const bad = { ...job(`bad-${algorithm}`), signString: '{"sessionID":"x"}' };
+    const { mac: _mac, ...unsigned } = job(`bad-${algorithm}`);
+    const bad = authenticateSignJob(TEST_SIGN_JOB_KEY, { ...unsigned, signString: '{"sessionID":"x"}' });
     await publishJob(bad);
     const dead = await waitFor('dead letter', async () => {
       const message = await channel.get(Queues.deadLetters, { noAck: true });

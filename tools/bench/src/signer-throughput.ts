@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as amqp from 'amqplib';
 import WebSocket from 'ws';
-import { Exchanges, Queues, SCHEMA_VERSION, type SignJobMessage } from '@ceb179/contracts';
+import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignJobMessage } from '@ceb179/contracts';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { buildControlRequest, buildPaymentDocument, buildSignString, ControlMethods, parseControlFrame } from '@ceb179/protocol';
-import { createTestVhost, makeFixture, startServiceProcess, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
+import { createTestVhost, makeFixture, startServiceProcess, TEST_SIGN_JOB_KEY, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
 
 /** The card PC's state folder (PIN refusal memory), fresh for this file. */
 const SIGNER_STATE_DIR = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
@@ -30,7 +30,7 @@ function signJob(sessionID: string): SignJobMessage {
     guid: '9D55BA71-55DE-41F4-8B50-C36C83B3B419',
   });
   const signString = buildSignString({ sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime: String(Date.now()) });
-  return { v: SCHEMA_VERSION, sessionID, ebpCode: document.ebpCode, signString, deadline: new Date(Date.now() + 120_000).toISOString() };
+  return authenticateSignJob(TEST_SIGN_JOB_KEY, { v: SCHEMA_VERSION, sessionID, ebpCode: document.ebpCode, signString, deadline: new Date(Date.now() + 120_000).toISOString() });
 }
 
 /**
@@ -64,11 +64,23 @@ async function run(cards: number, serial: number): Promise<{ jobs: number; secon
   const signers: ServiceProcess[] = [];
   const connection = await amqp.connect(vhost.url);
   try {
+    // What the assembler and the reporter declare (signers only bind to it).
+    const setup = await connection.createChannel();
+    const work = { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters } };
+    await setup.assertExchange(Exchanges.deadLetters, 'fanout', { durable: true });
+    await setup.assertExchange(Exchanges.signJobsUnrouted, 'fanout', { durable: true });
+    await setup.assertExchange(Exchanges.signJobs, 'direct', { durable: true, alternateExchange: Exchanges.signJobsUnrouted });
+    await setup.assertQueue(Queues.signJobsAny, work);
+    await setup.bindQueue(Queues.signJobsAny, Exchanges.signJobsUnrouted, '');
+    await setup.assertExchange(Exchanges.signatures, 'fanout', { durable: true });
+    await setup.assertQueue(Queues.signatures, work);
+    await setup.bindQueue(Queues.signatures, Exchanges.signatures, '');
+    await setup.close();
     for (let i = 0; i < cards; i++) {
       const eport = await startEportSim({ card: SoftCard.create({ algorithm, pin: '11112222' }), signLatencyMs: latencyMs });
       eports.push(eport);
       const signer = startServiceProcess('signer', {
-        CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: '11112222',
+        CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: '11112222', CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
         CEB179_SIGNER_ID: `bench-${i}`, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_LOG_LEVEL: 'warn', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR,
       }, `bench-signer-${i}`);
       signers.push(signer);
@@ -76,11 +88,10 @@ async function run(cards: number, serial: number): Promise<{ jobs: number; secon
     // The signers log at warn level: wait until each consumes (its queue has a consumer).
     const channel = await connection.createConfirmChannel();
     for (;;) {
-      const info = await channel.assertQueue(Queues.signJobsAny, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters } }).catch(() => undefined);
+      const info = await channel.checkQueue(Queues.signJobsAny).catch(() => undefined);
       if (info && info.consumerCount >= cards) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await channel.assertQueue(Queues.signatures, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters } });
     const jobs = jobsPerCard * cards;
     const messages = Array.from({ length: jobs }, (_, i) => signJob(`bench-${cards}-${i}`));
     let received = 0;

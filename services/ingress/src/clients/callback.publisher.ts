@@ -1,9 +1,12 @@
-import { Queues, SCHEMA_VERSION, type CallbackMessage } from '@ceb179/contracts';
+import { Exchanges, SCHEMA_VERSION, type CallbackMessage } from '@ceb179/contracts';
 import type { Broker } from '@ceb179/mq';
 import type { CallbackPublisher } from '../domain/callback-intake';
 import type { RecordedCallback } from '../data-access/callback.repository';
 
-/** Hands a recorded callback to the assembler through the durable callbacks queue. */
+/**
+ * Hands a recorded callback to the assembler through the callbacks exchange; until the assembler
+ * has bound its queue the publish fails and the callback waits in the outbox (or the caller).
+ */
 export class BrokerCallbackPublisher implements CallbackPublisher {
   constructor(private readonly broker: Broker) {}
 
@@ -16,6 +19,6 @@ export class BrokerCallbackPublisher implements CallbackPublisher {
       receivedAt: callback.receivedAt.toISOString(),
       deadline: callback.deadlineAt.toISOString(),
     };
-    await this.broker.sendToQueue(Queues.callbacks, message, { sessionID: callback.sessionID });
+    await this.broker.publish(Exchanges.callbacks, '', message, { sessionID: callback.sessionID, mandatory: true });
   }
 }

@@ -10,6 +10,18 @@ export interface OpenReq {
 // Control characters never occur in a real orderNo or sessionID; they mark a forged or broken call.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/**
+ * Not printable text: C1 controls, format characters (bidi overrides and isolates, zero-width
+ * characters, BOM), private-use characters and line/paragraph separators. A bidi override makes
+ * an id display as another in a log or the ledger, and a zero-width character makes two ids look
+ * the same.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]/u;
+/**
+ * An unpaired UTF-16 surrogate: not text at all. Postgres stores it as U+FFFD, so two different
+ * sessionIDs would become one ledger key.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
 const MAX_ORDER_NO = 60; // protocol.md §2: orderNo is at most 60 characters
 const MAX_SESSION_ID = 128; // not in the spec; far above customs' ids, keeps garbage out of the ledger
 
@@ -24,6 +36,8 @@ function requireText(record: Record<string, unknown>, key: string, max: number):
   if (value.trim() === '') throw invalid(`openReq.${key} is empty`);
   if (value.length > max) throw invalid(`openReq.${key} is longer than ${max} characters`);
   if (CONTROL_CHARS.test(value)) throw invalid(`openReq.${key} contains control characters`);
+  if (LONE_SURROGATE.test(value)) throw invalid(`openReq.${key} is not well-formed Unicode (an unpaired surrogate)`);
+  if (UNPRINTABLE.test(value)) throw invalid(`openReq.${key} contains a character that is not printable text (control, format or bidi, private use)`);
   if (value.includes('\uFFFD')) throw invalid(`openReq.${key} is not valid UTF-8`);
   return value;
 }

@@ -1,4 +1,4 @@
-import { Queues, SCHEMA_VERSION, type SignerHeartbeatMessage } from '@ceb179/contracts';
+import { Exchanges, SCHEMA_VERSION, type SignerHeartbeatMessage } from '@ceb179/contracts';
 import { toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import type { Broker } from '@ceb179/mq';
@@ -49,9 +49,10 @@ export class HeartbeatPublisher {
       ebpCodes: s.ebpCodes,
       signatures: s.signatures,
       sentAt: new Date().toISOString(),
+      certificate: this.status.certificateBase64 ?? null,
     };
     try {
-      await this.broker.sendToQueue(Queues.signerHeartbeats, message, { sessionID: `heartbeat:${s.signerId}` });
+      await this.broker.publish(Exchanges.signerHeartbeats, '', message, { sessionID: `heartbeat:${s.signerId}` });
     } catch (error) {
       this.logger.debug({ err: toAppError(error).message }, 'heartbeat not sent');
     }

@@ -1,4 +1,4 @@
-import { Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
+import { Exchanges, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
 import type { Broker } from '@ceb179/mq';
 import type { SignAlgorithm } from '@ceb179/protocol';
 import type { SignaturePublisher } from '../domain/sign-job';
@@ -23,6 +23,6 @@ export class BrokerSignaturePublisher implements SignaturePublisher {
       signerId: this.signerId,
       deadline: job.deadline,
     };
-    await this.broker.sendToQueue(Queues.signatures, message, { sessionID: job.sessionID });
+    await this.broker.publish(Exchanges.signatures, '', message, { sessionID: job.sessionID, mandatory: true });
   }
 }

@@ -73,6 +73,11 @@ export class SignerStatus {
     this.listeners.push(listener);
   }
 
+  /** The card's signing certificate (public data), base64 DER, once read: the reporter verifies against it. */
+  get certificateBase64(): string | undefined {
+    return this.certificate?.der.toString('base64');
+  }
+
   cardIdentified(certificate: CardCertificate, cardId: string): void {
     this.certificate = certificate;
     this.card = cardId;

@@ -1,6 +1,8 @@
 import { parseSignJobMessage, Queues, signJobQueueFor } from '@ceb179/contracts';
-import { consumeContract, type Broker } from '@ceb179/mq';
+import { forSession, type Logger } from '@ceb179/logger';
+import { consumeContract, deadLetter, type Broker } from '@ceb179/mq';
 import type { SignJob } from '../domain/sign-job';
+import type { SignJobAuthenticity } from '../domain/sign-job-authenticity';
 
 /** The queues this card consumes: one per configured ebpCode, or the shared "any" queue. */
 export function signJobQueues(ebpCodes: string[]): string[] {
@@ -13,13 +15,27 @@ export class SignJobConsumer {
     private readonly signJob: SignJob,
     private readonly queues: string[],
     private readonly prefetch: number,
+    private readonly authenticity: SignJobAuthenticity,
+    private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
     for (const queue of this.queues) {
-      await consumeContract(this.broker, queue, parseSignJobMessage, (job, delivery) => this.signJob.run(job, delivery.retries), {
-        prefetch: this.prefetch,
-      });
+      await consumeContract(
+        this.broker,
+        queue,
+        parseSignJobMessage,
+        async (job, delivery) => {
+          // Before anything else, the card included: a job we did not make is never signed.
+          const problem = this.authenticity.problem(job);
+          if (problem) {
+            forSession(this.logger, job.sessionID).error({ problem, ebpCode: job.ebpCode, queue, alert: 'forged-sign-job' }, 'sign job refused before reaching the card; dead-lettered');
+            return deadLetter(`sign job refused: ${problem}`);
+          }
+          return this.signJob.run(job, delivery.retries);
+        },
+        { prefetch: this.prefetch },
+      );
     }
   }
 }
