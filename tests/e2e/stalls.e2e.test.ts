@@ -124,7 +124,7 @@ describe('stalled Redis and Postgres (private instances)', () => {
 
   it('readiness stays up while Postgres is stalled: ingress can still record through RabbitMQ', async () => {
     const running = pipeline as Pipeline;
-    const readyz = running.ingressUrl.replace('/platDataOpen', '/readyz');
+    const readyz = `${running.ingressHealthUrl()}/readyz`;
     postgres!.stall();
     try {
       const started = Date.now();

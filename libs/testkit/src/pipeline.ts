@@ -36,6 +36,8 @@ export interface Pipeline {
   /** Every process started so far, in start order (killed and restarted ones included). */
   services: ServiceProcess[];
   ingressUrl: string;
+  /** The running ingress's health listener (/healthz, /readyz), read from its start-up log line. */
+  ingressHealthUrl(): string;
   env: Record<string, string>;
   /** Each service's own AMQP URL (its least-privilege user) when started with perServiceUsers. */
   amqpUrls: Record<'ingress' | 'assembler' | 'signer' | 'reporter', string> | undefined;
@@ -193,6 +195,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, amqpUrls, databaseUrls: roles?.urls, startSigner, spawn, restart,
     current: (service) => latest.get(service),
     ingressUrl: `http://127.0.0.1:${port}/platDataOpen`,
+    ingressHealthUrl() {
+      const output = latest.get('ingress')?.output() ?? '';
+      const line = output.split('\n').find((l) => l.includes('ingress health endpoints'));
+      const healthPort = line ? (JSON.parse(line) as { port?: number }).port : undefined;
+      if (!healthPort) throw new Error('ingress printed no health listener');
+      return `http://127.0.0.1:${healthPort}`;
+    },
     async stop() {
       await Promise.all(services.map((s) => s.stop()));
       await Promise.allSettled([...eports.map((e) => e.stop()), customs.stop(), pool.end()]);

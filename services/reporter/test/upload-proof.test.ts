@@ -8,12 +8,12 @@ import path from 'node:path';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 import { startCustomsSim, type CustomsSim, type UploadRecord } from '@ceb179/customs-sim';
-import { Queues, SCHEMA_VERSION, type SignatureMessage } from '@ceb179/contracts';
+import { Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignerHeartbeatMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { SoftCard } from '@ceb179/eport-sim';
 import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
-import { declareWorkQueue, Headers } from '@ceb179/mq';
+import { declareHeartbeatQueue, declareSignatureConsumption, Headers } from '@ceb179/mq';
 import { buildPaymentDocument, buildSignString } from '@ceb179/protocol';
 import { createTestDatabase, createTestVhost, freePort, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { CustomsClient } from '../src/clients/customs.client';
@@ -109,8 +109,17 @@ describe('reporter: uploads that can be proven', () => {
     customs = await startCustomsSim({ certificates: [{ certificateBase64: card.certificateBase64 }] });
     connection = await amqp.connect(vhost.url);
     const setup = await connection.createChannel();
-    await declareWorkQueue(setup, Queues.signatures);
+    await declareSignatureConsumption(setup);
+    await declareHeartbeatQueue(setup);
     publisher = await connection.createConfirmChannel();
+    // The signer's heartbeat tells the reporter the card's certificate, which signatures must verify against.
+    const heartbeat: SignerHeartbeatMessage = {
+      v: SCHEMA_VERSION, signerId: 'test-signer', state: 'ready', reason: '', cardId: 'card', certNo: card.certNo,
+      algorithm: card.algorithm, notAfter: null, daysLeft: null, lastSuccessAt: null, ebpCodes: [], signatures: 0,
+      sentAt: new Date().toISOString(), certificate: card.certificateBase64,
+    };
+    publisher.publish(Exchanges.signerHeartbeats, '', Buffer.from(JSON.stringify(heartbeat)), { persistent: true });
+    await publisher.waitForConfirms();
     reporter = composeReporter(
       loadReporterConfig({
         CEB179_AMQP_URL: vhost.url,
