@@ -172,8 +172,9 @@ describe('the install plan', () => {
 
   it('writes the PIN file only when it is missing, or always with --update-pin, and checks its form afterwards', () => {
     const keep = stepsOf(plan(), 'pin-file')[0]!;
-    expect(keep).toMatchObject({ path: 'C:\\ceb179\\secrets\\card-pin.txt', rewrite: false });
-    expect(keep.checkCommand).toEqual(['C:\\Program Files\\nodejs\\node.exe', 'C:\\ceb179\\services\\signer\\dist\\install.js', '--check-pin-file', 'C:\\ceb179\\secrets\\card-pin.txt']);
+    expect(keep).toMatchObject({ path: 'C:\\ceb179\\secrets\\card-pin.txt', stagingPath: 'C:\\ceb179\\secrets\\card-pin.txt.new', rewrite: false });
+    expect(keep.checkCommand).toEqual(['C:\\Program Files\\nodejs\\node.exe', 'C:\\ceb179\\services\\signer\\dist\\install.js', '--check-pin-file']);
+    expect(keep.title).toMatch(/An existing PIN file is kept/);
     expect(stepsOf(plan({ updatePin: true }), 'pin-file')[0]!.rewrite).toBe(true);
     expect(plan().pinFileRules.join(' ')).toMatch(/without a byte-order mark.*no trailing newline/);
   });

@@ -54,7 +54,8 @@ export type Step = StepBase &
     | { kind: 'set-acl'; path: string; mode: 'exact' | 'add'; grants: Grant[]; removeSids: string[] }
     | { kind: 'copy-file'; from: string; to: string }
     | { kind: 'write-file'; path: string; text: string; encoding: 'utf-8-no-bom' }
-    | { kind: 'pin-file'; path: string; rewrite: boolean; grants: Grant[]; checkCommand: string[] }
+    /** The PIN is written to stagingPath (access set first), checked with checkCommand + that path, then moved over path. */
+    | { kind: 'pin-file'; path: string; stagingPath: string; rewrite: boolean; grants: Grant[]; removeSids: string[]; checkCommand: string[] }
     | { kind: 'install-service'; service: string; wrapperExe: string }
     | { kind: 'configure-service'; service: string; scArguments: string[] }
     | { kind: 'set-service-account'; service: string; account: ServiceAccount; scArguments: string[] }

@@ -43,12 +43,16 @@ export function stepsFor(inputs: InstallInputs, paths: InstallPlan['paths'], acc
     {
       kind: 'pin-file',
       path: paths.pinFile,
+      stagingPath: `${paths.pinFile}.new`,
       rewrite: inputs.updatePin,
       grants: owners('R', false),
-      checkCommand: [paths.nodeExe, paths.installJs, '--check-pin-file', paths.pinFile],
-      title: inputs.updatePin
-        ? `Ask for the card PIN twice (not shown) and rewrite ${paths.pinFile}: created empty, access set to ${words(owners('R', false))} with inherited access removed, then the PIN written as UTF-8 without BOM and without a trailing newline; then check the file's form (not its content)`
-        : `If ${paths.pinFile} is missing: ask for the card PIN twice (not shown) and write it the same way (created empty, access set to ${words(owners('R', false))}, inherited access removed, then the PIN as UTF-8 without BOM, no trailing newline). If it exists: keep it, set the same access, check its form (not its content)`,
+      removeSids: Object.values(BROAD_SIDS),
+      checkCommand: [paths.nodeExe, paths.installJs, '--check-pin-file'],
+      title: `${
+        inputs.updatePin ? 'Ask for the card PIN twice (not shown) and replace' : `If ${paths.pinFile} is missing, ask for the card PIN twice (not shown) and write`
+      } it: ${paths.pinFile}.new is created empty, its access set to exactly ${words(owners('R', false))} (inherited access removed), the PIN written into it as UTF-8 without BOM and without a trailing newline, its form checked (not its content), and only then is it moved over ${paths.pinFile}.${
+        inputs.updatePin ? '' : ' An existing PIN file is kept (-UpdatePin replaces it): its access is set the same way and its form checked.'
+      }`,
     },
     ...(isSystem(account) ? [] : otherFiles.map((file) => acl(file, 'add', forAccount(account, 'R', false), 'the service reads it'))),
     ...(inputs.winswExe ? [{ kind: 'copy-file', from: inputs.winswExe, to: paths.wrapperExe, title: `Copy WinSW ${inputs.winswExe} to ${paths.wrapperExe} (unless it is already the same file)` } as Step] : []),

@@ -1,0 +1,72 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Language, Parser, type Node } from 'web-tree-sitter';
+import { repoRoot } from '@ceb179/testkit';
+import { buildInstallPlan, type InstallInputs, type Step } from '../src/domain/install/plan';
+
+/**
+ * PowerShell does not run where ceb179 is built and tested, so the Windows scripts are kept thin
+ * and checked here: each parses as PowerShell, and the installer carries out every kind of step the
+ * plan can hold (a plan step it does not know would stop it on the card PC).
+ */
+const WINDOWS = path.join(repoRoot(), 'deploy/windows');
+const scripts = readdirSync(WINDOWS).filter((name) => name.endsWith('.ps1'));
+let parser: Parser;
+
+beforeAll(async () => {
+  await Parser.init();
+  parser = new Parser();
+  parser.setLanguage(await Language.load(readFileSync(require.resolve('tree-sitter-powershell/tree-sitter-powershell.wasm'))));
+});
+
+function syntaxErrors(text: string): string[] {
+  const tree = parser.parse(text.replace(/^\uFEFF/, ''));
+  const errors: string[] = [];
+  const walk = (node: Node) => {
+    if (node.type === 'ERROR' || node.isMissing) errors.push(`line ${node.startPosition.row + 1}: ${node.text.slice(0, 60)}`);
+    node.children.forEach(walk);
+  };
+  walk(tree!.rootNode);
+  return errors;
+}
+
+describe('the Windows scripts', () => {
+  it('are all found', () => {
+    expect(scripts).toEqual(expect.arrayContaining(['install-signer.ps1', 'check-signer.ps1', 'uninstall-signer.ps1']));
+  });
+
+  it.each(scripts)('%s parses as PowerShell and is saved as UTF-8 with BOM (Windows PowerShell 5.1 reads its Chinese text)', (name) => {
+    const bytes = readFileSync(path.join(WINDOWS, name));
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(syntaxErrors(bytes.toString('utf8'))).toEqual([]);
+  });
+
+  it('the grammar check can fail', () => {
+    expect(syntaxErrors('function Broken { if ($x) { Write-Host "a" }')).not.toEqual([]);
+  });
+
+  it('install-signer.ps1 carries out every kind of step the plan can hold', () => {
+    const base: InstallInputs = {
+      installDir: 'C:\\ceb179',
+      serviceName: 'ceb179-signer',
+      nodeExe: 'C:\\Program Files\\nodejs\\node.exe',
+      configFile: 'C:\\ceb179\\signer.env',
+      configText: 'CEB179_AMQP_URL=amqps://u:p@mq.cloud.test:5671/ceb179\nCEB179_AMQP_URL_FILE=\nNODE_EXTRA_CA_CERTS=C:\\ceb179\\secrets\\ca.pem',
+      programData: 'C:\\ProgramData',
+      serviceAccount: '.\\ceb179svc',
+      winswExe: 'C:\\WinSW-x64.exe',
+      updatePin: true,
+      skipDoctor: false,
+      pinInEnvironment: false,
+    };
+    const result = buildInstallPlan(base);
+    if (!result.ok) throw new Error(result.errors.join('; '));
+    const kinds = new Set<Step['kind']>(result.plan.steps.map((step) => step.kind));
+    const script = readFileSync(path.join(WINDOWS, 'install-signer.ps1'), 'utf8');
+    const handled = new Set([...script.matchAll(/^\s*'([a-z-]+)' \{/gm)].map((m) => m[1]));
+    expect(kinds.size).toBe(12);
+    for (const kind of kinds) expect(handled).toContain(kind);
+    expect(script).toMatch(/--plan-json/);
+    expect(script).toMatch(/--dry-run/);
+  });
+});
