@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { pinFileProblem } from './domain/install/pin-file';
 import { buildInstallPlan } from './domain/install/plan';
 import { renderPlanText } from './domain/install/plan-text';
+import { buildUninstallPlan, renderUninstallText } from './domain/install/uninstall-plan';
 
 /**
  * The card PC's installation plan, computed and tested here so that deploy\windows\install-signer.ps1
@@ -12,6 +13,7 @@ import { renderPlanText } from './domain/install/plan-text';
  *   node services/signer/dist/install.js --dry-run   [options]   every step, numbered, in words
  *   node services/signer/dist/install.js --plan-json [options]   the same plan for the script
  *   node services/signer/dist/install.js --check-pin-file <path> is the PIN file well-formed (never shows it)
+ *   node services/signer/dist/install.js --uninstall --dry-run|--plan-json [--remove-data]   removing it
  *
  * Options: --install-dir (C:\ceb179), --service-name (ceb179-signer), --config-file
  * (<install-dir>\signer.env), --node-exe (C:\Program Files\nodejs\node.exe), --service-account,
@@ -19,7 +21,7 @@ import { renderPlanText } from './domain/install/plan-text';
  * Exit code 0, or 2 with every problem listed on stderr. Settings come from the config file only;
  * the PIN is never read, except by --check-pin-file, which reports only the file's form.
  */
-const USAGE = 'usage: install.js --dry-run | --plan-json [--install-dir C:\\ceb179] [--service-name ceb179-signer] [--config-file <signer.env>] [--node-exe <node.exe>] [--service-account <account>] [--current-service-account <account>] [--winsw-exe <WinSW-x64.exe>] [--update-pin] [--skip-doctor]\n       install.js --check-pin-file <path>';
+const USAGE = 'usage: install.js --dry-run | --plan-json [--install-dir C:\\ceb179] [--service-name ceb179-signer] [--config-file <signer.env>] [--node-exe <node.exe>] [--service-account <account>] [--current-service-account <account>] [--winsw-exe <WinSW-x64.exe>] [--update-pin] [--skip-doctor]\n       install.js --check-pin-file <path>\n       install.js --uninstall --dry-run | --plan-json [--remove-data] [--install-dir ...] [--service-name ...] [--config-file ...]';
 
 function main(argv: string[]): number {
   let values;
@@ -40,6 +42,8 @@ function main(argv: string[]): number {
         'winsw-exe': { type: 'string' },
         'update-pin': { type: 'boolean', default: false },
         'skip-doctor': { type: 'boolean', default: false },
+        uninstall: { type: 'boolean', default: false },
+        'remove-data': { type: 'boolean', default: false },
       },
     }));
   } catch (error) {
@@ -50,6 +54,13 @@ function main(argv: string[]): number {
 
   const installDir = values['install-dir'];
   const configFile = values['config-file'] ?? path.win32.join(installDir, 'signer.env');
+  const programData = process.env.ProgramData || 'C:\\ProgramData';
+  if (values.uninstall) {
+    const plan = buildUninstallPlan({ installDir, serviceName: values['service-name'], configFile, configText: readIfPossible(configFile), programData, removeData: values['remove-data'] });
+    if ('errors' in plan) return fail(plan.errors);
+    process.stdout.write(values['plan-json'] ? `${JSON.stringify(plan, null, 2)}\n` : renderUninstallText(plan));
+    return 0;
+  }
   let configText: string;
   try {
     configText = readFileSync(configFile, 'utf8');
@@ -67,7 +78,7 @@ function main(argv: string[]): number {
     nodeExe: values['node-exe'],
     configFile,
     configText,
-    programData: process.env.ProgramData || 'C:\\ProgramData',
+    programData,
     ...(values['service-account'] ? { serviceAccount: values['service-account'] } : {}),
     ...(values['current-service-account'] ? { currentServiceAccount: values['current-service-account'] } : {}),
     ...(values['winsw-exe'] ? { winswExe: values['winsw-exe'] } : {}),
@@ -78,6 +89,15 @@ function main(argv: string[]): number {
   if (!result.ok) return fail(result.errors);
   process.stdout.write(values['plan-json'] ? `${JSON.stringify(result.plan, null, 2)}\n` : renderPlanText(result.plan));
   return 0;
+}
+
+/** Removing the signer must work with a settings file that is broken or already gone. */
+function readIfPossible(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function checkPinFile(file: string): number {

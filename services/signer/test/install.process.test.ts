@@ -95,6 +95,16 @@ describe('install.js', () => {
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/does not exist: copy deploy\\windows\\signer.env.template/)]);
   });
 
+  it('--uninstall --dry-run and --plan-json: the removal plan, which keeps the state folder', () => {
+    const dry = install(['--uninstall', '--dry-run', '--config-file', configFile, '--remove-data']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/Overwrite and delete the PIN file C:\\ceb179\\secrets\\card-pin\.txt/);
+    expect(dry.stdout).toMatch(/Kept:\n {2}- the state folder D:\\ProgramData\\ceb179\\signer/);
+    const json = install(['--uninstall', '--plan-json', '--config-file', path.join(dir, 'gone.env')]);
+    expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as { steps: unknown[] }).steps).toHaveLength(5);
+  });
+
   it('--check-pin-file tells a well-formed PIN file from a broken one without showing it', () => {
     const good = path.join(dir, 'pin-good.txt');
     const withBom = path.join(dir, 'pin-bom.txt');

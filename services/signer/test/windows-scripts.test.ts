@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import { repoRoot } from '@ceb179/testkit';
 import { buildInstallPlan, type InstallInputs, type Step } from '../src/domain/install/plan';
+import { buildUninstallPlan } from '../src/domain/install/uninstall-plan';
 
 /**
  * PowerShell does not run where ceb179 is built and tested, so the Windows scripts are kept thin
@@ -28,6 +29,15 @@ function syntaxErrors(text: string): string[] {
   };
   walk(tree!.rootNode);
   return errors;
+}
+
+/** The step kinds a script's switch handles ('kind' { ... }), after checking it reads the plan. */
+function handledKinds(name: string): Set<string> {
+  const script = readFileSync(path.join(WINDOWS, name), 'utf8');
+  expect(script).toMatch(/install\.js|\$InstallJs/);
+  expect(script).toMatch(/--plan-json/);
+  expect(script).toMatch(/--dry-run/);
+  return new Set([...script.matchAll(/^\s*'([a-z-]+)' \{/gm)].map((m) => m[1]!));
 }
 
 describe('the Windows scripts', () => {
@@ -62,11 +72,17 @@ describe('the Windows scripts', () => {
     const result = buildInstallPlan(base);
     if (!result.ok) throw new Error(result.errors.join('; '));
     const kinds = new Set<Step['kind']>(result.plan.steps.map((step) => step.kind));
-    const script = readFileSync(path.join(WINDOWS, 'install-signer.ps1'), 'utf8');
-    const handled = new Set([...script.matchAll(/^\s*'([a-z-]+)' \{/gm)].map((m) => m[1]));
+    const handled = handledKinds('install-signer.ps1');
     expect(kinds.size).toBe(12);
     for (const kind of kinds) expect(handled).toContain(kind);
-    expect(script).toMatch(/--plan-json/);
-    expect(script).toMatch(/--dry-run/);
+  });
+
+  it('uninstall-signer.ps1 carries out every kind of step the removal plan can hold', () => {
+    const result = buildUninstallPlan({ installDir: 'C:\\ceb179', serviceName: 'ceb179-signer', configFile: 'C:\\ceb179\\signer.env', configText: undefined, programData: 'C:\\ProgramData', removeData: true });
+    if ('errors' in result) throw new Error(result.errors.join('; '));
+    const kinds = new Set(result.steps.map((step) => step.kind));
+    expect(kinds.size).toBe(6);
+    const handled = handledKinds('uninstall-signer.ps1');
+    for (const kind of kinds) expect(handled).toContain(kind);
   });
 });
