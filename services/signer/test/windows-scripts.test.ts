@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import { repoRoot } from '@ceb179/testkit';
 import { buildInstallPlan, type InstallInputs, type Step } from '../src/domain/install/plan';
+import { signerSettings } from '../src/domain/install/settings';
 import { buildUninstallPlan } from '../src/domain/install/uninstall-plan';
 
 /**
@@ -84,5 +85,29 @@ describe('the Windows scripts', () => {
     expect(kinds.size).toBe(6);
     const handled = handledKinds('uninstall-signer.ps1');
     for (const kind of kinds) expect(handled).toContain(kind);
+  });
+
+  it('signer.env.template names every setting of the signer but the PIN, and nothing else; filled in, it makes a plan', () => {
+    const template = readFileSync(path.join(WINDOWS, 'signer.env.template'), 'utf8');
+    const named = new Set([...template.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
+    const settings = signerSettings().map((s) => s.env);
+    for (const name of named) expect([...settings, ...settings.map((s) => `${s}_FILE`), 'NODE_EXTRA_CA_CERTS']).toContain(name);
+    for (const name of settings.filter((s) => s !== 'CEB179_CARD_PIN')) expect(named).toContain(name);
+    expect(named).not.toContain('CEB179_CARD_PIN');
+    const filledIn = template.replace(/^CEB179_AMQP_URL=.*$/m, 'CEB179_AMQP_URL=amqps://signer-pc1:pw@mq.cloud.test:5671/ceb179');
+    const result = buildInstallPlan({
+      installDir: 'C:\\ceb179',
+      serviceName: 'ceb179-signer',
+      nodeExe: 'C:\\Program Files\\nodejs\\node.exe',
+      configFile: 'C:\\ceb179\\signer.env',
+      configText: filledIn,
+      programData: 'C:\\ProgramData',
+      updatePin: false,
+      skipDoctor: false,
+      pinInEnvironment: false,
+    });
+    expect(result).toMatchObject({ ok: true });
+    const unfilled = buildInstallPlan({ installDir: 'C:\\ceb179', serviceName: 'ceb179-signer', nodeExe: 'C:\\node.exe', configFile: 'C:\\ceb179\\signer.env', configText: template, programData: 'C:\\ProgramData', updatePin: false, skipDoctor: false, pinInEnvironment: false });
+    expect(unfilled).toEqual({ ok: false, errors: [expect.stringMatching(/CEB179_AMQP_URL still holds the template's placeholder/)] });
   });
 });
