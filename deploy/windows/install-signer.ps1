@@ -338,7 +338,7 @@ $existing = Get-CimInstance -ClassName Win32_Service -Filter "Name='$ServiceName
 if ($null -ne $existing -and $existing.StartName) { $planArguments += @('--current-service-account', [string]$existing.StartName) }
 
 # Node writes UTF-8; PowerShell decodes a program's output with [Console]::OutputEncoding.
-[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false)
+try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false) } catch { Write-Verbose 'no console encoding to set' }
 if ($WhatIfPreference) {
     & $NodeExe $InstallJs --dry-run @planArguments
     exit $LASTEXITCODE

@@ -139,7 +139,7 @@ $planArguments = @('--uninstall', '--install-dir', $InstallDir, '--service-name'
 if ($ConfigFile) { $planArguments += @('--config-file', $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($ConfigFile)) }
 if ($RemoveData) { $planArguments += '--remove-data' }
 
-[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false)
+try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false) } catch { Write-Verbose 'no console encoding to set' }
 if ($WhatIfPreference) {
     & $NodeExe $InstallJs --dry-run @planArguments
     exit $LASTEXITCODE

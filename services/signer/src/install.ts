@@ -53,7 +53,8 @@ function main(argv: string[]): number {
   if (Boolean(values['dry-run']) === Boolean(values['plan-json'])) return fail(['give exactly one of --dry-run and --plan-json', USAGE]);
 
   const installDir = values['install-dir'];
-  const configFile = values['config-file'] ?? path.win32.join(installDir, 'signer.env');
+  // A relative --config-file is relative to where the command runs (the plan names it absolute).
+  const configFile = values['config-file'] !== undefined ? path.resolve(values['config-file']) : path.win32.join(installDir, 'signer.env');
   const programData = process.env.ProgramData || 'C:\\ProgramData';
   if (values.uninstall) {
     const plan = buildUninstallPlan({ installDir, serviceName: values['service-name'], configFile, configText: readIfPossible(configFile), programData, removeData: values['remove-data'] });

@@ -31,9 +31,10 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function install(args: string[]): { code: number | null; stdout: string; stderr: string } {
+function install(args: string[], cwd?: string): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [INSTALL_JS, ...args], {
     encoding: 'utf8',
+    ...(cwd ? { cwd } : {}),
     timeout: 20_000,
     // A PIN in the environment must not leak into the plan, its text or its errors.
     env: { PATH: process.env.PATH ?? '', CEB179_CARD_PIN: PIN, ProgramData: 'D:\\ProgramData' },
@@ -84,6 +85,12 @@ describe('install.js', () => {
     expect(stderr).toMatch(/line 6: CEB179_CARD_PIN must not be in this file/);
     expect(stderr).toMatch(/CEB179_EPORT_URL: 192\.168\.1\.20 is not this machine/);
     expect(stderr).not.toContain(PIN);
+  });
+
+  it('reads a relative --config-file from where it runs', () => {
+    const { code, stdout } = install(['--dry-run', '--config-file', 'signer.env'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`settings        ${configFile}: CEB179_AMQP_URL, CEB179_CARD_PIN_FILE`);
   });
 
   it('exits 2 on a bad option, a bad service name, a missing settings file', () => {

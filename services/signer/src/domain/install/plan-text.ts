@@ -10,7 +10,7 @@ export function renderPlanText(plan: InstallPlan): string {
     `ceb179 signer installation plan for the service ${plan.serviceName} (dry run: nothing is changed)`,
     '',
     `  install folder  ${paths.installDir}`,
-    `  runs            "${paths.nodeExe}" "${paths.mainJs}" as ${account.name} (${account.kind})`,
+    `  runs            "${paths.nodeExe}" "${paths.mainJs}" as ${account.name}${account.kind === 'LocalSystem' ? '' : ` (${account.kind === 'Virtual' ? 'virtual account' : account.kind === 'BuiltIn' ? 'built-in account' : account.kind === 'Managed' ? 'group managed service account' : 'user account'})`}`,
     `  settings        ${paths.configFile}: ${plan.settingNames.join(', ')}`,
     `  definition      ${paths.wrapperXml} (wrapper ${paths.wrapperExe})`,
     `  logs            ${paths.logDir}`,

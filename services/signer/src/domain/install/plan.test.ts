@@ -197,6 +197,12 @@ describe('the install plan', () => {
     expect(stepsOf(plan(), 'copy-file')).toEqual([]);
   });
 
+  it('warns, without failing, of a per-user node.exe and of a PIN in the environment (never its value)', () => {
+    const p = plan({ nodeExe: 'C:\\Users\\op\\AppData\\Roaming\\nvm\\v20.18.0\\node.exe', pinInEnvironment: true });
+    expect(p.warnings).toEqual([expect.stringMatching(/inside a user profile/), expect.stringMatching(/CEB179_CARD_PIN is set in the environment of this command \(value not shown\)/)]);
+    expect(plan().warnings).toEqual([]);
+  });
+
   it('lists every step in the dry run, numbered, with the broker password masked', () => {
     const p = plan({ serviceAccount: 'NT SERVICE\\ceb179-signer' });
     const text = renderPlanText(p);

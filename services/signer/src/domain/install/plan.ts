@@ -137,6 +137,9 @@ function planFor(inputs: InstallInputs, installDir: string, account: ServiceAcco
   }
   // The service and pin-state.js must agree on the folder whatever account runs them: always explicit.
   if (!settings.has('CEB179_SIGNER_STATE_DIR')) settings.set('CEB179_SIGNER_STATE_DIR', win.join(inputs.programData, 'ceb179', 'signer'));
+  if (/\\Users\\|\\AppData\\/i.test(inputs.nodeExe)) {
+    warnings.push(`node.exe is inside a user profile (${inputs.nodeExe}); a service should use a machine-wide Node.js (the .msi installs it in C:\\Program Files\\nodejs)`);
+  }
   if (inputs.pinInEnvironment) {
     warnings.push('CEB179_CARD_PIN is set in the environment of this command (value not shown). If it is a Machine or User environment variable, the service sees it too and it overrides the PIN file: delete it (System Properties > Environment Variables)');
   }
