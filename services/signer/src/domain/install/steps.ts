@@ -49,8 +49,8 @@ export function stepsFor(inputs: InstallInputs, paths: InstallPlan['paths'], acc
       removeSids: Object.values(BROAD_SIDS),
       checkCommand: [paths.nodeExe, paths.installJs, '--check-pin-file'],
       title: `${
-        inputs.updatePin ? 'Ask for the card PIN twice (not shown) and replace' : `If ${paths.pinFile} is missing, ask for the card PIN twice (not shown) and write`
-      } it: ${paths.pinFile}.new is created empty, its access set to exactly ${words(owners('R', false))} (inherited access removed), the PIN written into it as UTF-8 without BOM and without a trailing newline, its form checked (not its content), and only then is it moved over ${paths.pinFile}.${
+        inputs.updatePin ? 'Ask for the card PIN twice (not shown) and replace the PIN file' : `If ${paths.pinFile} is missing, ask for the card PIN twice (not shown) and write the PIN file`
+      }: ${paths.pinFile}.new is created empty, its access set to exactly ${words(owners('R', false))} (inherited access removed), the PIN written into it as UTF-8 without BOM and without a trailing newline, its form checked (not its content), and only then is it moved over ${paths.pinFile}.${
         inputs.updatePin ? '' : ' An existing PIN file is kept (-UpdatePin replaces it): its access is set the same way and its form checked.'
       }`,
     },
