@@ -114,7 +114,7 @@ describe('the install plan', () => {
       '<onfailure action="restart" delay="30 sec" />',
       '<onfailure action="restart" delay="60 sec" />',
     ]);
-    expect(p.xml).toContain('<resetfailure>60 min</resetfailure>');
+    expect(p.xml).toContain('<resetfailure>1 hour</resetfailure>');
     const configure = stepsOf(p, 'configure-service')[0]!;
     expect(configure.scArguments).toEqual([
       'config "ceb179-signer" start= delayed-auto',

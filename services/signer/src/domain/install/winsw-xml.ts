@@ -43,7 +43,7 @@ export function renderWinswXml(definition: WinswDefinition): string {
     element('delayedAutoStart', 'true'),
     '  <!-- Restarts follow crashes only: the signer never exits on a PIN refusal, and a new process never resends a PIN the card refused (the refusal memory in CEB179_SIGNER_STATE_DIR). -->',
     ...definition.restart.delaysSeconds.map((delay) => `  <onfailure action="restart" delay="${delay} sec" />`),
-    element('resetfailure', `${definition.restart.resetAfterSeconds / 60} min`),
+    element('resetfailure', timeSpan(definition.restart.resetAfterSeconds)),
     element('stoptimeout', `${definition.stopTimeoutSeconds} sec`),
     element('logpath', definition.logDir),
     '  <log mode="roll-by-size">',
@@ -54,6 +54,13 @@ export function renderWinswXml(definition: WinswDefinition): string {
     '</service>',
   ];
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** WinSW's own wording of a time span ("1 hour", "30 min", "10 sec"). */
+function timeSpan(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} ${seconds === 3600 ? 'hour' : 'hours'}`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} sec`;
 }
 
 function element(name: string, text: string): string {
