@@ -3,7 +3,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as amqp from 'amqplib';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
+import { declareSignJobRouting } from '@ceb179/mq';
 import { createTestVhost, repoRoot, waitFor, type TestVhost } from '@ceb179/testkit';
 import type { InstallPlan, Step } from '../src/domain/install/plan';
 
@@ -134,6 +136,14 @@ async function stopSigner(): Promise<void> {
 }
 
 async function healthState(): Promise<string> {
+  try {
+    return await readHealthState();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nthe signer said:\n${signerOutput.slice(-3000)}`);
+  }
+}
+
+async function readHealthState(): Promise<string> {
   return waitFor(
     'the signer to leave "starting"',
     async () => {
@@ -164,14 +174,20 @@ function filesHolding(secret: string): string[] {
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'ceb179-card-pc-'));
   vhost = await createTestVhost();
+  // What the assembler declares in the cloud: the signer only binds to it.
+  const connection = await amqp.connect(vhost.url);
+  await declareSignJobRouting(await connection.createChannel());
+  await connection.close();
   eport = await startEportSim({ card });
   healthPort = await freePort();
   mkdirSync(onDisk(INSTALL_DIR), { recursive: true });
   mkdirSync(onDisk('C:\\Downloads'), { recursive: true });
   writeFileSync(onDisk('C:\\Downloads\\WinSW-x64.exe'), 'stand-in for WinSW');
+  mkdirSync(onDisk(`${INSTALL_DIR}\\secrets`), { recursive: true });
+  writeFileSync(onDisk(`${INSTALL_DIR}\\secrets\\sign-job-key.txt`), 'rehearsal-sign-job-key-0123456789abcdef');
   writeFileSync(
     onDisk(`${INSTALL_DIR}\\signer.env`),
-    [`CEB179_AMQP_URL=${vhost.url}`, `CEB179_EPORT_URL=${eport.url}`, 'CEB179_SIGNER_ID=cardpc-rehearsal', `CEB179_SIGNER_HEALTH_PORT=${healthPort}`, 'CEB179_LOG_LEVEL=warn', ''].join('\r\n'),
+    [`CEB179_AMQP_URL=${vhost.url}`, 'CEB179_SIGN_JOB_KEY_FILE=secrets\\sign-job-key.txt', `CEB179_EPORT_URL=${eport.url}`, 'CEB179_SIGNER_ID=cardpc-rehearsal', `CEB179_SIGNER_HEALTH_PORT=${healthPort}`, 'CEB179_LOG_LEVEL=warn', ''].join('\r\n'),
   );
 });
 

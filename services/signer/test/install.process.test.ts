@@ -15,6 +15,7 @@ const SAMPLE_ENV = [
   '# card PC 1',
   `CEB179_AMQP_URL=amqps://signer-pc1:${BROKER_PASSWORD}@mq.cloud.test:5671/ceb179`,
   'CEB179_CARD_PIN_FILE=C:\\ceb179\\secrets\\card-pin.txt',
+  'CEB179_SIGN_JOB_KEY_FILE=C:\\ceb179\\secrets\\sign-job-key.txt',
   'CEB179_SIGNER_EBP_CODES=3301963K69',
   'CEB179_SIGNER_ID=cardpc-1',
   '',
@@ -82,7 +83,7 @@ describe('install.js', () => {
     const { code, stdout, stderr } = install(['--dry-run', '--config-file', bad]);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/line 6: CEB179_CARD_PIN must not be in this file/);
+    expect(stderr).toMatch(/line 7: CEB179_CARD_PIN must not be in this file/);
     expect(stderr).toMatch(/CEB179_EPORT_URL: 192\.168\.1\.20 is not this machine/);
     expect(stderr).not.toContain(PIN);
   });

@@ -6,6 +6,7 @@ const SIGNER_ENV = [
   '# the card PC of Hangzhou',
   'CEB179_AMQP_URL=amqps://signer-pc1:broker-secret-7@mq.cloud.test:5671/ceb179',
   'CEB179_CARD_PIN_FILE=secrets\\card-pin.txt',
+  'CEB179_SIGN_JOB_KEY_FILE=secrets\\sign-job-key.txt',
   'CEB179_SIGNER_EBP_CODES=3301963K69,3301964J31',
   'CEB179_SIGNER_ID="cardpc-hangzhou-1"',
   'CEB179_SIGNER_HEALTH_PORT=9180',
@@ -88,6 +89,7 @@ describe('the install plan', () => {
     expect(envNames).toEqual([
       'CEB179_AMQP_URL',
       'CEB179_CARD_PIN_FILE',
+      'CEB179_SIGN_JOB_KEY_FILE',
       'CEB179_SIGNER_EBP_CODES',
       'CEB179_SIGNER_ID',
       'CEB179_SIGNER_HEALTH_PORT',
@@ -216,7 +218,7 @@ describe('the install plan', () => {
 describe('the install plan refuses bad inputs, naming each problem', () => {
   it('refuses the PIN in signer.env without quoting it', () => {
     const problems = errors({ configText: `${SIGNER_ENV}\r\nCEB179_CARD_PIN=31415926` });
-    expect(problems.join('\n')).toMatch(/line 9: CEB179_CARD_PIN must not be in this file/);
+    expect(problems.join('\n')).toMatch(/line 10: CEB179_CARD_PIN must not be in this file/);
     expect(problems.join('\n')).not.toContain('31415926');
   });
 
@@ -230,8 +232,19 @@ describe('the install plan refuses bad inputs, naming each problem', () => {
   it('refuses values the signer would refuse at start, by variable', () => {
     expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_SIGNER_PREFETCH=many` }).join('\n')).toMatch(/CEB179_SIGNER_PREFETCH/);
     expect(errors({ configText: SIGNER_ENV.replace('amqps://', 'http://') }).join('\n')).toMatch(/CEB179_AMQP_URL: must start with amqp: or amqps:/);
-    expect(errors({ configText: SIGNER_ENV.replace(/CEB179_AMQP_URL=.*\r\n/, '') }).join('\n')).toMatch(/set CEB179_AMQP_URL/);
+    expect(errors({ configText: SIGNER_ENV.replace(/CEB179_AMQP_URL=.*\r\n/, '') }).join('\n')).toMatch(/CEB179_AMQP_URL: must be a non-empty URL/);
     expect(errors({ configText: SIGNER_ENV.replace('mq.cloud.test', 'mq.example.com') }).join('\n')).toMatch(/placeholder/);
+  });
+
+  it('needs the sign-job key, by file (checked by the signer at start) or long enough when given directly', () => {
+    const withoutKey = SIGNER_ENV.replace(/CEB179_SIGN_JOB_KEY_FILE=.*\r\n/, '');
+    expect(errors({ configText: withoutKey }).join('\n')).toMatch(/CEB179_SIGN_JOB_KEY: must be set/);
+    expect(errors({ configText: `${withoutKey}\r\nCEB179_SIGN_JOB_KEY=short` }).join('\n')).toMatch(/CEB179_SIGN_JOB_KEY: must be at least 32 characters/);
+    expect(errors({ configText: `${withoutKey}\r\nCEB179_SIGN_JOB_KEY=short` }).join('\n')).not.toContain('short');
+    const direct = plan({ configText: `${withoutKey}\r\nCEB179_SIGN_JOB_KEY=${'k'.repeat(44)}` });
+    expect(renderPlanText(direct)).not.toContain('k'.repeat(44));
+    expect(direct.sensitiveSettings).toEqual(['CEB179_AMQP_URL', 'CEB179_SIGN_JOB_KEY']);
+    expect(stepsOf(plan(), 'require-path').map((s) => s.path)).toContain('C:\\ceb179\\secrets\\sign-job-key.txt');
   });
 
   it('refuses a control that is not on this machine unless CEB179_SIGNER_ALLOW_REMOTE_CONTROL', () => {
@@ -254,6 +267,7 @@ describe('the install plan refuses bad inputs, naming each problem', () => {
   });
 
   it('reports every problem at once', () => {
+    // service name, install folder, the malformed line, the PIN, and the signer's own check (broker URL, sign-job key)
     expect(errors({ serviceName: 'a b', installDir: 'x', configText: 'CEB179_CARD_PIN=1\r\nnot a line' })).toHaveLength(5);
   });
 });

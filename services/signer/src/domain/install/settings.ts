@@ -42,6 +42,8 @@ export function checkSignerSettings(entries: EnvEntry[], installDir: string, sou
   const warnings: string[] = [];
   const settings: Array<[string, string]> = [];
   const given = new Map(entries.map((entry) => [entry.key, entry.value]));
+  // A setting refused below is not checked again by the signer's validation (one message per problem).
+  const refused = new Set<string>();
 
   for (const { key, value, line } of entries) {
     if (key === 'CEB179_CARD_PIN') {
@@ -52,12 +54,14 @@ export function checkSignerSettings(entries: EnvEntry[], installDir: string, sou
       errors.push(`${source} line ${line}: ${key} is not a setting of the signer (see deploy/windows/signer.env.template for every setting)`);
       continue;
     }
-    if (key.endsWith('_FILE') && given.has(key.slice(0, -'_FILE'.length))) {
+    if (key.endsWith('_FILE') && key !== 'CEB179_CARD_PIN_FILE' && given.has(key.slice(0, -'_FILE'.length))) {
       errors.push(`${source} line ${line}: ${key} and ${key.slice(0, -'_FILE'.length)} are both set; keep one`);
+      refused.add(key.slice(0, -'_FILE'.length));
       continue;
     }
     if (PLACEHOLDER.test(value)) {
       errors.push(`${source} line ${line}: ${key} still holds the template's placeholder; fill it in`);
+      refused.add(key.replace(/_FILE$/, ''));
       continue;
     }
     if (value.includes('%')) warnings.push(`${key} contains "%": the service wrapper (WinSW) expands %NAME% in its definition; if that changes the value, put it in a file and set ${key}_FILE instead`);
@@ -65,10 +69,7 @@ export function checkSignerSettings(entries: EnvEntry[], installDir: string, sou
     settings.push([key, isPath ? path.win32.resolve(installDir, value) : value]);
   }
 
-  if (!given.has('CEB179_AMQP_URL') && !given.has('CEB179_AMQP_URL_FILE')) {
-    errors.push(`${source}: set CEB179_AMQP_URL (or CEB179_AMQP_URL_FILE); the default is a development broker on this PC`);
-  }
-  errors.push(...valueErrors(settings));
+  errors.push(...valueErrors(settings, refused));
   const amqpUrl = given.get('CEB179_AMQP_URL');
   if (amqpUrl?.startsWith('amqp://') && !/^amqp:\/\/([^@/]*@)?(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(amqpUrl)) {
     warnings.push('CEB179_AMQP_URL uses amqp:// (no TLS): across any network you do not control, use amqps:// (port 5671)');
@@ -76,15 +77,19 @@ export function checkSignerSettings(entries: EnvEntry[], installDir: string, sou
   return { settings, sensitive, errors, warnings };
 }
 
-/** The signer's own validation of every value given directly (files are read by the signer). */
-function valueErrors(settings: Array<[string, string]>): string[] {
+/**
+ * The signer's own validation of every value given directly. A setting given as <NAME>_FILE is
+ * left out (its file may not be readable here; the signer names it at start if it is wrong), so is
+ * one already refused above, and so is the PIN, which never comes from signer.env.
+ */
+function valueErrors(settings: Array<[string, string]>, refused: Set<string>): string[] {
   const env: Record<string, string> = {};
   for (const [key, value] of settings) if (key.startsWith('CEB179_') && !key.endsWith('_FILE')) env[key] = value;
-  // The PIN is required by the schema but never given here: a stand-in passes that check only.
-  env.CEB179_CARD_PIN = 'stand-in';
+  const byFile = new Set([...refused, ...settings.filter(([key]) => key.endsWith('_FILE')).map(([key]) => key.slice(0, -'_FILE'.length))]);
+  const schema = Object.fromEntries(Object.entries(signerSchema).filter(([, definition]) => definition.env !== 'CEB179_CARD_PIN' && !byFile.has(definition.env)));
   try {
-    const config = loadConfig(signerSchema, env) as SignerConfig;
-    assertControlIsLocal(config);
+    const config = loadConfig(schema, env) as Partial<SignerConfig>;
+    assertControlIsLocal({ eportUrl: config.eportUrl ?? String(signerSchema.eportUrl.default), allowRemoteControl: config.allowRemoteControl ?? false });
     return [];
   } catch (error) {
     return [(error as Error).message];
