@@ -8,6 +8,7 @@
       - the Windows service (state, start mode, account, uptime);
       - GET http://127.0.0.1:<port>/health, field by field, and what to do in that state
         (ready, starting, paused-for-pin, reader-fault, expired);
+      - what the signer remembers of PIN refusals (pin-state.js show), when it is paused for its PIN;
       - the last lines of the signer's log (<InstallDir>\logs\<ServiceName>.out.log, pino JSON lines,
         shown one per line as "time level message key=value ...").
     Changes nothing, spends no PIN attempt. Run it as Administrator to see the log and to read the
@@ -26,7 +27,8 @@
     Default ceb179-signer.
 
 .PARAMETER ConfigFile
-    The settings file, to read CEB179_SIGNER_HEALTH_PORT from. Default <InstallDir>\signer.env.
+    The settings file. Default <InstallDir>\signer.env. Read through install.js --plan-json (the
+    installer's plan), for the health port, the doctor's settings and the state folder.
 
 .PARAMETER HealthPort
     Overrides the port (default: CEB179_SIGNER_HEALTH_PORT from the settings file, else 9179).
@@ -38,8 +40,8 @@
     Show the log lines as they are (JSON) instead of formatted.
 
 .PARAMETER Doctor
-    Also run the doctor (node services\signer\dist\doctor.js) with the service's settings from
-    signer.env, WITHOUT --check-pin: it checks the control, the card, the certificate, the broker
+    Also run the doctor (node services\signer\dist\doctor.js) with the service's settings (the
+    installer's plan), WITHOUT --check-pin: it checks the control, the card, the certificate, the broker
     and the queues, and spends no PIN attempt. Needs Administrator (it reads signer.env).
 
 .EXAMPLE
@@ -148,20 +150,6 @@ function Get-SignerHealth {
     return [pscustomobject]@{ StatusCode = $status; Body = $body; Health = $parsed }
 }
 
-function Read-HealthPortSetting {
-    # CEB179_SIGNER_HEALTH_PORT from signer.env; $null if unset or unreadable.
-    param([string]$Path)
-    if (-not (Test-Path -LiteralPath $Path)) { return $null }
-    try {
-        foreach ($line in [System.IO.File]::ReadAllLines($Path, [System.Text.Encoding]::UTF8)) {
-            if ($line -match '^\s*CEB179_SIGNER_HEALTH_PORT\s*=\s*["'']?(\d+)["'']?\s*$') { return [int]$Matches[1] }
-        }
-    } catch [System.UnauthorizedAccessException] {
-        Write-Host "   (cannot read ${Path}: run as Administrator to use its CEB179_SIGNER_HEALTH_PORT)" -ForegroundColor DarkGray
-    }
-    return $null
-}
-
 function Format-LogLine {
     # One pino JSON line -> "local time  LEVEL  message  key=value ...". Unparsable lines as they are.
     param([string]$Line)
@@ -182,10 +170,10 @@ function Format-LogLine {
     return [pscustomobject]@{ Text = $text; Level = $level }
 }
 
-function Invoke-SignerDoctor {
-    # The doctor reads its settings from the environment, like the service: load signer.env into
-    # this process for the duration (same rules as install-signer.ps1: KEY=VALUE, # comments, empty
-    # value = default), with the node.exe the service uses (from its XML), then restore.
+function Get-SignerPlan {
+    # The installer's plan (install.js --plan-json, the signer's tested command) for the health port,
+    # the doctor's settings and the state folder: this script reads signer.env no other way.
+    # $null when it cannot be had (not Administrator: signer.env is not readable; a broken setting).
     $node = $null
     $xmlPath = Join-Path $InstallDir "$ServiceName.xml"
     if (Test-Path -LiteralPath $xmlPath) {
@@ -195,33 +183,35 @@ function Invoke-SignerDoctor {
         $found = Get-Command -Name node.exe -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
         if ($null -ne $found) { $node = $found.Path }
     }
-    if (-not $node) { Write-Host '   node.exe not found' -ForegroundColor Red; return }
-    $settings = [ordered]@{}
-    foreach ($line in [System.IO.File]::ReadAllLines($ConfigFile, [System.Text.Encoding]::UTF8)) {
-        $text = $line.Trim()
-        if ($text -eq '' -or $text.StartsWith('#') -or $text.IndexOf('=') -lt 1) { continue }
-        $key = $text.Substring(0, $text.IndexOf('=')).Trim()
-        $value = $text.Substring($text.IndexOf('=') + 1).Trim()
-        if ($value.Length -ge 2 -and (($value[0] -eq '"' -and $value[$value.Length - 1] -eq '"') -or ($value[0] -eq "'" -and $value[$value.Length - 1] -eq "'"))) {
-            $value = $value.Substring(1, $value.Length - 2)
-        }
-        if ($key -match '^[A-Za-z_][A-Za-z0-9_]*$' -and $value -ne '') { $settings[$key] = $value }
+    $installJs = Join-Path $InstallDir 'services\signer\dist\install.js'
+    if (-not $node -or -not (Test-Path -LiteralPath $installJs)) { return $null }
+    try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false) } catch { Write-Verbose 'no console encoding to set' }
+    $ErrorActionPreference = 'Continue'
+    $text = (& $node $installJs --plan-json --install-dir $InstallDir --service-name $ServiceName --config-file $ConfigFile --node-exe $node 2>&1 | ForEach-Object { "$_" }) -join "`n"
+    if ($LASTEXITCODE -ne 0) {
+        Write-Host "   (install.js could not read the settings: $text)" -ForegroundColor DarkGray
+        return $null
     }
-    $names = @(@($settings.Keys) + @(Get-ChildItem Env: | Where-Object { $_.Name -like 'CEB179_*' } | ForEach-Object { $_.Name }) | Select-Object -Unique)
+    return $text | ConvertFrom-Json
+}
+
+function Invoke-WithSettings {
+    # Runs a signer command with the service's settings (the plan's) in this process's environment
+    # for its duration only, then restores it.
+    param([string[]]$Command, $Environment, [string]$Directory)
+    $names = @(@($Environment.PSObject.Properties | ForEach-Object { $_.Name }) + @(Get-ChildItem Env: | Where-Object { $_.Name -like 'CEB179_*' } | ForEach-Object { $_.Name }) | Select-Object -Unique)
     $saved = @{}
     foreach ($name in $names) { $saved[$name] = [Environment]::GetEnvironmentVariable($name, 'Process') }
-    $previousEncoding = $null
-    Push-Location -LiteralPath $InstallDir
+    Push-Location -LiteralPath $Directory
     try {
         foreach ($name in $names) { [Environment]::SetEnvironmentVariable($name, $null, 'Process') }
-        foreach ($key in @($settings.Keys)) { [Environment]::SetEnvironmentVariable([string]$key, [string]$settings[$key], 'Process') }
-        # Node writes UTF-8; PowerShell decodes a program's output with [Console]::OutputEncoding.
-        try { $previousEncoding = [Console]::OutputEncoding; [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false) } catch { $previousEncoding = $null }
+        foreach ($property in $Environment.PSObject.Properties) { [Environment]::SetEnvironmentVariable($property.Name, [string]$property.Value, 'Process') }
         $ErrorActionPreference = 'Continue'
-        & $node (Join-Path $InstallDir 'services\signer\dist\doctor.js') 2>&1 | ForEach-Object { Write-Host "   $_" }
-        Write-Host "   (doctor exit code ${LASTEXITCODE}: 0 = every check passed)" -ForegroundColor DarkGray
+        $program = $Command[0]
+        $arguments = @($Command | Select-Object -Skip 1)
+        & $program @arguments 2>&1 | ForEach-Object { Write-Host "   $_" }
+        return $LASTEXITCODE
     } finally {
-        if ($null -ne $previousEncoding) { try { [Console]::OutputEncoding = $previousEncoding } catch { Write-Verbose 'encoding not restored' } }
         foreach ($name in $names) { [Environment]::SetEnvironmentVariable($name, $saved[$name], 'Process') }
         Pop-Location
     }
@@ -279,10 +269,11 @@ if ($record.State -ne 'Running') {
 }
 
 # --------------------------------------------------------------------------------------------------
+$Plan = $null
+if ($IsAdministrator) { $Plan = Get-SignerPlan }
 if ($HealthPort -eq 0) {
     $HealthPort = $DefaultHealthPort
-    $fromFile = Read-HealthPortSetting -Path $ConfigFile
-    if ($null -ne $fromFile -and $fromFile -gt 0) { $HealthPort = $fromFile }
+    if ($null -ne $Plan -and $Plan.healthPort -gt 0) { $HealthPort = [int]$Plan.healthPort }
 }
 $url = "http://127.0.0.1:$HealthPort/health"
 Write-Section "Health $url"
@@ -361,21 +352,26 @@ if ($null -eq $answer -or $null -eq $answer.Health) {
         }
         'paused-for-pin' {
             Write-Advice @(
-                'The card REFUSED the PIN (or a call carrying the PIN failed in a way that may be a PIN failure).',
-                'The signer stopped taking jobs and will NOT try the PIN again by itself.',
+                'The card REFUSED the PIN (or a call carrying the PIN ended without an answer, the first time',
+                'this card saw that PIN). The signer stopped taking jobs and remembers the refusal in its state',
+                'folder: neither it, nor a restart, nor the doctor sends that PIN to this card again.',
+                'A few wrong PINs lock the operator card (操作员卡); unlocking it needs a trip to the card issuer.',
                 '',
-                'Do NOT restart it blindly: every restart tries the PIN once more. A few wrong PINs lock the',
-                'operator card (操作员卡), and unlocking it needs a trip to the card issuer.',
-                '',
-                '  1. Read the reason above. If it names a reader fault rather than the PIN, fix that first.',
-                '  2. Find the right PIN of THIS operator card (卡口令) - do not guess.',
-                '  3. Put it in the PIN file and restart ONCE, either with',
+                '  1. Read the reason above, and what the signer remembers (below, as Administrator).',
+                '  2. Find the right PIN of THIS operator card (卡口令) - do not try PINs.',
+                '  3. Put it in the PIN file and restart, with',
                 "       install-signer.ps1 -InstallDir $InstallDir -UpdatePin",
-                '     (asks for the PIN without showing it, writes the file correctly, restarts), or by writing',
-                '     the file yourself (UTF-8 without BOM, no newline) and then:',
-                "       Restart-Service -Name $ServiceName",
-                '  4. Run this script again: the state must become "ready".'
+                '     (asks for the PIN without showing it, writes and checks the file, restarts). The new PIN',
+                '     gets one try. Restarting with the same PIN sends nothing and stays paused.',
+                '  4. Only if the issuer unlocked the card and the SAME PIN is right again: forget the refusal',
+                '     with pin-state.js clear (docs\signer-pin-safety.md), then restart once.',
+                '  5. Run this script again: the state must become "ready".'
             ) 'Red'
+            if ($null -ne $Plan) {
+                Write-Host ''
+                $pinState = @($Plan.paths.nodeExe, $Plan.paths.pinStateJs, 'show')
+                [void](Invoke-WithSettings -Command $pinState -Environment ([pscustomobject]@{ CEB179_SIGNER_STATE_DIR = $Plan.paths.stateDir }) -Directory $InstallDir)
+            }
             $exitCode = 1
         }
         'reader-fault' {
@@ -440,10 +436,13 @@ try {
 if ($Doctor) {
     Write-Section 'Doctor (without --check-pin: no PIN attempt)'
     # --------------------------------------------------------------------------------------------------
-    if (-not $IsAdministrator) {
-        Write-Host '   (the doctor needs the settings in signer.env: run this script as Administrator)' -ForegroundColor DarkGray
+    $doctorStep = $null
+    if ($null -ne $Plan) { $doctorStep = @($Plan.steps | Where-Object { $_.kind -eq 'run-doctor' }) | Select-Object -First 1 }
+    if ($null -eq $doctorStep) {
+        Write-Host '   (the doctor needs the settings in signer.env: run this script as Administrator, with a valid signer.env)' -ForegroundColor DarkGray
     } else {
-        Invoke-SignerDoctor
+        $code = Invoke-WithSettings -Command @($doctorStep.command) -Environment $doctorStep.env -Directory $doctorStep.workingDirectory
+        Write-Host "   (doctor exit code ${code}: 0 = every check passed)" -ForegroundColor DarkGray
     }
 }
 
