@@ -40,8 +40,8 @@ function isWorkspaceRoot(dir: string): boolean {
 /**
  * The golden vectors live in this repository (libs/protocol/vectors/vectors.json) and the tests
  * always read that copy. ceb179 was developed beside an upstream specification directory that
- * holds the same cases; when a checkout sits next to one (a `shared` directory beside the root, with `spec` inside), a test
- * compares the two so they cannot drift. A plain clone has no such directory and needs none.
+ * holds the same cases; when a checkout sits next to one (`shared`, with `spec` inside, beside the
+ * workspace root), a test compares the two so they cannot drift. A plain clone has none and needs none.
  */
 export function goldenVectorsPaths(from: string = __dirname): { upstream: string; committed: string } {
   for (let dir = from; ; dir = path.dirname(dir)) {
