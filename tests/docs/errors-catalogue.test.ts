@@ -46,7 +46,9 @@ describe('docs/errors.md', () => {
   });
 
   it('explains every signer state and every AppError code', () => {
-    const states = /SignerState =([^;]+);/.exec(readFileSync(path.join(root, 'services/signer/src/domain/signer-status.ts'), 'utf8'))?.[1] ?? '';
+    const statusSource = readFileSync(path.join(root, 'services/signer/src/domain/signer-status.ts'), 'utf8');
+    // The states are a const list (SIGNER_STATES) or a union type, depending on the version.
+    const states = (/SIGNER_STATES = \[([^\]]+)\]/.exec(statusSource) ?? /SignerState =([^;]+);/.exec(statusSource))?.[1] ?? '';
     const errorsSource = readFileSync(path.join(root, 'libs/errors/src/index.ts'), 'utf8').replace(/\/\/[^\n]*/g, '');
     const codes = /ErrorCode =([^;]+);/.exec(errorsSource)?.[1] ?? '';
     const names = [...states.matchAll(/'([a-z-]+)'/g)].map((m) => `state-${m[1] as string}`)
