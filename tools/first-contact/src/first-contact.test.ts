@@ -201,6 +201,15 @@ describe('ingress probe with customs\' User-Agent', () => {
     expect(probe?.doc).toBe('docs/first-contact.md#firewall');
   });
 
+  it('says why nothing answered when nothing listens', async () => {
+    const closed = createHttpServer();
+    const port = await listen(closed);
+    await close(closed);
+    const results = await probeIngress(`http://127.0.0.1:${port}`, { timeoutMs: 5_000 });
+    expect(results.map((r) => [r.note ?? false, r.ok])).toEqual([[true, true], [false, false]]);
+    expect(results[1]?.detail).toEqual(['no HTTP answer (ECONNREFUSED)']);
+  });
+
   it('tells a reply that is not ceb179\'s from a blocked User-Agent', async () => {
     const other = createHttpServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
     extraServers.push(other);

@@ -47,7 +47,7 @@ export function parseArguments(argv: string[]): Arguments {
 }
 
 function print(result: CheckResult): void {
-  process.stdout.write(`[${result.ok ? 'OK  ' : 'FAIL'}] ${result.name}\n`);
+  process.stdout.write(`[${result.note ? 'NOTE' : result.ok ? 'OK  ' : 'FAIL'}] ${result.name}\n`);
   for (const line of result.detail) process.stdout.write(`       ${line}\n`);
   if (!result.ok && result.fix) process.stdout.write(`       fix: ${result.fix}\n`);
   if (!result.ok && result.doc) process.stdout.write(`       see: ${result.doc}\n`);

@@ -69,6 +69,7 @@ export async function probeIngress(ingressUrl: string, options: ProbeOptions): P
     results.push({
       name: 'callback URL form',
       ok: true,
+      note: true,
       detail: [`${url}: customs registers plain http on port 80, without a port; this probe checks the URL as given`],
     });
   }
@@ -77,11 +78,13 @@ export async function probeIngress(ingressUrl: string, options: ProbeOptions): P
   try {
     reply = await post(url, CUSTOMS_USER_AGENT, options.timeoutMs);
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    // fetch wraps the socket error: its code (ECONNREFUSED, ETIMEDOUT…) is what says why.
+    const { cause } = error as { cause?: { code?: string; message?: string } };
+    const why = cause?.code ?? cause?.message ?? (error as Error).message;
     results.push({
       name,
       ok: false,
-      detail: [`no HTTP answer (${cause})`],
+      detail: [`no HTTP answer (${why})`],
       fix: 'nothing answered: check the address, that ingress runs, and that the firewall lets customs reach port 80 (docs/integration-guide.md)',
       doc: 'docs/first-contact.md#firewall',
     });
