@@ -53,10 +53,13 @@ function formatText(format: unknown): string {
       'ebp-code-list': 'comma list of ebpCodes',
       'string-list': 'comma list',
       'required-secret': 'required secret',
+      'hmac-key': 'required secret, at least 32 characters',
       identifier: 'lowercase SQL identifier',
     };
     return named[format] ?? format;
   }
+  // A format given as a function validates in code: the meaning column says what it accepts.
+  if (typeof format === 'function') return 'checked at start-up (see meaning)';
   return 'any';
 }
 
