@@ -1,6 +1,7 @@
 /**
- * The CEB179_* settings shared by the services (architecture.md, Configuration). Each service
- * composes its schema from the pieces it needs, so an unused variable is never required.
+ * The CEB179_* settings shared by the services (docs/architecture.md §6; every setting is listed in
+ * docs/configuration.md). Each service composes its schema from the pieces it needs, so an unused
+ * variable is never required.
  */
 export const commonSettings = {
   amqpUrl: {

@@ -1,6 +1,6 @@
 import { AppError } from '@ceb179/errors';
 
-/** numeric(19,5) in the source: customs' N19,5 (protocol.md §2). */
+/** numeric(19,5) in the source: customs' N19,5 (docs/protocol.md §2). */
 export const AMOUNT_MAX_INTEGER_DIGITS = 14;
 export const AMOUNT_MAX_FRACTION_DIGITS = 5;
 
@@ -33,7 +33,7 @@ export function checkAmount(numeric: unknown): { ok: true; json: string } | { ok
 
 /**
  * Postgres numeric text -> the JSON number text customs expects: no exponent, no trailing zeros,
- * no trailing point (protocol.md §3 rule 6).
+ * no trailing point (docs/protocol.md §3 rule 6).
  */
 export function formatAmount(numeric: string): string {
   const result = checkAmount(numeric);

@@ -1,6 +1,6 @@
 import { AppError } from '@ceb179/errors';
 
-/** Method names of the China E-Port client control (protocol.md §4). */
+/** Method names of the China E-Port client control (docs/protocol.md §4). */
 export const ControlMethods = {
   signDataAsPem: 'cus-sec_SpcSignDataAsPEM',
   getCertNo: 'cus-sec_SpcGetCertNo',
@@ -92,7 +92,7 @@ export function parseControlFrame(text: string): ControlFrame {
   };
 }
 
-/** For the E-Port simulator: the reply shape of protocol.md §4. */
+/** For the E-Port simulator: the reply shape of docs/protocol.md §4. */
 export function buildControlReply(id: number, method: string, result: boolean, data: unknown[], errors: string[] = []): string {
   return JSON.stringify({ _id: id, _method: method, _status: '00', _args: { Result: result, Data: data, Error: errors } });
 }

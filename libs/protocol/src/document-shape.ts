@@ -1,6 +1,6 @@
 import type { JsonNode } from './json-scanner';
 
-/** protocol.md §2: the key order is part of the contract, because customs rebuilds the signed text. */
+/** docs/protocol.md §2: the key order is part of the contract, because customs rebuilds the signed text. */
 export const HEAD_KEYS = [
   'guid',
   'initalRequest', // (sic) as in the official document

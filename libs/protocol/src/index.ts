@@ -1,5 +1,5 @@
 /**
- * @ceb179/protocol: the customs 179 wire contract (protocol.md) as pure functions: the payment
+ * @ceb179/protocol: the customs 179 wire contract (docs/protocol.md) as pure functions: the payment
  * document, the sign string, payExInfoStr, the E-Port control envelope, certificates and signatures.
  * No I/O here, so every service and simulator shares one byte-exact implementation.
  */

@@ -28,7 +28,7 @@ export type JsonNode =
   | (NodeSpan & { kind: 'literal'; value: boolean | null });
 
 export interface ScanOptions {
-  /** The sign string requires compact JSON (protocol.md §3 rule 4); a received upload may be pretty. */
+  /** The sign string requires compact JSON (docs/protocol.md §3 rule 4); a received upload may be pretty. */
   allowWhitespace: boolean;
   /** Bounds recursion so a hostile payload cannot blow the stack. */
   maxDepth?: number;

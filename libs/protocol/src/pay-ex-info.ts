@@ -23,7 +23,7 @@ function compactJsonProblem(text: unknown, name: string, kind: 'object' | 'array
 }
 
 /**
- * protocol.md §2: the top-level key order is fixed and head/lists go in as the very text that was
+ * docs/protocol.md §2: the top-level key order is fixed and head/lists go in as the very text that was
  * signed (§3 rule 5), so they are spliced, never re-serialised. Only the syntax is checked, enough
  * to guarantee the upload is valid JSON.
  */

@@ -3,7 +3,7 @@ import { checkAmount } from './amount';
 import { MAX_LENGTH, PAY_TYPE_VALUES, VER_DEPT_VALUES } from './document-shape';
 import { DEFAULT_TIME_ZONE, formatTradingTime } from './trading-time';
 
-/** Rows of the source relations, as data-source.md names them (pg returns numeric as text). */
+/** Rows of the source relations, as docs/data-source-mapping.md §1 names them (pg returns numeric as text). */
 export interface PaymentRow {
   pay_transaction_id: string;
   ebp_code: string;
@@ -114,8 +114,8 @@ function objectText(entries: Array<[string, string]>): string {
 }
 
 /**
- * Builds head and lists JSON text for one payment (protocol.md §2/§3, data-source.md), or throws one
- * AppError('DATA_FAULT') listing every broken field. Nothing is truncated or guessed.
+ * Builds head and lists JSON text for one payment (docs/protocol.md §2/§3, docs/data-source-mapping.md §1),
+ * or throws one AppError('DATA_FAULT') listing every broken field. Nothing is truncated or guessed.
  */
 export function buildPaymentDocument(input: { source: SourcePayment; guid: string; timeZone?: string }): PaymentDocument {
   const { source, guid } = input;

@@ -2,7 +2,7 @@ import { AppError } from '@ceb179/errors';
 import { DerError, DerTag, decodeOid, derChildren, derContent, encodeDer, expectTag, readDerDocument, type DerNode } from './der';
 import { fromPem, toPem } from './pem';
 
-/** Old cards: RSA-1024 with SHA1withRSA; cards since about mid-2022: SM2 with SM3withSM2 (protocol.md §4). */
+/** Old cards: RSA-1024 with SHA1withRSA; cards since about mid-2022: SM2 with SM3withSM2 (docs/protocol.md §4). */
 export type SignAlgorithm = 'RSA-SHA1' | 'SM2-SM3';
 
 export interface PublicKeyRef {

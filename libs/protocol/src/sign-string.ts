@@ -32,7 +32,7 @@ export function serviceTimeProblem(serviceTime: unknown): string | null {
 }
 
 /**
- * protocol.md §3: four quoted segments joined by '||', head and lists spliced in raw (their quotes not
+ * docs/protocol.md §3: four quoted segments joined by '||', head and lists spliced in raw (their quotes not
  * escaped), so the result is deliberately not JSON. The head and lists text must be the very text
  * that goes into payExInfoStr.
  */

@@ -1,7 +1,7 @@
 import { sm2 } from 'sm-crypto';
 import { DerError, DerTag, derChildren, derContent, expectTag, readDerDocument } from './der';
 
-/** GM/T 0009 default signer id, which the cards use (protocol.md §4). */
+/** GM/T 0009 default signer id, which the cards use (docs/protocol.md §4). */
 export const SM2_DEFAULT_USER_ID = '1234567812345678';
 
 const COORDINATE_BYTES = 32;

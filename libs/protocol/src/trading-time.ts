@@ -1,6 +1,6 @@
 import { AppError } from '@ceb179/errors';
 
-/** protocol.md §2: tradingTime is China time; data-source.md makes the zone a setting (CEB179_TIMEZONE). */
+/** docs/protocol.md §2: tradingTime is China time; docs/data-source-mapping.md §1 makes the zone a setting (CEB179_TIMEZONE). */
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
 // An explicit offset is required: a zone-less text would be read in the host's zone, which is a guess.

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { OrderGoodsRow, PaymentOrderRow, PaymentRow } from '@ceb179/protocol';
 
 /**
- * The three source relations of data-source.md as plain tables, for tests and the demo.
+ * The three source relations of docs/data-source-mapping.md §1 as plain tables, for tests and the demo.
  * A platform creates them as views over its own tables (see docs/data-source-mapping.md).
  */
 export async function createSourceTables(pool: Pool, schema: string): Promise<void> {

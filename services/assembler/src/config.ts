@@ -49,3 +49,6 @@ export interface AssemblerConfig {
 export function loadAssemblerConfig(env?: Record<string, string | undefined>): AssemblerConfig {
   return loadConfig(schema, env) as AssemblerConfig;
 }
+
+/** The schema itself, for the generated configuration reference (tools/config-reference). */
+export const assemblerSchema = schema;

@@ -9,7 +9,7 @@ import { RequestRepository } from '../src/data-access/request.repository';
 import { AssembleRequest } from '../src/domain/assemble-request';
 
 /**
- * data-source.md: the look-up costs "a bounded number of round trips per request whatever the
+ * docs/data-source-mapping.md §2: the look-up costs "a bounded number of round trips per request whatever the
  * number of orders or goods". The assembler's domain service runs here on real Postgres with both
  * of its pools wrapped, counting every query() (one pg query = one round trip) and every connect()
  * (a checked-out client could send queries the count would miss).

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@ceb179/testkit';
 import { PaymentRepository } from '../src/data-access/payment.repository';
 
 /**
- * Platforms' views do not always use text where data-source.md says text: a currency of 142 or a
+ * Platforms' views do not always use text where docs/data-source-mapping.md §1 says text: a currency of 142 or a
  * verDept of 3 often sits in an integer column. The document must still carry JSON strings.
  */
 describe('source relations with non-text columns', () => {

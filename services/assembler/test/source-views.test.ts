@@ -14,7 +14,7 @@ import { PaymentRepository, paymentLookupSql } from '../src/data-access/payment.
 
 /**
  * The assembler reads payment / payment_order / order_goods whether they are tables or VIEWS
- * over a platform's own schema (data-source.md, docs/data-source-mapping.md). Two made-up
+ * over a platform's own schema (docs/data-source-mapping.md). Two made-up
  * platforms, each mapped by views in the schema CEB179_SOURCE_SCHEMA names:
  *
  * - `shop`: WeChat Pay / Alipay through a payments table with amounts in cents, Unix-epoch

@@ -67,3 +67,6 @@ export function loadCustomsSimConfig(env?: Record<string, string | undefined>): 
       .filter((f) => f !== ''),
   };
 }
+
+/** The schema itself, for the generated configuration reference (tools/config-reference). */
+export const customsSimSchema = schema;

@@ -103,3 +103,6 @@ export type EportSimConfig = {
 export function loadEportSimConfig(env?: Record<string, string | undefined>): EportSimConfig {
   return loadConfig(schema, env) as EportSimConfig;
 }
+
+/** The schema itself, for the generated configuration reference (tools/config-reference). */
+export const eportSimSchema = schema;

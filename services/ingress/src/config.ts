@@ -118,3 +118,6 @@ export interface IngressConfig {
 export function loadIngressConfig(env?: Record<string, string | undefined>): IngressConfig {
   return loadConfig(schema, env) as IngressConfig;
 }
+
+/** The schema itself, for the generated configuration reference (tools/config-reference). */
+export const ingressSchema = schema;

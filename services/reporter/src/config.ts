@@ -41,3 +41,6 @@ export interface ReporterConfig {
 export function loadReporterConfig(env?: Record<string, string | undefined>): ReporterConfig {
   return loadConfig(schema, env) as ReporterConfig;
 }
+
+/** The schema itself, for the generated configuration reference (tools/config-reference). */
+export const reporterSchema = schema;

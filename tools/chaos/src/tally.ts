@@ -1,4 +1,4 @@
-/** Customs' deadline for the upload: the callback's time plus two minutes (protocol.md §0). */
+/** Customs' deadline for the upload: the callback's time plus two minutes (docs/protocol.md §0). */
 export const DEADLINE_MS = 120_000;
 
 /** Every callback must be answered within this (customs does not wait long, and never retries). */

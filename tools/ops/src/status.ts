@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { commonSettings, loadConfig } from '@ceb179/config';
 import { createPool } from '@ceb179/db';
 import { deadLetterCount } from '@ceb179/mq';
+import { faultDoc } from './error-doc';
 
 /**
  * `npm run status` — what an operator asks first: how many requests are where, which ones
@@ -56,7 +57,9 @@ async function main(): Promise<void> {
         ORDER BY updated_at DESC LIMIT 20`,
     );
     console.log('\nneeding a person (latest 20)');
-    for (const f of faults.rows) console.log(`  ${f.session_id}  order ${f.order_no}  ${f.status}${f.customs_code ? ` ${f.customs_code}` : ''}: ${f.reason ?? ''}`);
+    for (const f of faults.rows) {
+      console.log(`  ${f.session_id}  order ${f.order_no}  ${f.status}${f.customs_code ? ` ${f.customs_code}` : ''}: ${f.reason ?? ''}  (see ${faultDoc(f.status, f.customs_code)})`);
+    }
     if (faults.rows.length === 0) console.log('  none');
 
     console.log(`\ndead letters: ${await deadLetters(config.amqpUrl)}`);

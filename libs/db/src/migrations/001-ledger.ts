@@ -1,6 +1,6 @@
 /**
  * The ledger: one row per customs call (sessionID), the exact bytes that were signed and
- * uploaded, and one row per upload attempt. Kept at least three years (protocol.md §5).
+ * uploaded, and one row per upload attempt. Kept at least three years (docs/protocol.md §5).
  */
 export const ledger = `
 CREATE SCHEMA IF NOT EXISTS ceb179;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OrderGoodsRow, PaymentOrderRow, PaymentRow, SourcePayment } from '../payment-document';
 
-/** Test support only (not exported by the package): the shared golden cases of /shared/spec/vectors.json. */
+/** Test support only (not exported by the package): the golden cases of libs/protocol/vectors/vectors.json. */
 export interface GoldenCase {
   name: string;
   sessionID: string;
@@ -38,16 +38,17 @@ function isWorkspaceRoot(dir: string): boolean {
 }
 
 /**
- * The contract's copy (shared/spec beside the checkout) is the source of truth and is used when
- * present; the copy committed in libs/protocol/vectors keeps the tests runnable in a checkout
- * without shared/. A test checks that the two are identical whenever both exist.
+ * The golden vectors live in this repository (libs/protocol/vectors/vectors.json) and the tests
+ * always read that copy. ceb179 was developed beside an upstream specification directory that
+ * holds the same cases; when a checkout sits next to one (`shared`, with `spec` inside, beside the
+ * workspace root), a test compares the two so they cannot drift. A plain clone has none and needs none.
  */
-export function goldenVectorsPaths(from: string = __dirname): { shared: string; committed: string } {
+export function goldenVectorsPaths(from: string = __dirname): { upstream: string; committed: string } {
   for (let dir = from; ; dir = path.dirname(dir)) {
     if (isWorkspaceRoot(dir)) {
       return {
-        shared: path.resolve(dir, '../shared/spec/vectors.json'),
-        committed: path.resolve(dir, 'libs/protocol/vectors/vectors.json'),
+        upstream: path.resolve(dir, '..', 'shared', 'spec', 'vectors.json'),
+        committed: path.resolve(dir, 'libs', 'protocol', 'vectors', 'vectors.json'),
       };
     }
     if (path.dirname(dir) === dir) throw new Error(`no npm workspace root above ${from}`);
@@ -55,8 +56,7 @@ export function goldenVectorsPaths(from: string = __dirname): { shared: string; 
 }
 
 export function goldenVectorsPath(from: string = __dirname): string {
-  const { shared, committed } = goldenVectorsPaths(from);
-  return existsSync(shared) ? shared : committed;
+  return goldenVectorsPaths(from).committed;
 }
 
 export function loadGoldenVectors(): GoldenVectors {

@@ -17,7 +17,7 @@ interface LookupRow {
  * for). Exported so that mapping tests and docs/data-source-mapping.md can run or EXPLAIN the very
  * same text against a platform's views.
  *
- * `trading_time` must be a timestamptz (data-source.md). A `timestamp without time zone` carries no
+ * `trading_time` must be a timestamptz (docs/data-source-mapping.md §1). A `timestamp without time zone` carries no
  * zone, and `AT TIME ZONE 'UTC'` would silently read it as UTC (8 hours off for China local time):
  * any other type is passed on as its bare text, which has no offset, so the protocol library
  * reports `tradingTime` as a data fault instead of guessing a zone.
@@ -49,7 +49,7 @@ export function paymentLookupSql(schema: string): string {
 }
 
 /**
- * Reads the payment behind an order from the three source relations (data-source.md), which
+ * Reads the payment behind an order from the three source relations (docs/data-source-mapping.md §1), which
  * may be tables or views. One round trip whatever the number of orders and goods: the
  * relations are aggregated to JSON inside Postgres. Amounts leave Postgres as text
  * (numeric::text) and times as UTC ISO text, so no binary float or local zone is involved.

@@ -10,7 +10,7 @@ export interface CallbackRequest {
   orderNo: string;
   sessionID?: string;
   serviceTime?: number;
-  /** Real captures carry a string, the document says a number (protocol.md §1): default string. */
+  /** Real captures carry a string, the document says a number (docs/protocol.md §1): default string. */
   serviceTimeAs?: 'string' | 'number';
   userAgent?: string;
   timeoutMs?: number;

@@ -29,7 +29,7 @@ export interface UploadAnswer {
 
 export interface UploadDeskOptions {
   /**
-   * Real customs answers 10000 before it verifies the signature (protocol.md §2, M) and
+   * Real customs answers 10000 before it verifies the signature (docs/protocol.md §2, M) and
    * rejects bad signatures later, out of band. Default false mirrors that; true answers 20000.
    */
   rejectBadSignatures: boolean;

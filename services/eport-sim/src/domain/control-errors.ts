@@ -1,6 +1,6 @@
 /**
  * Error texts the simulated control puts in `_args.Error`. The reader faults are the real
- * codes (protocol.md §4, H); the texts for a wrong or locked PIN are not public (L), so these
+ * codes (docs/protocol.md §4, H); the texts for a wrong or locked PIN are not public (L), so these
  * are plausible inventions. Exported so tests elsewhere can match them, but code under test
  * should never depend on them: real cards word these differently.
  */

@@ -22,7 +22,7 @@ const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]/u;
  * sessionIDs would become one ledger key.
  */
 const LONE_SURROGATE = /\p{Cs}/u;
-const MAX_ORDER_NO = 60; // protocol.md §2: orderNo is at most 60 characters
+const MAX_ORDER_NO = 60; // docs/protocol.md §2: orderNo is at most 60 characters
 const MAX_SESSION_ID = 128; // not in the spec; far above customs' ids, keeps garbage out of the ledger
 
 function invalid(problem: string): AppError {
@@ -50,7 +50,7 @@ function readServiceTime(value: unknown): string | null {
 }
 
 /**
- * Validates the openReq JSON text of a customs callback (protocol.md §1). Throws
+ * Validates the openReq JSON text of a customs callback (docs/protocol.md §1). Throws
  * AppError('INVALID_INPUT') whose message names the problem; that message goes back to the
  * caller in a code-20000 reply, so it never echoes the input.
  */
@@ -69,7 +69,7 @@ export function parseOpenReq(text: string | undefined): OpenReq {
   const record = parsed as Record<string, unknown>;
   const orderNo = requireText(record, 'orderNo', MAX_ORDER_NO);
   const sessionID = requireText(record, 'sessionID', MAX_SESSION_ID);
-  // The sign string carries the sessionID raw between quotes (protocol.md §3): one holding '"'
+  // The sign string carries the sessionID raw between quotes (docs/protocol.md §3): one holding '"'
   // could never be signed or uploaded, so answering 10000 to it would be a promise not kept.
   if (sessionID.includes('"')) throw invalid(`openReq.sessionID contains '"'`);
   return { orderNo, sessionID, serviceTime: readServiceTime(record.serviceTime) };

@@ -1,4 +1,4 @@
-/** What each customs reply code means for us (protocol.md §2). */
+/** What each customs reply code means for us (docs/protocol.md §2). */
 export type CodeVerdict = 'accepted' | 'duplicate' | 'config_fault' | 'rejected';
 
 export function interpretCustomsCode(code: string): CodeVerdict {

@@ -7,7 +7,7 @@ import { sendCustomsReply } from './customs-reply';
 export const CALLBACK_PATH = '/platDataOpen';
 
 /**
- * POST /platDataOpen — customs' callback (protocol.md §1): a form with one field, openReq.
+ * POST /platDataOpen — customs' callback (docs/protocol.md §1): a form with one field, openReq.
  * The body is read as text and decoded here, so every malformed shape gets the same clear
  * code-20000 reply instead of a parser's error page.
  */

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 
 /**
- * Customs' reply shape (protocol.md §1): code and message are strings, serviceTime is our time
+ * Customs' reply shape (docs/protocol.md §1): code and message are strings, serviceTime is our time
  * in ms as a number. Written by hand so the Content-Type is exactly what customs expects; the
  * body goes out as a Buffer because express rewrites the Content-Type of a string body to
  * `application/json; charset=utf-8` (with a space).

@@ -38,7 +38,7 @@ function normalise(address: string): { address: string; type: 'ipv4' | 'ipv6' } 
 
 /**
  * Only customs' source addresses may call the callback endpoint, when a list is configured
- * (protocol.md §1: production is plain http on port 80, so this is the first line of defence).
+ * (docs/protocol.md §1: production is plain http on port 80, so this is the first line of defence).
  * A refused caller gets the customs-shaped 20000 reply and nothing is recorded.
  */
 export function sourceAllowList(list: BlockList | undefined, logger: Logger) {

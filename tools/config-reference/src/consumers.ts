@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { commonSettings } from '@ceb179/config';
+import type { SettingsConsumer } from './reference';
+
+/**
+ * Where each program's schema lives. Services export theirs from src/config.ts; `migrate`
+ * (libs/db/src/cli.ts) and `status` (tools/ops/src/status.ts) compose theirs inline from
+ * commonSettings, repeated here. `layout` picks the TypeScript sources (under jest) or the build.
+ */
+const SERVICE_SCHEMAS: Array<{ name: string; dir: string; file: string; exported: string }> = [
+  { name: 'ingress', dir: 'services/ingress', file: 'config', exported: 'ingressSchema' },
+  { name: 'assembler', dir: 'services/assembler', file: 'config', exported: 'assemblerSchema' },
+  { name: 'reporter', dir: 'services/reporter', file: 'config', exported: 'reporterSchema' },
+  { name: 'signer', dir: 'services/signer', file: 'config', exported: 'signerSchema' },
+  { name: 'customs-sim', dir: 'services/customs-sim', file: 'config', exported: 'customsSimSchema' },
+  { name: 'eport-sim', dir: 'services/eport-sim', file: 'config', exported: 'eportSimSchema' },
+  { name: 'first-contact', dir: 'tools/first-contact', file: 'settings', exported: 'firstContactSchema' },
+];
+
+export function settingsConsumers(root: string, layout: 'src' | 'dist'): SettingsConsumer[] {
+  const consumers: SettingsConsumer[] = SERVICE_SCHEMAS.map(({ name, dir, file, exported }) => {
+    const modulePath = path.join(root, dir, layout, layout === 'src' ? `${file}.ts` : `${file}.js`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require(modulePath) as Record<string, unknown>;
+    const schema = loaded[exported];
+    if (typeof schema !== 'object' || schema === null) throw new Error(`${modulePath} does not export ${exported}`);
+    return { name, schema };
+  });
+  consumers.push({ name: 'migrate', schema: { databaseUrl: commonSettings.databaseUrl, logLevel: commonSettings.logLevel } });
+  consumers.push({ name: 'status', schema: { databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl } });
+  return consumers;
+}
+
+/** The workspace root: the directory whose package.json declares the workspaces. */
+export function workspaceRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const manifest = require(path.join(dir, 'package.json')) as { workspaces?: unknown };
+      if (manifest.workspaces !== undefined) return dir;
+    } catch {
+      // no package.json here; keep climbing
+    }
+    if (path.dirname(dir) === dir) throw new Error(`no npm workspace root above ${from}`);
+  }
+}
+
+export const REFERENCE_FILE = 'docs/configuration.md';
