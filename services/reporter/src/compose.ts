@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareHeartbeatQueue, declareSignatureConsumption } from '@ceb179/mq';
+import { Broker, declareHeartbeatQueue, declareResendConsumption, declareSignatureConsumption } from '@ceb179/mq';
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
 import { RequestRepository } from './data-access/request.repository';
@@ -13,6 +13,7 @@ import { KnownCertificates } from './domain/known-certificates';
 import { SignatureCheck } from './domain/signature-check';
 import { UploadRequest } from './domain/upload-request';
 import { SignatureConsumer } from './entry-points/signature.consumer';
+import { ResendConsumer } from './entry-points/resend.consumer';
 
 /** Room after the upload timeout for recording the attempt and the result (each bounded by the pool). */
 const STALE_CLAIM_MARGIN_MS = 15_000;
@@ -28,6 +29,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     outageRetryMaxDelayMs: config.outageRetryMaxDelayMs,
     declareTopology: async (channel) => {
       await declareSignatureConsumption(channel);
+      await declareResendConsumption(channel);
       await declareHeartbeatQueue(channel);
     },
   });
@@ -41,6 +43,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
   const certificates = new KnownCertificates(config.certificateFingerprints);
   const signatureCheck = new SignatureCheck(new SignStringRepository(pool), certificates, logger);
   const consumer = new SignatureConsumer(broker, upload, config.prefetch, signatureCheck);
+  const resends = new ResendConsumer(broker, upload);
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
     commandTimeout: 2_000,
@@ -57,6 +60,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
     { start: () => broker.start(), stop: () => broker.stop() },
     { start: () => consumer.start(), stop: () => undefined },
+    { start: () => resends.start(), stop: () => undefined },
     { start: () => heartbeats.start(), stop: () => undefined },
   ]);
 }
