@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,8 +6,9 @@ import { Queues } from '@ceb179/contracts';
 import { SoftCard } from '@ceb179/eport-sim';
 import { AmqpResendPublisher } from '@ceb179/operator';
 import { parseCertificate } from '@ceb179/protocol';
-import { makeFixture, startPipeline, waitFor, type Pipeline } from '@ceb179/testkit';
+import { waitFor, type Pipeline } from '@ceb179/testkit';
 import { cliEnv, runCli } from './cli-helper';
+import { SERVED_EBP_CODE, startOperatorScenario, type OperatorScenario } from './scenario';
 
 /**
  * The operator CLI against a real pipeline (ingress, assembler, signer, reporter on a throw-away
@@ -16,42 +16,20 @@ import { cliEnv, runCli } from './cli-helper';
  * pipeline really wrote, and a re-send uploads the stored bytes through the reporter.
  */
 describe('ceb179 operator CLI', () => {
-  const SERVED = '3301963K69';
-  const UNSERVED = 'NOCARD0001';
-  const uploaded = makeFixture('cli-ok');
-  const rejected = makeFixture('cli-rejected');
-  const waiting = makeFixture('cli-waiting', { ebpCode: UNSERVED });
+  const SERVED = SERVED_EBP_CODE;
+  let scenario: OperatorScenario;
   let pipeline: Pipeline;
   let env: Record<string, string>;
   let certDir: string;
-  const sessions = { uploaded: randomUUID(), rejected: randomUUID(), waiting: randomUUID(), unknown: randomUUID() };
-
-  const status = async (sessionID: string) =>
-    (await pipeline.pool.query<{ status: string }>('SELECT status FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0]?.status;
-  const until = (sessionID: string, expected: string) =>
-    waitFor(`${sessionID} ${expected}`, async () => ((await status(sessionID)) === expected ? true : undefined), 30_000);
-  const orderOf = (fixture: ReturnType<typeof makeFixture>) => fixture.payment_order[0]?.order_no as string;
+  let sessions: OperatorScenario['sessions'];
+  let orders: OperatorScenario['orders'];
+  const status = (sessionID: string) => scenario.status(sessionID);
 
   beforeAll(async () => {
-    pipeline = await startPipeline({
-      cards: [{ algorithm: 'RSA', ebpCodes: [SERVED] }],
-      fixtures: [uploaded, rejected, waiting],
-      // A transport fault ends the request at once (upload_rejected), so there is one to re-send.
-      extraEnv: { CEB179_REPORTER_MAX_TRANSPORT_RETRIES: '0', CEB179_ASSEMBLER_LOOKUP_RETRIES: '1', CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '300' },
-      logLabel: 'operator-cli',
-    });
+    scenario = await startOperatorScenario('operator-cli');
+    ({ pipeline, sessions, orders } = scenario);
     env = cliEnv(pipeline.env);
     certDir = mkdtempSync(path.join(tmpdir(), 'ceb179-cli-cert-'));
-
-    await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: orderOf(uploaded), sessionID: sessions.uploaded });
-    await until(sessions.uploaded, 'uploaded');
-    pipeline.customs.failNextUploads(1, 503);
-    await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: orderOf(rejected), sessionID: sessions.rejected });
-    await until(sessions.rejected, 'upload_rejected');
-    await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: orderOf(waiting), sessionID: sessions.waiting });
-    await until(sessions.waiting, 'assembled');
-    await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: 'SO-NO-SUCH-ORDER', sessionID: sessions.unknown });
-    await until(sessions.unknown, 'data_fault');
   }, 120_000);
 
   afterAll(async () => {
@@ -66,16 +44,16 @@ describe('ceb179 operator CLI', () => {
     const attempts = (await pipeline.pool.query('SELECT * FROM ceb179.upload_attempt WHERE session_id = $1', [sessions.uploaded])).rows;
     expect(attempts).toHaveLength(1);
     for (const at of [row.received_at, row.assembled_at, row.signed_at, row.uploaded_at]) expect(text.stdout).toContain((at as Date).toISOString());
-    expect(text.stdout).toContain(`order ${orderOf(uploaded)}`);
+    expect(text.stdout).toContain(`order ${orders.uploaded}`);
     expect(text.stdout).toMatch(/status +uploaded +customs 10000/);
     expect(text.stdout).toMatch(/uploaded \d+\.\d s inside the 2-minute deadline/);
     expect(text.stdout).toMatch(new RegExp(`1\\. ${(attempts[0].attempted_at as Date).toISOString()}  HTTP 200  code 10000 .* accepted  ${attempts[0].latency_ms} ms`));
 
-    const json = await runCli(['show', orderOf(uploaded), '--json'], env);
+    const json = await runCli(['show', orders.uploaded, '--json'], env);
     expect(json.code).toBe(0);
     const timeline = JSON.parse(json.stdout);
     expect(timeline).toMatchObject({
-      sessionID: sessions.uploaded, orderNo: orderOf(uploaded), status: 'uploaded', customsCode: '10000', late: false,
+      sessionID: sessions.uploaded, orderNo: orders.uploaded, status: 'uploaded', customsCode: '10000', late: false,
       certNo: row.cert_no, guid: row.guid, serviceTime: row.service_time,
       deadline: { verdict: 'inside', deadlineAt: (row.deadline_at as Date).toISOString() },
       attempts: [{ httpStatus: 200, customsCode: '10000', outcome: 'accepted', latencyMs: attempts[0].latency_ms }],
