@@ -35,7 +35,7 @@ describeWithChromium('operator console in headless Chromium', () => {
     scenario = await startOperatorScenario('operator-console');
     pipeline = scenario.pipeline;
     const port = 23_000 + Math.floor(Math.random() * 1_000);
-    consoleProcess = startServiceProcess('console', { ...cliEnv(pipeline.env), CEB179_CONSOLE_PORT: String(port), CEB179_CONSOLE_TOKEN: TOKEN }, 'operator-console-console');
+    consoleProcess = startServiceProcess('console', { ...cliEnv(pipeline.env), CEB179_CONSOLE_PORT: String(port), CEB179_CONSOLE_TOKEN: TOKEN, CEB179_METRICS_PORT: '0' }, 'operator-console-console');
     await waitForOutput(consoleProcess, 'console started');
     baseUrl = `http://127.0.0.1:${port}`;
     profileDir = mkdtempSync(path.join(tmpdir(), 'ceb179-chromium-'));

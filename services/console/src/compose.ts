@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
+import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { AmqpResendPublisher } from '@ceb179/operator';
 import type { ConsoleConfig } from './config';
 import { OperatorView } from './domain/operator-view';
@@ -33,7 +34,14 @@ export function composeConsole(config: ConsoleConfig, logger: Logger): Component
     logger,
     ready: async () => ({ database: await answers(() => pool.query('SELECT 1')), redis: await answers(() => redis.ping()) }),
   });
+  const ops = new OpsServer({
+    port: config.metricsPort,
+    metrics: new ServiceMetrics('console'),
+    logger,
+    readiness: async () => ({ database: await answers(() => pool.query('SELECT 1')) }),
+  });
   return new ComponentGroup([
+    ops,
     { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; signer cards are not shown until it is back')), stop: () => void redis.disconnect() },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
     server,

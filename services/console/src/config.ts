@@ -1,4 +1,5 @@
 import { commonSettings, loadConfig } from '@ceb179/config';
+import { metricsPortSetting } from '@ceb179/metrics';
 
 const schema = {
   amqpUrl: commonSettings.amqpUrl,
@@ -6,6 +7,7 @@ const schema = {
   redisUrl: commonSettings.redisUrl,
   logLevel: commonSettings.logLevel,
   port: { doc: 'Port of the operator console (page, JSON API, /healthz, /readyz)', format: 'port', default: 8090, env: 'CEB179_CONSOLE_PORT' },
+  metricsPort: metricsPortSetting(9467),
   token: {
     doc: 'The console credential: HTTP basic auth with any user name and this as password, or "Authorization: Bearer <token>"; give it as CEB179_CONSOLE_TOKEN_FILE from a secret',
     format: 'required-secret',
@@ -21,6 +23,7 @@ export interface ConsoleConfig {
   redisUrl: string;
   logLevel: string;
   port: number;
+  metricsPort: number;
   token: string;
 }
 

@@ -2,10 +2,12 @@ import { Redis } from 'ioredis';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
+import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { Broker, declareHeartbeatQueue, declareResendConsumption, declareSignatureConsumption } from '@ceb179/mq';
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
-import { RequestRepository } from './data-access/request.repository';
+import { MeteredRequestRepository } from './data-access/metered-request.repository';
+import { registerSystemGauges } from './entry-points/metrics';
 import { SignStringRepository } from './data-access/sign-string.repository';
 import { SignerRegistry } from './data-access/signer-registry';
 import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
@@ -33,9 +35,10 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
       await declareHeartbeatQueue(channel);
     },
   });
+  const metrics = new ServiceMetrics('reporter');
   const upload = new UploadRequest(
     // A claim is stale once its holder must have given up: the upload timeout plus the ledger writes after it.
-    new RequestRepository(pool, config.uploadTimeoutMs + STALE_CLAIM_MARGIN_MS),
+    new MeteredRequestRepository(pool, config.uploadTimeoutMs + STALE_CLAIM_MARGIN_MS, metrics),
     new CustomsClient(config.customsUrl, config.uploadTimeoutMs),
     { maxTransportRetries: config.maxTransportRetries },
     logger,
@@ -54,7 +57,19 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
   });
   redis.on('error', () => undefined); // heartbeats are best effort; uploads never depend on Redis
   const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger, certificates);
+  registerSystemGauges(metrics, pool, redis, broker);
+  const ops = new OpsServer({
+    port: config.metricsPort,
+    metrics,
+    logger,
+    readiness: async () => ({
+      database: await pool.query('SELECT 1').then(() => true, () => false),
+      broker: broker.connected,
+      consumers: broker.consumerStates().length > 0 && broker.consumerStates().every((c) => c.attached),
+    }),
+  });
   return new ComponentGroup([
+    ops,
     // Not awaited: a stalled Redis would hold start-up in its ready check, and uploads never depend on it.
     { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
