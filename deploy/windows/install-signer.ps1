@@ -54,7 +54,7 @@
     build machine, copied here). Default C:\ceb179.
 
 .PARAMETER NodeExe
-    node.exe to run the signer with. Default: the node.exe on PATH (the Node.js 20 LTS .msi puts it
+    node.exe to run the signer with. Default: the node.exe on PATH (the Node.js 22 LTS .msi puts it
     in C:\Program Files\nodejs). Refused if older than 20.10.
 
 .PARAMETER ConfigFile
@@ -731,7 +731,7 @@ Write-Detail "Install folder: $InstallDir"
 
 if (-not $NodeExe) {
     $found = Get-Command -Name node.exe -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($null -eq $found) { Exit-Installer 'node.exe is not on PATH. Install Node.js 20 LTS (x64 .msi) or pass -NodeExe.' }
+    if ($null -eq $found) { Exit-Installer 'node.exe is not on PATH. Install Node.js 22 LTS (x64 .msi) or pass -NodeExe.' }
     $NodeExe = $found.Path
 }
 $NodeExe = Get-AbsolutePath $NodeExe
