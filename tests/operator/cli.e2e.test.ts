@@ -103,6 +103,15 @@ describe('ceb179 operator CLI', () => {
     expect(wrong.code).toBe(4);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ signatureValid: false, certNoMatches: false, signStringMatchesDocument: true });
 
+    // Without --certificate: the certificate the signer reported in its heartbeats, kept by certNo.
+    const known = await runCli(['verify', sessions.uploaded, '--json'], env);
+    expect(known.stderr).toBe('');
+    expect(known.code).toBe(0);
+    expect(JSON.parse(known.stdout)).toMatchObject({
+      signatureValid: true, certNoMatches: true, signStringMatchesDocument: true,
+      certificate: { certNo, algorithm: 'RSA-SHA1', source: `the certificate a signer reported for certNo ${certNo} (Redis ceb179:certificates)` },
+    });
+
     const unsigned = await runCli(['verify', sessions.unknown], env);
     expect(unsigned.code).toBe(4);
     expect(unsigned.stderr).toContain('data_fault: the ledger holds no signature to verify');
