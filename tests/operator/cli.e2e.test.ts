@@ -6,7 +6,7 @@ import { Queues } from '@ceb179/contracts';
 import { SoftCard } from '@ceb179/eport-sim';
 import { AmqpResendPublisher } from '@ceb179/operator';
 import { parseCertificate } from '@ceb179/protocol';
-import { waitFor, type Pipeline } from '@ceb179/testkit';
+import { createServiceUsers, repoRoot, waitFor, type Pipeline } from '@ceb179/testkit';
 import { cliEnv, runCli } from './cli-helper';
 import { SERVED_EBP_CODE, startOperatorScenario, type OperatorScenario } from './scenario';
 
@@ -28,7 +28,9 @@ describe('ceb179 operator CLI', () => {
   beforeAll(async () => {
     scenario = await startOperatorScenario('operator-cli');
     ({ pipeline, sessions, orders } = scenario);
-    env = cliEnv(pipeline.env);
+    // The CLI connects to RabbitMQ as the least-privilege "operator" user of deploy/rabbitmq/permissions.json.
+    const users = (await createServiceUsers(pipeline.vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))) as Record<string, string>;
+    env = { ...cliEnv(pipeline.env), CEB179_AMQP_URL: users.operator as string };
     certDir = mkdtempSync(path.join(tmpdir(), 'ceb179-cli-cert-'));
   }, 120_000);
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseCertificate } from '@ceb179/protocol';
-import { repoRoot, startServiceProcess, waitForOutput, type Pipeline, type ServiceProcess } from '@ceb179/testkit';
+import { createServiceUsers, repoRoot, startServiceProcess, waitForOutput, type Pipeline, type ServiceProcess } from '@ceb179/testkit';
 import { cliEnv, runCli } from './cli-helper';
 import { startOperatorScenario, type OperatorScenario } from './scenario';
 
@@ -35,7 +35,9 @@ describeWithChromium('operator console in headless Chromium', () => {
     scenario = await startOperatorScenario('operator-console');
     pipeline = scenario.pipeline;
     const port = 23_000 + Math.floor(Math.random() * 1_000);
-    consoleProcess = startServiceProcess('console', { ...cliEnv(pipeline.env), CEB179_CONSOLE_PORT: String(port), CEB179_CONSOLE_TOKEN: TOKEN, CEB179_METRICS_PORT: '0' }, 'operator-console-console');
+    // The console connects to RabbitMQ as the least-privilege "operator" user of deploy/rabbitmq/permissions.json.
+    const users = (await createServiceUsers(pipeline.vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))) as Record<string, string>;
+    consoleProcess = startServiceProcess('console', { ...cliEnv(pipeline.env), CEB179_AMQP_URL: users.operator as string, CEB179_CONSOLE_PORT: String(port), CEB179_CONSOLE_TOKEN: TOKEN, CEB179_METRICS_PORT: '0' }, 'operator-console-console');
     await waitForOutput(consoleProcess, 'console started');
     baseUrl = `http://127.0.0.1:${port}`;
     profileDir = mkdtempSync(path.join(tmpdir(), 'ceb179-chromium-'));
