@@ -13,8 +13,12 @@ export const ANSWER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5
 export class ServiceMetrics {
   readonly registry = new Registry();
 
-  constructor(readonly service: string) {
-    this.registry.setDefaultLabels({ service });
+  /**
+   * `labelSeries: false` leaves the service label off (the signer, whose loopback /metrics is
+   * read by people and by monitors on the card PC that know which PC they are asking).
+   */
+  constructor(readonly service: string, options: { labelSeries?: boolean } = {}) {
+    if (options.labelSeries !== false) this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -24,6 +28,17 @@ export class ServiceMetrics {
 
   histogram<L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> {
     return new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
+  }
+
+  /** A counter whose value is read at scrape time from a count kept elsewhere (it only grows). */
+  counterFrom(name: string, help: string, read: () => number): Counter<string> {
+    return new Counter({
+      name, help, registers: [this.registry],
+      collect(this: Counter<string>) {
+        this.reset();
+        this.inc(read());
+      },
+    });
   }
 
   /** A gauge whose value is read at scrape time (`collect`), e.g. from the ledger or Redis. */
