@@ -42,7 +42,6 @@ function validate(object: K8sObject): void {
   const key = `${object.apiVersion}/${object.kind}`;
   const model = MODELS[key];
   if (model) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Model = (require(model) as Record<string, new (data: unknown) => { validate(): void }>)[object.kind];
     if (!Model) throw new Error(`${model} has no ${object.kind}`);
     new Model(object).validate();
