@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseCertificate } from '@ceb179/protocol';
-import { createServiceUsers, repoRoot, startServiceProcess, waitForOutput, type Pipeline, type ServiceProcess } from '@ceb179/testkit';
+import { createServiceUsers, repoRoot, startServiceProcess, waitFor, waitForOutput, type Pipeline, type ServiceProcess } from '@ceb179/testkit';
 import { cliEnv, runCli } from './cli-helper';
 import { startOperatorScenario, type OperatorScenario } from './scenario';
 
@@ -101,6 +101,18 @@ describeWithChromium('operator console in headless Chromium', () => {
     const seconds = (text: string | null) => Number(/^(\d+\.\d) s left$/.exec(text ?? '')?.[1]);
     expect(seconds(first)).toBeGreaterThan(seconds(second));
     expect(seconds(first) - seconds(second)).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('filters the requests: failed, in flight, all', async () => {
+    const shown = () => page.locator('#requests tr[data-session]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-session')).sort());
+    const showsExactly = (expected: string[]) =>
+      waitFor(`rows ${expected.join(',')}`, async () => (JSON.stringify(await shown()) === JSON.stringify(expected) ? true : undefined), 10_000);
+    await page.locator('#filters a[data-kind="failed"]').click();
+    await showsExactly([scenario.sessions.rejected, scenario.sessions.unknown].sort());
+    await page.locator('#filters a[data-kind="in-flight"]').click();
+    await showsExactly([scenario.sessions.waiting]);
+    await page.locator('#filters a[data-kind="all"]').click();
+    await showsExactly(Object.values(scenario.sessions).sort());
   });
 
   it('shows the same timeline as the ledger and the CLI', async () => {
