@@ -185,7 +185,12 @@ describe('ceb179 operator CLI', () => {
       channel.sendToQueue(Queues.callbacks, Buffer.from('{"v":1,"sessionID":"poison"}'), { persistent: true });
       await channel.waitForConfirms();
       await waitFor('a dead letter', async () => ((await channel.checkQueue(Queues.deadLetters)).messageCount === 1 ? true : undefined), 20_000);
-      const result = await runCli(['redrive', '--json'], env);
+      // The operator user may send re-send requests only: re-driving is an administrator's job.
+      const refused = await runCli(['redrive'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('re-driving needs a RabbitMQ user that may read ceb179.dead-letters');
+      const admin = { ...env, CEB179_AMQP_URL: pipeline.env.CEB179_AMQP_URL as string };
+      const result = await runCli(['redrive', '--json'], admin);
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({ moved: { [Queues.callbacks]: 1 }, left: 0 });
       // Still poison: the assembler dead-letters it again, which proves it went back to its queue.
@@ -193,7 +198,7 @@ describe('ceb179 operator CLI', () => {
         const dead = await channel.checkQueue(Queues.deadLetters);
         return dead.messageCount === 1 ? true : undefined;
       }, 20_000, 1000);
-      expect((await runCli(['redrive', '--queue', 'ceb179.elsewhere'], env)).stdout).toContain('1 left in ceb179.dead-letters');
+      expect((await runCli(['redrive', '--queue', 'ceb179.elsewhere'], admin)).stdout).toContain('1 left in ceb179.dead-letters');
     } finally {
       await connection.close();
     }

@@ -85,6 +85,9 @@ export async function redrive(url: string, options: RedriveOptions = {}): Promis
     } catch (error) {
       // The dead-letter queue is declared by the first service that runs: none yet, nothing dead.
       if ((error as { code?: number }).code === 404) return { moved: {}, left: 0 };
+      if ((error as { code?: number }).code === 403) {
+        throw new AppError('CONFIG', `re-driving needs a RabbitMQ user that may read ${Queues.deadLetters} and publish through the default exchange (an administrator; no service or operator user may): ${(error as Error).message}`);
+      }
       throw error;
     }
   });
