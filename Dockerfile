@@ -12,7 +12,7 @@
 # CEB179_* variables at run time (secrets as <NAME>_FILE pointing at a mounted file); nothing secret
 # is baked into the image. tini is PID 1, so SIGTERM reaches node, which drains within 30 s.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- manifests: only the package.json files, so `npm ci` is cached until dependencies change ---
 FROM ${NODE_IMAGE} AS manifests

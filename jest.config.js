@@ -7,7 +7,7 @@
  * (CEB179_TEST_PHASE=parallel), then them alone, one file at a time (CEB179_TEST_PHASE=disruptive).
  * Without the variable they run only when named, and then one file at a time:
  * `npx jest tests/disruptive --runInBand`. */
-const libs = ['errors', 'logger', 'config', 'contracts', 'mq', 'protocol', 'db', 'testkit', 'lifecycle'];
+const libs = ['errors', 'logger', 'config', 'contracts', 'mq', 'protocol', 'db', 'testkit', 'lifecycle', 'operator', 'metrics'];
 const phase = process.env.CEB179_TEST_PHASE;
 const disruptive = phase === 'disruptive' || (phase === undefined && process.argv.slice(2).some((arg) => arg.includes('tests/disruptive')));
 module.exports = {

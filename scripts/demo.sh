@@ -26,6 +26,9 @@ export CEB179_REDIS_URL=${CEB179_REDIS_URL:-redis://127.0.0.1:6379/0}
 export CEB179_INGRESS_PORT=${CEB179_INGRESS_PORT:-8080}
 # /healthz and /readyz: a listener of its own, on loopback; any free port (nobody probes it in the demo).
 export CEB179_INGRESS_HEALTH_PORT=${CEB179_INGRESS_HEALTH_PORT:-0}
+# Each service's ops listener (/metrics, /healthz, /readyz) on any free port, logged as opsPort:
+# a demo must not collide with another one, or with a test run, on this machine.
+export CEB179_METRICS_PORT=${CEB179_METRICS_PORT:-0}
 export CEB179_SOURCE_SCHEMA=${CEB179_SOURCE_SCHEMA:-ceb_source}
 # The sign-job HMAC key (assembler and signer only): a fresh random one per demo run.
 export CEB179_SIGN_JOB_KEY=${CEB179_SIGN_JOB_KEY:-$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')}

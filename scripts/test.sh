@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/bootstrap.sh || exit 1
+bash scripts/bootstrap.sh --test-tools || exit 1
 bash scripts/infra-up.sh || { echo "infrastructure did not come up"; echo "0 passed, 1 failed"; exit 1; }
 npm run --silent typecheck || { echo "build or type-check failed"; echo "0 passed, 1 failed"; exit 1; }
 

@@ -35,7 +35,7 @@
     here). Default C:\ceb179.
 
 .PARAMETER NodeExe
-    node.exe to run the signer with. Default: the node.exe on PATH. Node.js 20.10 or later.
+    node.exe to run the signer with. Default: the node.exe on PATH (the Node.js 22 LTS .msi puts it in C:\Program Files\nodejs). Node.js 20.10 or later.
 
 .PARAMETER ConfigFile
     The settings file (see signer.env.template). Default <InstallDir>\signer.env.
@@ -318,11 +318,11 @@ if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administra
 }
 if (-not $NodeExe) {
     $found = Get-Command -Name node.exe -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($null -eq $found) { Stop-Installer 'node.exe is not on PATH. Install Node.js 20 LTS (x64 .msi) or pass -NodeExe.' }
+    if ($null -eq $found) { Stop-Installer 'node.exe is not on PATH. Install Node.js 22 LTS (x64 .msi) or pass -NodeExe.' }
     $NodeExe = $found.Path
 }
 $nodeVersion = [version]((& $NodeExe -p 'process.versions.node') -join '').Trim()
-if ($nodeVersion -lt $MinimumNode) { Stop-Installer "$NodeExe is Node.js $nodeVersion; the signer needs Node.js 20 LTS ($MinimumNode or later)." }
+if ($nodeVersion -lt $MinimumNode) { Stop-Installer "$NodeExe is Node.js $nodeVersion; the signer needs Node.js $MinimumNode or later (22 LTS recommended)." }
 
 $InstallDir = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($InstallDir).TrimEnd('\')
 $InstallJs = Join-Path $InstallDir 'services\signer\dist\install.js'

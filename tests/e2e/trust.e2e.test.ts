@@ -233,7 +233,7 @@ describe('ingress on the internet', () => {
   const start = async (env: Record<string, string>): Promise<{ process: ServiceProcess; port: number; healthPort: number }> => {
     const ingress = startServiceProcess('ingress', {
       CEB179_AMQP_URL: vhost.url, CEB179_DATABASE_URL: db.url, CEB179_REDIS_URL: testRedisUrl(),
-      CEB179_INGRESS_PORT: '0', CEB179_INGRESS_HEALTH_PORT: '0',
+      CEB179_INGRESS_PORT: '0', CEB179_INGRESS_HEALTH_PORT: '0', CEB179_METRICS_PORT: '0',
       // customs' sources: a network this test is not calling from
       CEB179_INGRESS_ALLOWED_SOURCES: '10.0.0.0/8', ...env,
     }, 'ingress-trust');

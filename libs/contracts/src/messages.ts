@@ -128,3 +128,20 @@ export function parseSignerHeartbeatMessage(payload: unknown): SignerHeartbeatMe
   }
   return message;
 }
+
+/**
+ * operator -> reporter: upload the document the ledger holds for one request again (the same
+ * head, lists, serviceTime, certNo and signValue: never a new document). The reporter refuses
+ * one customs already holds.
+ */
+export interface ResendRequestMessage {
+  v: typeof SCHEMA_VERSION;
+  sessionID: string;
+  /** Who asked (the CLI's user, the console's), for the ledger's reason and the logs. */
+  requestedBy: string;
+  requestedAt: string;
+}
+
+export function parseResendRequestMessage(payload: unknown): ResendRequestMessage {
+  return parseShape('resend request', payload, { sessionID: 'string', requestedBy: 'string', requestedAt: 'string' });
+}

@@ -17,6 +17,8 @@ export const Exchanges = {
   signJobsUnrouted: 'ceb179.sign-jobs.unrouted',
   /** signer -> reporter (fanout to the signatures queue). */
   signatures: 'ceb179.x.signatures',
+  /** operator (CLI, console) -> reporter: re-send requests (fanout to the re-send queue). */
+  resendRequests: 'ceb179.x.resend-requests',
   /** signer -> reporter: heartbeats (fanout to the heartbeat queue). */
   signerHeartbeats: 'ceb179.x.signer-heartbeats',
   /** Where rejected (poison) messages go. */
@@ -32,6 +34,8 @@ export const Queues = {
   signatures: 'ceb179.signatures',
   /** signer -> cloud side: heartbeats of every signer agent. */
   signerHeartbeats: 'ceb179.signer-heartbeats',
+  /** operator (CLI, console) -> reporter: upload the stored, signed document of one request again. */
+  resendRequests: 'ceb179.resend-requests',
   deadLetters: 'ceb179.dead-letters',
 } as const;
 

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     },
   }) as { databaseUrl: string; logLevel: string; rolePrefix: string };
   const logger = createLogger({ service: 'migrate', level: config.logLevel });
-  const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-migrate', max: 1 });
+  const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-migrate', max: 1, statementTimeoutMs: 0 });
   try {
     const applied = await migrate(pool, undefined, { rolePrefix: config.rolePrefix });
     logger.info({ applied: applied.map((m) => `${m.version}-${m.name}`) }, applied.length ? 'migrations applied' : 'ledger is up to date');

@@ -27,9 +27,15 @@ export async function migrate(pool: Pool, migrations: Migration[] = allMigration
     const done = new Set(rows.map((r) => r.version));
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
+      if (migration.transactional === false) {
+        for (const statement of [migration.sql].flat()) await client.query(statement);
+        await client.query('INSERT INTO ceb179.schema_migration (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        applied.push(migration);
+        continue;
+      }
       await client.query('BEGIN');
       try {
-        await client.query(migration.sql);
+        await client.query([migration.sql].flat().join(';\n'));
         await client.query('INSERT INTO ceb179.schema_migration (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
         await client.query('COMMIT');
       } catch (error) {

@@ -11,6 +11,11 @@ export interface PoolOptions {
    * the query and everything queued behind it would wait for ever.
    */
   queryTimeoutMs?: number;
+  /**
+   * Server-side statement time limit (default 15 s). 0 = none: migrations, which may build an
+   * index on a three-year ledger, must not be cut off by the services' limit.
+   */
+  statementTimeoutMs?: number;
 }
 
 /** Server-side bound on one statement; below the client-side one, so a slow server says why. */
@@ -24,8 +29,10 @@ export function createPool(url: string, options: PoolOptions): Pool {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
-    query_timeout: Math.max(options.queryTimeoutMs ?? 20_000, 1),
+    // Migrations (statementTimeoutMs 0) run without either limit: an index build on a big ledger takes its time.
+    ...(options.statementTimeoutMs === 0
+      ? {}
+      : { statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS, query_timeout: Math.max(options.queryTimeoutMs ?? 20_000, 1) }),
     // A transaction left open by a stalled client must not hold row locks for ever.
     idle_in_transaction_session_timeout: 60_000,
     // TCP keep-alive finds a peer that vanished (host down, connection silently dropped by a NAT).

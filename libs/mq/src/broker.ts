@@ -137,6 +137,29 @@ export class Broker {
     this.connect().catch(() => this.scheduleReconnect());
   }
 
+  /** Each consumer's queue and whether it is attached right now (readiness: consumers attached). */
+  consumerStates(): { queue: string; attached: boolean }[] {
+    return this.consumers.map((c) => ({ queue: c.queue, attached: c.tag !== undefined }));
+  }
+
+  /**
+   * Messages ready in a queue (metrics), asked on a channel of its own: a missing queue closes the
+   * channel it is asked on, and that must not be the publish channel. Undefined when unknown.
+   */
+  async queueDepth(queue: string): Promise<number | undefined> {
+    const connection = this.connection;
+    if (!connection) return undefined;
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } catch {
+      return undefined;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   /**
    * Publishes to a named exchange and waits for the broker's confirm. With `mandatory`, a message
    * no queue is bound for comes back and the publish fails (TRANSPORT): the caller keeps it and

@@ -8,6 +8,8 @@ export {
   declareDeadLetters,
   declareFedWorkQueue,
   declareHeartbeatQueue,
+  declareResendConsumption,
+  declareResendPublishing,
   declareSignatureConsumption,
   declareSignerPublishing,
   declareSignJobQueues,

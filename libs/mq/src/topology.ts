@@ -102,3 +102,13 @@ export async function declareHeartbeatQueue(channel: Channel): Promise<void> {
   await channel.assertExchange(Exchanges.signerHeartbeats, 'fanout', { durable: true });
   await channel.bindQueue(Queues.signerHeartbeats, Exchanges.signerHeartbeats, '');
 }
+
+/** operator (CLI, console): the exchange it sends re-send requests to. */
+export async function declareResendPublishing(channel: Channel): Promise<void> {
+  await channel.assertExchange(Exchanges.resendRequests, 'fanout', { durable: true });
+}
+
+/** reporter: the re-send queue it consumes (operators' requests to upload a stored document again). */
+export async function declareResendConsumption(channel: Channel): Promise<void> {
+  await declareFedWorkQueue(channel, Exchanges.resendRequests, Queues.resendRequests);
+}

@@ -139,6 +139,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
     CEB179_LOG_LEVEL: options.logLevel ?? 'info',
     CEB179_SIGNER_HEALTH_PORT: '0',
+    // Each service's ops listener (/metrics, /healthz, /readyz) on any free port: tests run side by side.
+    CEB179_METRICS_PORT: '0',
     CEB179_SIGNER_STATE_DIR: signerStateDir,
     ...options.extraEnv,
   };

@@ -1,6 +1,7 @@
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
+import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { Broker, declareCallbackConsumption, declareSignJobRouting } from '@ceb179/mq';
 import { SignJobPublisher } from './clients/sign-job.publisher';
 import type { AssemblerConfig } from './config';
@@ -34,7 +35,18 @@ export function composeAssembler(config: AssemblerConfig, logger: Logger): Compo
     logger,
   );
   const consumer = new CallbackConsumer(broker, assemble, config.prefetch);
+  const ops = new OpsServer({
+    port: config.metricsPort,
+    metrics: new ServiceMetrics('assembler'),
+    logger,
+    readiness: async () => ({
+      database: await ledgerPool.query('SELECT 1').then(() => true, () => false),
+      broker: broker.connected,
+      consumers: broker.consumerStates().length > 0 && broker.consumerStates().every((c) => c.attached),
+    }),
+  });
   return new ComponentGroup([
+    ops,
     { start: () => ledgerPool.query('SELECT 1').then(() => undefined), stop: () => ledgerPool.end() },
     {
       start: () => (sourcePool === ledgerPool ? undefined : sourcePool.query('SELECT 1').then(() => undefined)),

@@ -1,4 +1,5 @@
 import { commonSettings, loadConfig } from '@ceb179/config';
+import { metricsPortSetting } from '@ceb179/metrics';
 
 const schema = {
   amqpUrl: commonSettings.amqpUrl,
@@ -6,6 +7,7 @@ const schema = {
   logLevel: commonSettings.logLevel,
   maxHandlerFailures: commonSettings.maxHandlerFailures,
   outageRetryMaxDelayMs: commonSettings.outageRetryMaxDelayMs,
+  metricsPort: metricsPortSetting(9465),
   sourceSchema: commonSettings.sourceSchema,
   timeZone: commonSettings.timeZone,
   signJobKey: commonSettings.signJobKey,
@@ -32,6 +34,7 @@ const schema = {
 };
 
 export interface AssemblerConfig {
+  metricsPort: number;
   amqpUrl: string;
   maxHandlerFailures: number;
   outageRetryMaxDelayMs: number;

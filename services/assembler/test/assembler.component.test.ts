@@ -162,6 +162,7 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
       CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
         CEB179_AMQP_URL: vhost.url,
         CEB179_DATABASE_URL: db.url,
+        CEB179_METRICS_PORT: '0',
         CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
         CEB179_ASSEMBLER_LOOKUP_RETRIES: '1',
         CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '500',
@@ -488,6 +489,7 @@ describe('assembler look-up retries (CEB179_ASSEMBLER_LOOKUP_RETRIES=3)', () => 
       CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
         CEB179_AMQP_URL: vhost.url,
         CEB179_DATABASE_URL: db.url,
+        CEB179_METRICS_PORT: '0',
         CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
         CEB179_ASSEMBLER_LOOKUP_RETRIES: String(RETRIES),
         CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '100', // 100, 200, 400 ms: each held 1 s by the smallest delay bucket

@@ -312,6 +312,7 @@ async function startAssembler(db: TestDatabase, sourceSchema: string, ebpCodes: 
       CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
       CEB179_AMQP_URL: vhost.url,
       CEB179_DATABASE_URL: db.url,
+      CEB179_METRICS_PORT: '0',
       CEB179_SOURCE_SCHEMA: sourceSchema,
       CEB179_ASSEMBLER_LOOKUP_RETRIES: '0',
     }),

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
+import { bounded, OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { Broker, declareCallbackPublishing } from '@ceb179/mq';
 import { BrokerCallbackPublisher } from './clients/callback.publisher';
 import type { IngressConfig } from './config';
@@ -10,6 +11,7 @@ import { DuplicateCache } from './data-access/duplicate.cache';
 import { CallbackIntake } from './domain/callback-intake';
 import { OutboxRelay } from './domain/outbox-relay';
 import { within } from './domain/within';
+import { callbackMetrics } from './entry-points/http/callback-metrics';
 import { HttpServer } from './entry-points/http/server';
 import { parseAllowList } from './entry-points/http/source-allow-list';
 
@@ -46,7 +48,22 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     answerBudgetMs: config.answerBudgetMs,
   });
   const relay = new OutboxRelay(repository, publisher, () => broker.connected, config.relayIntervalMs, logger);
+  const metrics = new ServiceMetrics('ingress');
+  metrics.gauge('ceb179_outbox_backlog', 'Calls recorded in the ledger and not yet handed to RabbitMQ (the outbox relay publishes them)', [], async (gauge) => {
+    const result = await bounded(() => pool.query<{ n: number }>('SELECT count(*)::int AS n FROM ceb179.request WHERE published_at IS NULL'));
+    if (result) gauge.set(result.rows[0]?.n ?? 0);
+  });
+  const ops = new OpsServer({
+    port: config.metricsPort,
+    metrics,
+    logger,
+    // Ready while a call can be recorded: in the ledger, or in RabbitMQ when the ledger is down.
+    readiness: async () => ({
+      ledgerOrBroker: broker.connected || (await within(pool.query('SELECT 1'), HEALTH_PROBE_TIMEOUT_MS)).kind === 'settled',
+    }),
+  });
   const http = new HttpServer({
+    observeCallbacks: callbackMetrics(metrics),
     port: config.port,
     allowedSources: parseAllowList(config.allowedSources),
     trustProxy: config.trustProxy,
@@ -70,6 +87,7 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     logger.warn({ alert: 'config' }, 'CEB179_INGRESS_ALLOWED_SOURCES is empty: anyone who reaches this port may call /platDataOpen; set customs\' source addresses in production');
   }
   const group = new ComponentGroup([
+    ops,
     // Not awaited: a stalled Redis would hold start-up in its ready check, and it is only a hint.
     { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
     // Postgres down at start is survivable: calls are then recorded in RabbitMQ (see CallbackIntake).

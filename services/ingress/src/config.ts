@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { commonSettings, loadConfig } from '@ceb179/config';
+import { metricsPortSetting } from '@ceb179/metrics';
 
 /**
  * express's trust proxy, limited to what cannot be forged: false, a hop count, or the proxies'
@@ -25,6 +26,7 @@ const schema = {
   databaseUrl: commonSettings.databaseUrl,
   redisUrl: commonSettings.redisUrl,
   logLevel: commonSettings.logLevel,
+  metricsPort: metricsPortSetting(9464),
   port: { doc: 'Port of the customs callback endpoint /platDataOpen', format: 'port', default: 8080, env: 'CEB179_INGRESS_PORT' },
   bodyLimitBytes: {
     doc: 'Largest callback body accepted; a real openReq is under 300 bytes',
@@ -97,6 +99,7 @@ const schema = {
 };
 
 export interface IngressConfig {
+  metricsPort: number;
   amqpUrl: string;
   databaseUrl: string;
   redisUrl: string;

@@ -86,6 +86,7 @@ function ingressEnv(db: TestDatabase, amqpUrl: string): Record<string, string> {
     CEB179_REDIS_URL: testRedisUrl(),
     CEB179_INGRESS_PORT: '0',
     CEB179_INGRESS_HEALTH_PORT: '0',
+    CEB179_METRICS_PORT: '0',
     CEB179_INGRESS_BODY_LIMIT_BYTES: String(BODY_LIMIT),
     CEB179_INGRESS_RELAY_INTERVAL_MS: '200',
   };

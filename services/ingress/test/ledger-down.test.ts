@@ -33,6 +33,7 @@ describe('ingress with the ledger down', () => {
         CEB179_REDIS_URL: testRedisUrl(),
         CEB179_INGRESS_PORT: '0',
         CEB179_INGRESS_HEALTH_PORT: '0',
+        CEB179_METRICS_PORT: '0',
       }),
       createLogger({ service: 'test', level: 'silent' }),
     );

@@ -2,10 +2,12 @@ import { Redis } from 'ioredis';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { Broker, declareHeartbeatQueue, declareSignatureConsumption } from '@ceb179/mq';
+import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
+import { Broker, declareHeartbeatQueue, declareResendConsumption, declareSignatureConsumption } from '@ceb179/mq';
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
-import { RequestRepository } from './data-access/request.repository';
+import { MeteredRequestRepository } from './data-access/metered-request.repository';
+import { registerSystemGauges } from './entry-points/metrics';
 import { SignStringRepository } from './data-access/sign-string.repository';
 import { SignerRegistry } from './data-access/signer-registry';
 import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
@@ -13,6 +15,7 @@ import { KnownCertificates } from './domain/known-certificates';
 import { SignatureCheck } from './domain/signature-check';
 import { UploadRequest } from './domain/upload-request';
 import { SignatureConsumer } from './entry-points/signature.consumer';
+import { ResendConsumer } from './entry-points/resend.consumer';
 
 /** Room after the upload timeout for recording the attempt and the result (each bounded by the pool). */
 const STALE_CLAIM_MARGIN_MS = 15_000;
@@ -28,12 +31,14 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     outageRetryMaxDelayMs: config.outageRetryMaxDelayMs,
     declareTopology: async (channel) => {
       await declareSignatureConsumption(channel);
+      await declareResendConsumption(channel);
       await declareHeartbeatQueue(channel);
     },
   });
+  const metrics = new ServiceMetrics('reporter');
   const upload = new UploadRequest(
     // A claim is stale once its holder must have given up: the upload timeout plus the ledger writes after it.
-    new RequestRepository(pool, config.uploadTimeoutMs + STALE_CLAIM_MARGIN_MS),
+    new MeteredRequestRepository(pool, config.uploadTimeoutMs + STALE_CLAIM_MARGIN_MS, metrics),
     new CustomsClient(config.customsUrl, config.uploadTimeoutMs),
     { maxTransportRetries: config.maxTransportRetries },
     logger,
@@ -41,6 +46,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
   const certificates = new KnownCertificates(config.certificateFingerprints);
   const signatureCheck = new SignatureCheck(new SignStringRepository(pool), certificates, logger);
   const consumer = new SignatureConsumer(broker, upload, config.prefetch, signatureCheck);
+  const resends = new ResendConsumer(broker, upload);
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
     commandTimeout: 2_000,
@@ -51,12 +57,25 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
   });
   redis.on('error', () => undefined); // heartbeats are best effort; uploads never depend on Redis
   const heartbeats = new HeartbeatConsumer(broker, new SignerRegistry(redis), logger, certificates);
+  registerSystemGauges(metrics, pool, redis, broker);
+  const ops = new OpsServer({
+    port: config.metricsPort,
+    metrics,
+    logger,
+    readiness: async () => ({
+      database: await pool.query('SELECT 1').then(() => true, () => false),
+      broker: broker.connected,
+      consumers: broker.consumerStates().length > 0 && broker.consumerStates().every((c) => c.attached),
+    }),
+  });
   return new ComponentGroup([
+    ops,
     // Not awaited: a stalled Redis would hold start-up in its ready check, and uploads never depend on it.
     { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
     { start: () => broker.start(), stop: () => broker.stop() },
     { start: () => consumer.start(), stop: () => undefined },
+    { start: () => resends.start(), stop: () => undefined },
     { start: () => heartbeats.start(), stop: () => undefined },
   ]);
 }

@@ -1,4 +1,5 @@
 import { commonSettings, loadConfig } from '@ceb179/config';
+import { metricsPortSetting } from '@ceb179/metrics';
 
 const schema = {
   amqpUrl: commonSettings.amqpUrl,
@@ -22,6 +23,7 @@ const schema = {
     default: [] as string[],
     env: 'CEB179_REPORTER_CERTIFICATE_FINGERPRINTS',
   },
+  metricsPort: metricsPortSetting(9466),
 };
 
 export interface ReporterConfig {
@@ -36,6 +38,7 @@ export interface ReporterConfig {
   maxTransportRetries: number;
   prefetch: number;
   certificateFingerprints: string[];
+  metricsPort: number;
 }
 
 export function loadReporterConfig(env?: Record<string, string | undefined>): ReporterConfig {

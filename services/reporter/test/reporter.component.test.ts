@@ -176,6 +176,7 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
         CEB179_AMQP_URL: vhost.url,
         CEB179_DATABASE_URL: db.url,
         CEB179_CUSTOMS_URL: customs.uploadUrl,
+        CEB179_METRICS_PORT: '0',
         CEB179_REPORTER_UPLOAD_TIMEOUT_MS: '5000',
         CEB179_REPORTER_MAX_TRANSPORT_RETRIES: '5',
       }),

@@ -37,6 +37,15 @@ export interface AttemptRecord {
   reachedCustoms?: false;
 }
 
+/** What the ledger says to an operator's re-send: the stored signature to upload again, busy, or why not. */
+export type ReopenResult =
+  | { kind: 'reopened'; certNo: string; signValue: string; signerId: string }
+  | { kind: 'busy' }
+  | { kind: 'refused'; why: string };
+
+/** Customs codes that mean customs holds the document: a re-send must never follow them. */
+export const HELD_BY_CUSTOMS_CODES = ['10000', '20006'];
+
 /** The ledger rows the reporter moves from assembled to signed to uploaded, plus upload attempts. */
 export class RequestRepository {
   /**
@@ -133,5 +142,39 @@ export class RequestRepository {
       [claim.sessionID, reason, claim.token],
     );
     return rowCount === 1;
+  }
+
+  /**
+   * An operator's re-send: a request that ended rejected or in a configuration fault goes back to
+   * `signed` with its stored document and signature, so the normal claim uploads those very bytes
+   * again. One that customs holds (uploaded, or any attempt answered 10000 or 20006) is never
+   * reopened; one `signed` under a fresh claim is busy (its holder decides).
+   */
+  async reopenForResend(sessionID: string, reason: string): Promise<ReopenResult> {
+    const { rows } = await this.pool.query<{ cert_no: string; sign_value: string; signer_id: string | null }>(
+      `UPDATE ceb179.request r
+          SET status = 'signed', upload_claimed_at = NULL, upload_claim_token = NULL, reason = $2, updated_at = now()
+        WHERE session_id = $1
+          AND (status IN ('upload_rejected', 'config_fault')
+               OR (status = 'signed' AND (upload_claimed_at IS NULL
+                                          OR upload_claimed_at < now() - make_interval(secs => $4::double precision / 1000))))
+          AND sign_value IS NOT NULL AND head_json IS NOT NULL AND lists_json IS NOT NULL AND service_time IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM ceb179.upload_attempt a
+                           WHERE a.session_id = r.session_id AND a.customs_code = ANY($3::text[]))
+        RETURNING cert_no, sign_value, signer_id`,
+      [sessionID, reason, HELD_BY_CUSTOMS_CODES, this.staleClaimMs],
+    );
+    const row = rows[0];
+    if (row) return { kind: 'reopened', certNo: row.cert_no, signValue: row.sign_value, signerId: row.signer_id ?? 'operator' };
+    const current = await this.pool.query<{ status: string; held: boolean }>(
+      `SELECT status, EXISTS (SELECT 1 FROM ceb179.upload_attempt a WHERE a.session_id = r.session_id AND a.customs_code = ANY($2::text[])) AS held
+         FROM ceb179.request r WHERE session_id = $1`,
+      [sessionID, HELD_BY_CUSTOMS_CODES],
+    );
+    const found = current.rows[0];
+    if (!found) return { kind: 'refused', why: 'no such request in the ledger' };
+    if (found.status === 'uploaded' || found.held) return { kind: 'refused', why: 'customs already holds this request' };
+    if (found.status === 'signed') return { kind: 'busy' };
+    return { kind: 'refused', why: `status ${found.status} has no signed document to upload` };
   }
 }

@@ -8,6 +8,8 @@ const KEEP_LAST_SEEN_SECONDS = 30 * 24 * 3600;
 export const SignerKeys = {
   lastSeen: 'ceb179:signers:last-seen',
   signer: (signerId: string) => `ceb179:signer:${signerId}`,
+  /** certNo -> the card's certificate (base64 DER), kept without expiry so old signatures can be re-verified. */
+  certificates: 'ceb179:certificates',
 };
 
 /**
@@ -20,8 +22,9 @@ export class SignerRegistry {
 
   async record(heartbeat: SignerHeartbeatMessage): Promise<void> {
     const seenAt = Date.parse(heartbeat.sentAt) || Date.now();
-    await this.redis
-      .multi()
+    const transaction = this.redis.multi();
+    if (heartbeat.certNo && heartbeat.certificate) transaction.hset(SignerKeys.certificates, heartbeat.certNo.toLowerCase(), heartbeat.certificate);
+    await transaction
       .set(SignerKeys.signer(heartbeat.signerId), JSON.stringify(heartbeat), 'EX', SIGNER_SILENT_AFTER_SECONDS)
       .zadd(SignerKeys.lastSeen, seenAt, heartbeat.signerId)
       .zremrangebyscore(SignerKeys.lastSeen, 0, Date.now() - KEEP_LAST_SEEN_SECONDS * 1000)

@@ -1,4 +1,4 @@
-import type { SignatureMessage } from '@ceb179/contracts';
+import type { ResendRequestMessage, SignatureMessage } from '@ceb179/contracts';
 import { isAppError, toAppError } from '@ceb179/errors';
 import { forSession, type Logger } from '@ceb179/logger';
 import { ack, backoffMs, retryIn, type HandlerOutcome } from '@ceb179/mq';
@@ -25,7 +25,8 @@ export class UploadRequest {
     private readonly logger: Logger,
   ) {}
 
-  async run(signature: SignatureMessage, retries: number): Promise<HandlerOutcome> {
+  /** Takes the upload claim (storing the signature if it is the first) and uploads; also the re-send's path. */
+  async run(signature: Pick<SignatureMessage, 'sessionID' | 'certNo' | 'signValue' | 'signerId'>, retries: number): Promise<HandlerOutcome> {
     const log = forSession(this.logger, signature.sessionID);
     const claim = await this.requests.claimForUpload(signature.sessionID, signature.certNo, signature.signValue, signature.signerId);
     switch (claim.kind) {
@@ -43,6 +44,23 @@ export class UploadRequest {
       case 'claimed':
         return this.upload(claim.claim, retries, log);
     }
+  }
+
+  /**
+   * An operator's re-send: reopens the request in the ledger (refused when customs holds it) and
+   * then takes the very path a signature takes, with the signature the ledger stored. While
+   * another upload of it is in progress, waits: that one may end in customs holding it.
+   */
+  async resend(request: ResendRequestMessage, retries: number): Promise<HandlerOutcome> {
+    const log = forSession(this.logger, request.sessionID);
+    const reopened = await this.requests.reopenForResend(request.sessionID, `re-send requested by ${request.requestedBy} at ${request.requestedAt}`);
+    if (reopened.kind === 'busy') return retryIn(10_000, 'an upload of this request is in progress');
+    if (reopened.kind === 'refused') {
+      log.warn({ requestedBy: request.requestedBy, why: reopened.why }, 're-send refused');
+      return ack;
+    }
+    log.info({ requestedBy: request.requestedBy }, 're-sending the stored document');
+    return this.run({ sessionID: request.sessionID, certNo: reopened.certNo, signValue: reopened.signValue, signerId: reopened.signerId }, retries);
   }
 
   private async upload(claim: UploadClaim, retries: number, log: Logger): Promise<HandlerOutcome> {

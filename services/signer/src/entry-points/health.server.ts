@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@ceb179/logger';
+import { ServiceMetrics } from '@ceb179/metrics';
 import { SIGNER_STATES as STATES, type SignerStatus } from '../domain/signer-status';
 
 /**
@@ -9,12 +10,30 @@ import { SIGNER_STATES as STATES, type SignerStatus } from '../domain/signer-sta
 export class HealthServer {
   private server: Server | undefined;
   private boundPort = 0;
+  private readonly metrics = new ServiceMetrics('signer', { labelSeries: false });
 
   constructor(
     private readonly status: SignerStatus,
     private readonly port: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // prom-client, like the cloud services (libs/metrics); every value read from the status at scrape time.
+    const m = this.metrics;
+    const now = () => this.status.snapshot();
+    m.gauge('ceb179_signer_state', '1 for the current state of the signer', ['state'], async (g) => {
+      const state = now().state;
+      for (const s of STATES) g.set({ state: s }, state === s ? 1 : 0);
+    });
+    m.counterFrom('ceb179_signer_signatures_total', 'Signatures made and verified', () => now().signatures);
+    m.counterFrom('ceb179_signer_reader_faults_total', 'Reader or control faults', () => now().readerFaults);
+    m.counterFrom('ceb179_signer_bad_signatures_total', 'Signatures that failed local verification (never published)', () => now().badSignatures);
+    m.gauge('ceb179_signer_certificate_days_left', 'days until the card certificate expires', [], async (g) => g.set(now().daysLeft ?? Number.NaN));
+    m.gauge('ceb179_signer_certificate_expiring', '1 when the card certificate expires within 30 days', [], async (g) => g.set(now().expiringSoon ? 1 : 0));
+    m.gauge('ceb179_signer_last_success_timestamp_seconds', 'When the last signature was made', [], async (g) => {
+      const last = now().lastSuccessAt;
+      g.set(last ? Math.floor(Date.parse(last) / 1000) : 0);
+    });
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.boundPort}`;
@@ -56,26 +75,16 @@ export class HealthServer {
       return;
     }
     if (request.method === 'GET' && request.url === '/metrics') {
-      const lines = [
-        '# HELP ceb179_signer_state 1 for the current state of the signer',
-        '# TYPE ceb179_signer_state gauge',
-        ...STATES.map((state) => `ceb179_signer_state{state="${state}"} ${snapshot.state === state ? 1 : 0}`),
-        '# TYPE ceb179_signer_signatures_total counter',
-        `ceb179_signer_signatures_total ${snapshot.signatures}`,
-        '# TYPE ceb179_signer_reader_faults_total counter',
-        `ceb179_signer_reader_faults_total ${snapshot.readerFaults}`,
-        '# TYPE ceb179_signer_bad_signatures_total counter',
-        `ceb179_signer_bad_signatures_total ${snapshot.badSignatures}`,
-        '# HELP ceb179_signer_certificate_days_left days until the card certificate expires',
-        '# TYPE ceb179_signer_certificate_days_left gauge',
-        `ceb179_signer_certificate_days_left ${snapshot.daysLeft ?? 'NaN'}`,
-        '# TYPE ceb179_signer_certificate_expiring gauge',
-        `ceb179_signer_certificate_expiring ${snapshot.expiringSoon ? 1 : 0}`,
-        '# TYPE ceb179_signer_last_success_timestamp_seconds gauge',
-        `ceb179_signer_last_success_timestamp_seconds ${snapshot.lastSuccessAt ? Math.floor(Date.parse(snapshot.lastSuccessAt) / 1000) : 0}`,
-      ];
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      response.end(`${lines.join('\n')}\n`);
+      this.metrics.metrics().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': this.metrics.contentType });
+          response.end(text);
+        },
+        (error: unknown) => {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end(`metrics failed: ${(error as Error).message}\n`);
+        },
+      );
       return;
     }
     response.writeHead(404, { 'content-type': 'application/json' });

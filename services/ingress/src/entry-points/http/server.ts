@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { BlockList } from 'node:net';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import type { Logger } from '@ceb179/logger';
 import type { CallbackIntake } from '../../domain/callback-intake';
 import { callbackRouter } from './callback.route';
@@ -25,6 +25,8 @@ export interface HttpServerOptions {
   intake: CallbackIntake;
   health: HealthProbe;
   logger: Logger;
+  /** Runs first for every call to /platDataOpen (metrics: calls and how fast they were answered). */
+  observeCallbacks?: RequestHandler;
 }
 
 /**
@@ -54,6 +56,7 @@ export class HttpServer {
     app.disable('x-powered-by');
     app.set('etag', false);
     app.set('trust proxy', trustProxyValue(this.options.trustProxy));
+    if (this.options.observeCallbacks) app.use('/platDataOpen', this.options.observeCallbacks);
     const rateLimit = new SourceRateLimit({ perSecond: this.options.rateLimitPerSecond, burst: this.options.rateLimitBurst });
     app.use(rateLimit.middleware(this.options.logger));
     app.use('/platDataOpen', sourceAllowList(this.options.allowedSources, this.options.logger));

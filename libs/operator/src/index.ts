@@ -1,0 +1,5 @@
+export * from './ledger';
+export * from './signers';
+export * from './resend';
+export * from './verify';
+export * from './amqp';
