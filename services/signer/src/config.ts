@@ -35,7 +35,7 @@ const schema = {
   signerId: { doc: 'Name of this signer in heartbeats and the ledger', format: String, default: hostname(), env: 'CEB179_SIGNER_ID' },
   callTimeoutMs: { doc: 'Timeout of one call to the control (signing included)', format: 'nat', default: 15_000, env: 'CEB179_SIGNER_CALL_TIMEOUT_MS' },
   greetingTimeoutMs: {
-    doc: "How long to wait for the control's greeting before sending anyway (the greeting is M in protocol.md)",
+    doc: "How long to wait for the control's greeting before sending anyway (the greeting is one-source in docs/protocol.md §4)",
     format: 'nat',
     default: 3_000,
     env: 'CEB179_SIGNER_GREETING_TIMEOUT_MS',

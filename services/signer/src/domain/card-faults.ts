@@ -1,7 +1,7 @@
 import { AppError } from '@ceb179/errors';
 
 /**
- * Classifies a refusal from the control. Only the reader/connection faults of protocol.md §4
+ * Classifies a refusal from the control. Only the reader/connection faults of docs/protocol.md §4
  * are known to be harmless to retry. The texts for a wrong or locked PIN are not public (L),
  * so every other refusal of a call that carried the PIN is treated as a possible PIN failure:
  * stop and ask a human, never retry.
