@@ -233,7 +233,11 @@ function runTrickyData(algorithm: 'RSA' | 'SM2', cases: UploadCase[]): void {
         expect({ case: c.name, verified: upload.verified, problem: upload.verifyProblem, code: upload.code }).toEqual({
           case: c.name, verified: true, problem: undefined, code: '10000',
         });
-        const row = await ledgerRow(pipeline.db.url, sessionID);
+        // Customs answered before the reporter wrote it down: wait for the ledger, do not race it.
+        const row = await waitFor(`${sessionID} uploaded in the ledger`, async () => {
+          const found = await ledgerRow(pipeline.db.url, sessionID);
+          return found?.status === 'uploaded' ? found : undefined;
+        }, 10_000);
         expect(row).toMatchObject({ status: 'uploaded', head_json: c.head(guid), lists_json: c.lists, cert_no: certNo });
       }
 
