@@ -17,6 +17,9 @@ const schema = {
   },
 };
 
+/** The console's settings, for the configuration reference (docs/configuration.md). */
+export const consoleSchema = schema;
+
 export interface ConsoleConfig {
   amqpUrl: string;
   databaseUrl: string;

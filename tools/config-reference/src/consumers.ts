@@ -12,6 +12,7 @@ const SERVICE_SCHEMAS: Array<{ name: string; dir: string; file: string; exported
   { name: 'assembler', dir: 'services/assembler', file: 'config', exported: 'assemblerSchema' },
   { name: 'reporter', dir: 'services/reporter', file: 'config', exported: 'reporterSchema' },
   { name: 'signer', dir: 'services/signer', file: 'config', exported: 'signerSchema' },
+  { name: 'console', dir: 'services/console', file: 'config', exported: 'consoleSchema' },
   { name: 'customs-sim', dir: 'services/customs-sim', file: 'config', exported: 'customsSimSchema' },
   { name: 'eport-sim', dir: 'services/eport-sim', file: 'config', exported: 'eportSimSchema' },
   { name: 'first-contact', dir: 'tools/first-contact', file: 'settings', exported: 'firstContactSchema' },
@@ -28,6 +29,8 @@ export function settingsConsumers(root: string, layout: 'src' | 'dist'): Setting
   });
   consumers.push({ name: 'migrate', schema: { databaseUrl: commonSettings.databaseUrl, logLevel: commonSettings.logLevel } });
   consumers.push({ name: 'status', schema: { databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl } });
+  // tools/cli/src/cli.ts: `npx ceb179`, the operator's command line.
+  consumers.push({ name: 'ceb179 CLI', schema: { databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl } });
   return consumers;
 }
 
