@@ -11,7 +11,7 @@ export interface ReaderBreakerOptions {
   probe: () => Promise<void>;
   pauseConsumption: () => void;
   resumeConsumption: () => Promise<void>;
-  /** Optional: restarts the E-Port control, the known cure for 50070/50200 (protocol.md §4). */
+  /** Optional: restarts the E-Port control, the known cure for 50070/50200 (docs/protocol.md §4). */
   restartControl?: () => Promise<void>;
 }
 
