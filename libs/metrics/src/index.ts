@@ -2,3 +2,4 @@ export { ServiceMetrics, bounded, DEADLINE_BUCKETS, ANSWER_BUCKETS } from './reg
 export { OpsServer, type OpsServerOptions } from './ops-server';
 export { metricsPortSetting } from './settings';
 export type { Counter, Gauge, Histogram } from 'prom-client';
+export { listenBounded, closeGracefully } from './http-listener';

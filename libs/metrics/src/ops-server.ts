@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from '@ceb179/logger';
+import { closeGracefully, listenBounded } from './http-listener';
 import { bounded, type ServiceMetrics } from './registry';
 
 export interface OpsServerOptions {
@@ -53,15 +54,8 @@ export class OpsServer {
       }
       send(404, 'text/plain', 'not found\n');
     });
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 15_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, () => resolve());
-    });
+    this.boundPort = await listenBounded(server, this.options.port, 15_000);
     this.server = server;
-    const address = server.address();
-    this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
     logger.info({ opsPort: this.boundPort }, 'ops endpoints listening (/metrics, /healthz, /readyz)');
   }
 
@@ -69,9 +63,6 @@ export class OpsServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await closeGracefully(server);
   }
 }

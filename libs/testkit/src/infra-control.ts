@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
 import { testInfra } from './infra';
+import { postgresAnswers } from './private-infra';
 import { childrenOf } from './private-infra';
 import { repoRoot } from './processes';
 import { waitFor } from './wait';
@@ -67,18 +67,8 @@ function portOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function postgresAnswers(): Promise<boolean> {
-  const client = new Client({ connectionString: testInfra.adminDatabaseUrl, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+function sharedPostgresAnswers(): Promise<boolean> {
+  return postgresAnswers(testInfra.adminDatabaseUrl, 3_000);
 }
 
 async function rabbitApiAnswers(): Promise<boolean> {
@@ -172,7 +162,7 @@ export async function infraControl(): Promise<InfraControl> {
       const [version, name] = await localCluster(exec);
       await exec('postgres', ['pg_ctlcluster', '--skip-systemctl-redirect', version, name, action]);
     }
-    if (action !== 'stop') await until('Postgres to answer', postgresAnswers);
+    if (action !== 'stop') await until('Postgres to answer', sharedPostgresAnswers);
   };
   const startRedis = async () => {
     if (docker) await compose('up', '-d', 'redis');
@@ -229,14 +219,14 @@ export async function infraControl(): Promise<InfraControl> {
       await signal('postgres', 'CONT').catch(() => undefined);
       await signal('redis', 'CONT').catch(() => undefined);
       if (!(await portOpen(amqp.host, amqp.port)) || !(await rabbitApiAnswers())) await startRabbit();
-      if (!(await postgresAnswers())) {
+      if (!(await sharedPostgresAnswers())) {
         if (docker) await compose('up', '-d', 'postgres');
         else {
           const [version, name] = await localCluster(exec);
           // "already running" is fine: it may just be starting.
           await exec('postgres', ['pg_ctlcluster', '--skip-systemctl-redirect', version, name, 'start']).catch(() => undefined);
         }
-        await until('Postgres to answer', postgresAnswers);
+        await until('Postgres to answer', sharedPostgresAnswers);
       }
       if (!(await portOpen(redis.host, redis.port))) await startRedis();
     },

@@ -153,8 +153,9 @@ async function postgresAccount(): Promise<{ uid: number; gid: number } | undefin
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
 }
 
-async function postgresAnswers(url: string): Promise<boolean> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+/** Whether Postgres at `url` answers a query within `timeoutMs` (never throws). */
+export async function postgresAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   client.on('error', () => undefined);
   try {
     await client.connect();

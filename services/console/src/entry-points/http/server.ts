@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { isAppError } from '@ceb179/errors';
+import { closeGracefully, listenBounded } from '@ceb179/metrics';
 import type { Logger } from '@ceb179/logger';
 import type { ListKind } from '@ceb179/operator';
 import type { OperatorView } from '../../domain/operator-view';
@@ -91,15 +92,8 @@ export class ConsoleServer {
       response.status(503).json({ error: isAppError(error) ? error.message : 'internal error' });
     });
     const server = createServer(app);
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, () => resolve());
-    });
+    this.boundPort = await listenBounded(server, this.options.port, 30_000);
     this.server = server;
-    const address = server.address();
-    this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
     logger.info({ port: this.boundPort }, 'console listening');
   }
 
@@ -107,9 +101,6 @@ export class ConsoleServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await closeGracefully(server);
   }
 }
