@@ -8,7 +8,7 @@
 #   docker run --rm ceb179 node services/assembler/dist/main.js
 #   docker run --rm ceb179 node libs/db/dist/cli.js           # the ledger migrations (npm run migrate)
 #
-# Services: ingress assembler reporter signer customs-sim eport-sim. Configuration comes only from
+# Services: ingress assembler reporter signer console; simulators: customs-sim eport-sim. Configuration comes only from
 # CEB179_* variables at run time (secrets as <NAME>_FILE pointing at a mounted file); nothing secret
 # is baked into the image. tini is PID 1, so SIGTERM reaches node, which drains within 30 s.
 
@@ -19,7 +19,7 @@ FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
 RUN set -eu; mkdir -p /out; \
-    for f in package.json package-lock.json libs/*/package.json services/*/package.json tools/*/package.json; do \
+    for f in package.json package-lock.json libs/*/package.json services/*/package.json simulators/*/package.json tools/*/package.json; do \
       mkdir -p "/out/$(dirname "$f")"; cp "$f" "/out/$f"; \
     done
 
@@ -32,8 +32,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev \
- && find libs services tools -mindepth 2 -maxdepth 2 \( -name src -o -name test -o -name 'tsconfig*.json' \) -exec rm -rf {} + \
- && find libs services tools -name '*.tsbuildinfo' -delete \
+ && find libs services simulators tools -mindepth 2 -maxdepth 2 \( -name src -o -name test -o -name 'tsconfig*.json' \) -exec rm -rf {} + \
+ && find libs services simulators tools -name '*.tsbuildinfo' -delete \
  && rm -rf tests scripts .ci tsconfig*.json jest.config.js
 
 # --- runtime ---
@@ -56,4 +56,4 @@ USER 10001:10001
 # ingress listens on CEB179_INGRESS_PORT (8080), customs-sim on 8090, eport-sim on 61232.
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["/bin/sh", "-c", "exec node \"services/${SERVICE}/dist/main.js\""]
+CMD ["/bin/sh", "-c", "if [ -d \"services/${SERVICE}\" ]; then exec node \"services/${SERVICE}/dist/main.js\"; else exec node \"simulators/${SERVICE}/dist/main.js\"; fi"]

@@ -12,7 +12,7 @@ const phase = process.env.CEB179_TEST_PHASE;
 const disruptive = phase === 'disruptive' || (phase === undefined && process.argv.slice(2).some((arg) => arg.includes('tests/disruptive')));
 module.exports = {
   testEnvironment: 'node',
-  roots: phase === 'disruptive' ? ['<rootDir>/tests/disruptive'] : ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/tests'],
+  roots: phase === 'disruptive' ? ['<rootDir>/tests/disruptive'] : ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/simulators', '<rootDir>/tools', '<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(disruptive ? [] : ['/tests/disruptive/'])],
   transform: {
@@ -20,7 +20,8 @@ module.exports = {
   },
   moduleNameMapper: {
     [`^@ceb179/(${libs.join('|')})$`]: '<rootDir>/libs/$1/src/index.ts',
-    '^@ceb179/(customs-sim|eport-sim)$': '<rootDir>/services/$1/src/index.ts',
+    '^@ceb179/(customs-sim|eport-sim)$': '<rootDir>/simulators/$1/src/index.ts',
+    '^@ceb179/harness$': '<rootDir>/tools/harness/src/index.ts',
   },
   testTimeout: 60000,
   maxWorkers: disruptive ? 1 : 2,

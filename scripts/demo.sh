@@ -47,7 +47,9 @@ mkdir -p "$demo_dir/logs" "$demo_dir/pids"
 
 start() { # name, then env assignments; logs to .demo/logs/<name>.log
   local name=$1; shift
-  env "$@" node "services/$name/dist/main.js" >"$demo_dir/logs/$name.log" 2>&1 &
+  local dir=services
+  [[ -d "services/$name" ]] || dir=simulators
+  env "$@" node "$dir/$name/dist/main.js" >"$demo_dir/logs/$name.log" 2>&1 &
   echo $! >"$demo_dir/pids/$name.pid"
 }
 wait_port() { # port, name

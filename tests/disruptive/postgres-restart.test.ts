@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { infraControl, makeFixture, startPipeline, vhostQueues, waitFor, type InfraControl, type Pipeline } from '@ceb179/testkit';
+import { infraControl, startPipeline, type InfraControl, type Pipeline } from '@ceb179/harness';
+import { makeFixture, vhostQueues, waitFor } from '@ceb179/testkit';
 import type { CallbackResult } from '@ceb179/customs-sim';
 
 /**

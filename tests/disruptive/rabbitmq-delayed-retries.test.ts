@@ -1,7 +1,8 @@
 import { Queues } from '@ceb179/contracts';
 import { createLogger } from '@ceb179/logger';
 import { ack, Broker, declareWorkQueue, delayQueueName, retryIn } from '@ceb179/mq';
-import { createTestVhost, infraControl, vhostQueues, waitFor, type InfraControl, type TestVhost } from '@ceb179/testkit';
+import { infraControl, type InfraControl } from '@ceb179/harness';
+import { createTestVhost, vhostQueues, waitFor, type TestVhost } from '@ceb179/testkit';
 
 /**
  * Disruptive (runs alone, see scripts/test.sh): delayed retries wait in delay queues, and

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pipeline } from '@ceb179/testkit';
+import type { Pipeline } from '@ceb179/harness';
 
 /**
  * The whole-pipeline harness now lives in @ceb179/testkit (the chaos tool uses it too); this
@@ -15,7 +15,7 @@ export {
   type Pipeline,
   type PipelineOptions,
   type PipelineService,
-} from '@ceb179/testkit';
+} from '@ceb179/harness';
 
 /** Fires one customs callback per orderNo at once; each must be answered 10000. Returns the sessionIDs. */
 export async function fire(pipeline: Pipeline, orderNos: string[]): Promise<string[]> {

@@ -1,7 +1,8 @@
 import { Queues } from '@ceb179/contracts';
 import { HARSH_QUIRKS, type ControlQuirks } from '@ceb179/eport-sim';
 import { parseCertificate } from '@ceb179/protocol';
-import { makeFixture, queueDepth, waitFor, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
+import { waitForOutput, type ServiceProcess } from '@ceb179/harness';
+import { makeFixture, queueDepth, waitFor } from '@ceb179/testkit';
 import { Redis } from 'ioredis';
 import { CARD_PIN, expectExactlyOnceVerified, fire, startPipeline, type Pipeline } from './pipeline-harness';
 

@@ -1,5 +1,6 @@
 import { parseCertificate } from '@ceb179/protocol';
-import { insertSource, makeFixture, waitFor, waitForOutput, type ServiceProcess } from '@ceb179/testkit';
+import { waitForOutput, type ServiceProcess } from '@ceb179/harness';
+import { insertSource, makeFixture, waitFor } from '@ceb179/testkit';
 import { Redis } from 'ioredis';
 import { CARD_PIN, SOURCE_SCHEMA, expectExactlyOnceVerified, fire, startPipeline, type Pipeline } from './pipeline-harness';
 

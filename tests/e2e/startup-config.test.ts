@@ -1,4 +1,4 @@
-import { startServiceProcess } from '@ceb179/testkit';
+import { startServiceProcess } from '@ceb179/harness';
 
 /** Started as production starts them, a bad or missing setting stops each service with its name. */
 describe('service start-up with bad configuration', () => {

@@ -7,16 +7,14 @@ import { migrate } from '@ceb179/db';
 import { SoftCard } from '@ceb179/eport-sim';
 import { Headers } from '@ceb179/mq';
 import { buildPaymentDocument, buildSignString } from '@ceb179/protocol';
+import { startServiceProcess, waitForOutput, type ServiceProcess } from '@ceb179/harness';
 import {
   createTestDatabase,
   createTestVhost,
   makeFixture,
-  startServiceProcess,
   TEST_SIGN_JOB_KEY,
   testRedisUrl,
   waitFor,
-  waitForOutput,
-  type ServiceProcess,
   type TestDatabase,
   type TestVhost,
 } from '@ceb179/testkit';

@@ -6,7 +6,8 @@ import { Queues } from '@ceb179/contracts';
 import { SoftCard } from '@ceb179/eport-sim';
 import { AmqpResendPublisher } from '@ceb179/operator';
 import { parseCertificate } from '@ceb179/protocol';
-import { createServiceUsers, repoRoot, waitFor, type Pipeline } from '@ceb179/testkit';
+import { type Pipeline } from '@ceb179/harness';
+import { createServiceUsers, repoRoot, waitFor } from '@ceb179/testkit';
 import { cliEnv, runCli } from './cli-helper';
 import { SERVED_EBP_CODE, startOperatorScenario, type OperatorScenario } from './scenario';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseCertificate } from '@ceb179/protocol';
-import { createServiceUsers, repoRoot, startServiceProcess, waitFor, waitForOutput, type Pipeline, type ServiceProcess } from '@ceb179/testkit';
+import { startServiceProcess, waitForOutput, type Pipeline, type ServiceProcess } from '@ceb179/harness';
+import { createServiceUsers, repoRoot, waitFor } from '@ceb179/testkit';
 import { cliEnv, runCli } from './cli-helper';
 import { startOperatorScenario, type OperatorScenario } from './scenario';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseCertificate } from '@ceb179/protocol';
-import { makeFixture, startPipeline, waitFor, type Pipeline, type PipelineService } from '@ceb179/testkit';
+import { startPipeline, type Pipeline, type PipelineService } from '@ceb179/harness';
+import { makeFixture, waitFor } from '@ceb179/testkit';
 
 /**
  * Every cloud service's ops listener after a few real callbacks: /metrics holds the named series

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { makeFixture, startPipeline, waitFor, type Pipeline } from '@ceb179/testkit';
+import { startPipeline, type Pipeline } from '@ceb179/harness';
+import { makeFixture, waitFor } from '@ceb179/testkit';
 
 export const SERVED_EBP_CODE = '3301963K69';
 const UNSERVED_EBP_CODE = 'NOCARD0001';

@@ -2,7 +2,13 @@ import { Pool } from 'pg';
 import { SCHEMA_VERSION, type CallbackMessage, type SignJobMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
-import { createSourceTables, createTestDatabase, insertSource, type SourceFixture, type TestDatabase } from '@ceb179/testkit';
+import {
+  createSourceTables,
+  createTestDatabase,
+  insertSource,
+  type SourceFixture,
+  type TestDatabase,
+} from '@ceb179/testkit';
 import type { SignJobPublisher } from '../src/clients/sign-job.publisher';
 import { PaymentRepository } from '../src/data-access/payment.repository';
 import { RequestRepository } from '../src/data-access/request.repository';

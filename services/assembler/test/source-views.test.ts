@@ -7,7 +7,15 @@ import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
 import { declareSignJobQueues, declareSignJobRouting, declareWorkQueue, Headers } from '@ceb179/mq';
 import { buildPaymentDocument } from '@ceb179/protocol';
-import { createTestDatabase, createTestVhost, testInfra, waitFor, type TestDatabase, type TestVhost, TEST_SIGN_JOB_KEY } from '@ceb179/testkit';
+import {
+  createTestDatabase,
+  createTestVhost,
+  testInfra,
+  waitFor,
+  type TestDatabase,
+  type TestVhost,
+  TEST_SIGN_JOB_KEY,
+} from '@ceb179/testkit';
 import { composeAssembler } from '../src/compose';
 import { loadAssemblerConfig } from '../src/config';
 import { PaymentRepository, paymentLookupSql } from '../src/data-access/payment.repository';

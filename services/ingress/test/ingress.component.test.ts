@@ -6,7 +6,15 @@ import { DEADLINE_MS, Queues, SCHEMA_VERSION } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
 import { declareCallbackConsumption, Headers } from '@ceb179/mq';
-import { createTestDatabase, createTestVhost, testInfra, testRedisUrl, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
+import {
+  createTestDatabase,
+  createTestVhost,
+  testInfra,
+  testRedisUrl,
+  waitFor,
+  type TestDatabase,
+  type TestVhost,
+} from '@ceb179/testkit';
 import { composeIngress, type Ingress } from '../src/compose';
 import { loadIngressConfig } from '../src/config';
 import { FORM, formBody, post, type RawReply } from './http-client';

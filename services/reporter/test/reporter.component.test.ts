@@ -9,7 +9,14 @@ import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
 import { declareHeartbeatQueue, declareSignatureConsumption, delayQueueName, Headers } from '@ceb179/mq';
 import { buildPayExInfoStr, buildPaymentDocument, buildSignString, buildUploadFormBody } from '@ceb179/protocol';
-import { createTestDatabase, createTestVhost, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
+import {
+  createTestDatabase,
+  createTestVhost,
+  makeFixture,
+  waitFor,
+  type TestDatabase,
+  type TestVhost,
+} from '@ceb179/testkit';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';
 import { CONFIG_FAULT_HINT } from '../src/domain/customs-codes';

@@ -15,7 +15,15 @@ import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
 import { declareHeartbeatQueue, declareSignatureConsumption, Headers } from '@ceb179/mq';
 import { buildPaymentDocument, buildSignString } from '@ceb179/protocol';
-import { createTestDatabase, createTestVhost, freePort, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
+import {
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  makeFixture,
+  waitFor,
+  type TestDatabase,
+  type TestVhost,
+} from '@ceb179/testkit';
 import { CustomsClient } from '../src/clients/customs.client';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';

@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import {
-  infraControl,
-  makeFixture,
-  startPipeline,
-  testInfra,
-  vhostQueues,
-  type InfraControl,
-  type Pipeline,
-  type PipelineService,
-  type SourceFixture,
-} from '@ceb179/testkit';
+import { infraControl, startPipeline, type InfraControl, type Pipeline, type PipelineService } from '@ceb179/harness';
+import { makeFixture, testInfra, vhostQueues, type SourceFixture } from '@ceb179/testkit';
 import { makePlan, STALL_MS, type ChaosPlan, type InfraRestart } from './plan';
 import { Random } from './random';
 import { Supervisor } from './supervisor';

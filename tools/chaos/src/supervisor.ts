@@ -1,4 +1,4 @@
-import { readyText, type Pipeline, type PipelineService, type ServiceProcess } from '@ceb179/testkit';
+import { readyText, type Pipeline, type PipelineService, type ServiceProcess } from '@ceb179/harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

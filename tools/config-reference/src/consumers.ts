@@ -13,8 +13,8 @@ const SERVICE_SCHEMAS: Array<{ name: string; dir: string; file: string; exported
   { name: 'reporter', dir: 'services/reporter', file: 'config', exported: 'reporterSchema' },
   { name: 'signer', dir: 'services/signer', file: 'config', exported: 'signerSchema' },
   { name: 'console', dir: 'services/console', file: 'config', exported: 'consoleSchema' },
-  { name: 'customs-sim', dir: 'services/customs-sim', file: 'config', exported: 'customsSimSchema' },
-  { name: 'eport-sim', dir: 'services/eport-sim', file: 'config', exported: 'eportSimSchema' },
+  { name: 'customs-sim', dir: 'simulators/customs-sim', file: 'config', exported: 'customsSimSchema' },
+  { name: 'eport-sim', dir: 'simulators/eport-sim', file: 'config', exported: 'eportSimSchema' },
   { name: 'first-contact', dir: 'tools/first-contact', file: 'settings', exported: 'firstContactSchema' },
 ];
 

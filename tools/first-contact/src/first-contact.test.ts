@@ -7,14 +7,12 @@ import path from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Client, Pool } from 'pg';
 import { migrate } from '@ceb179/db';
+import { startServiceProcess, waitForOutput, type ServiceProcess } from '@ceb179/harness';
 import {
   createTestDatabase,
   createTestVhost,
   repoRoot,
-  startServiceProcess,
   testRedisUrl,
-  waitForOutput,
-  type ServiceProcess,
   type TestDatabase,
   type TestVhost,
 } from '@ceb179/testkit';

@@ -1,17 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-
-/** The repository root (where the workspaces' package.json is). */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'tsconfig.base.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('repository root not found');
-    dir = parent;
-  }
-  return dir;
-}
+import { repoRoot } from '@ceb179/testkit';
 
 export interface ServiceProcess {
   name: string;
@@ -26,13 +16,16 @@ export interface ServiceProcess {
   exited(): Promise<number | null>;
 }
 
+const SIMULATORS = new Set(['customs-sim', 'eport-sim']);
+
 /**
- * Runs a built service exactly as production does (`node services/<name>/dist/main.js`) with
- * the given environment, logging to .test-logs/ for post-mortems.
+ * Runs a built service or simulator exactly as production does (`node services/<name>/dist/main.js`,
+ * `node simulators/<name>/dist/main.js`) with the given environment, logging to .test-logs/ for
+ * post-mortems.
  */
 export function startServiceProcess(service: string, env: Record<string, string>, label = service): ServiceProcess {
   const root = repoRoot();
-  const main = path.join(root, 'services', service, 'dist', 'main.js');
+  const main = path.join(root, SIMULATORS.has(service) ? 'simulators' : 'services', service, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const logDir = path.join(root, '.test-logs');
   mkdirSync(logDir, { recursive: true });

@@ -5,10 +5,21 @@ import { Client, Pool } from 'pg';
 import { startCustomsSim, type CustomsSim } from '@ceb179/customs-sim';
 import { createServiceRoles, migrate, SERVICE_ROLES, serviceRoleName } from '@ceb179/db';
 import { SoftCard, startEportSim, type ControlQuirks, type EportSim } from '@ceb179/eport-sim';
-import { createServiceUsers, createTestDatabase, createTestVhost, TEST_SIGN_JOB_KEY, testRedisUrl, type TestDatabase, type TestVhost } from './infra';
-import { startPrivatePostgres } from './private-infra';
-import { repoRoot, startServiceProcess, waitForOutput, type ServiceProcess } from './processes';
-import { createSourceTables, insertSource, type SourceFixture } from './source-data';
+import {
+  createServiceUsers,
+  createSourceTables,
+  createTestDatabase,
+  createTestVhost,
+  insertSource,
+  repoRoot,
+  startPrivatePostgres,
+  TEST_SIGN_JOB_KEY,
+  testRedisUrl,
+  type SourceFixture,
+  type TestDatabase,
+  type TestVhost,
+} from '@ceb179/testkit';
+import { startServiceProcess, waitForOutput, type ServiceProcess } from './processes';
 
 export const SOURCE_SCHEMA = 'platform_src';
 export const CARD_PIN = '88888888';

@@ -2,11 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
-import { testInfra } from './infra';
-import { postgresAnswers } from './private-infra';
-import { childrenOf } from './private-infra';
-import { repoRoot } from './processes';
-import { waitFor } from './wait';
+import { childrenOf, postgresAnswers, repoRoot, testInfra, waitFor } from '@ceb179/testkit';
 
 const run = promisify(execFile);
 

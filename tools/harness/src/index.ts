@@ -1,0 +1,3 @@
+export * from './processes';
+export * from './pipeline';
+export * from './infra-control';
