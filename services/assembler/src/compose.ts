@@ -7,7 +7,7 @@ import { SignJobPublisher } from './clients/sign-job.publisher';
 import type { AssemblerConfig } from './config';
 import { PaymentRepository } from './data-access/payment.repository';
 import { RequestRepository } from './data-access/request.repository';
-import { AssembleRequest } from './domain/assemble-request';
+import { AssembleRequest } from './domain/assemble-request.use-case';
 import { CallbackConsumer } from './entry-points/callback.consumer';
 
 /** Wires the assembler: callbacks queue -> ledger + source views -> sign jobs by ebpCode. */

@@ -12,7 +12,7 @@ import {
 import type { SignJobPublisher } from '../src/clients/sign-job.publisher';
 import { PaymentRepository } from '../src/data-access/payment.repository';
 import { RequestRepository } from '../src/data-access/request.repository';
-import { AssembleRequest } from '../src/domain/assemble-request';
+import { AssembleRequest } from '../src/domain/assemble-request.use-case';
 
 /**
  * docs/data-source-mapping.md §2: the look-up costs "a bounded number of round trips per request whatever the

@@ -8,7 +8,7 @@ import { BrokerCallbackPublisher } from './clients/callback.publisher';
 import type { IngressConfig } from './config';
 import { CallbackRepository } from './data-access/callback.repository';
 import { DuplicateCache } from './data-access/duplicate.cache';
-import { CallbackIntake } from './domain/callback-intake';
+import { CallbackIntake } from './domain/callback-intake.use-case';
 import { OutboxRelay } from './domain/outbox-relay';
 import { within } from './domain/within';
 import { callbackMetrics } from './entry-points/http/callback-metrics';

@@ -13,7 +13,7 @@ import { SignerRegistry } from './data-access/signer-registry';
 import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
 import { KnownCertificates } from './domain/known-certificates';
 import { SignatureCheck } from './domain/signature-check';
-import { UploadRequest } from './domain/upload-request';
+import { UploadRequest } from './domain/upload-request.use-case';
 import { SignatureConsumer } from './entry-points/signature.consumer';
 import { ResendConsumer } from './entry-points/resend.consumer';
 

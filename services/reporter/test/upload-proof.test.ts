@@ -28,7 +28,7 @@ import { CustomsClient } from '../src/clients/customs.client';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';
 import { RequestRepository } from '../src/data-access/request.repository';
-import { UploadRequest } from '../src/domain/upload-request';
+import { UploadRequest } from '../src/domain/upload-request.use-case';
 
 /**
  * The reporter can prove what it uploads: claims are fenced, a customs 20006 is "done" only when

@@ -12,7 +12,7 @@ import { Card } from './domain/card';
 import { PinGate } from './domain/pin-gate';
 import { ReaderBreaker } from './domain/reader-breaker';
 import { runSelfTest } from './domain/self-test';
-import { SignJob } from './domain/sign-job';
+import { SignDocument } from './domain/sign-document.use-case';
 import { SignJobAuthenticity } from './domain/sign-job-authenticity';
 import { SignerStatus } from './domain/signer-status';
 import { HealthServer } from './entry-points/health.server';
@@ -65,7 +65,7 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
     status,
     logger,
   );
-  const signJob = new SignJob(
+  const signDocument = new SignDocument(
     card,
     status,
     breaker,
@@ -74,7 +74,7 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
     logger,
   );
   const authenticity = new SignJobAuthenticity({ key: config.signJobKey, ebpCodes: config.ebpCodes, deadlineGraceMs: config.deadlineGraceMs });
-  const consumer = new SignJobConsumer(broker, signJob, signJobQueues(config.ebpCodes), config.prefetch, authenticity, logger);
+  const consumer = new SignJobConsumer(broker, signDocument, signJobQueues(config.ebpCodes), config.prefetch, authenticity, logger);
   const heartbeat = new HeartbeatPublisher(broker, status, config.heartbeatIntervalMs, logger);
   const health = new HealthServer(status, config.healthPort, logger);
   let selfTestTimer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import { parseCallbackMessage, Queues } from '@ceb179/contracts';
 import { consumeContract, type Broker } from '@ceb179/mq';
-import type { AssembleRequest } from '../domain/assemble-request';
+import type { AssembleRequest } from '../domain/assemble-request.use-case';
 
 /** Consumes accepted callbacks; a payload that breaks its contract is dead-lettered, not retried. */
 export class CallbackConsumer {

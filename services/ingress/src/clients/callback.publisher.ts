@@ -1,6 +1,6 @@
 import { Exchanges, SCHEMA_VERSION, type CallbackMessage } from '@ceb179/contracts';
 import type { Broker } from '@ceb179/mq';
-import type { CallbackPublisher } from '../domain/callback-intake';
+import type { CallbackPublisher } from '../domain/callback-intake.use-case';
 import type { RecordedCallback } from '../data-access/callback.repository';
 
 /**

@@ -1,7 +1,7 @@
 import { toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import type { CallbackRepository } from '../data-access/callback.repository';
-import type { CallbackPublisher } from './callback-intake';
+import type { CallbackPublisher } from './callback-intake.use-case';
 
 /** Callbacks younger than this are still being handed on by the request that recorded them. */
 const MIN_AGE_MS = 3_000;

@@ -1,6 +1,6 @@
 import { parseResendRequestMessage, Queues } from '@ceb179/contracts';
 import { consumeContract, type Broker } from '@ceb179/mq';
-import type { UploadRequest } from '../domain/upload-request';
+import type { UploadRequest } from '../domain/upload-request.use-case';
 
 /** Consumes operators' re-send requests (CLI `ceb179 resend`, the console's button), one at a time. */
 export class ResendConsumer {

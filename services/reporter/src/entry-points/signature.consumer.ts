@@ -1,7 +1,7 @@
 import { parseSignatureMessage, Queues } from '@ceb179/contracts';
 import { consumeContract, type Broker } from '@ceb179/mq';
 import type { SignatureCheck } from '../domain/signature-check';
-import type { UploadRequest } from '../domain/upload-request';
+import type { UploadRequest } from '../domain/upload-request.use-case';
 
 /**
  * Consumes signatures from the signers; a payload that breaks its contract is dead-lettered, and

@@ -1,7 +1,7 @@
 import { Exchanges, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
 import type { Broker } from '@ceb179/mq';
 import type { SignAlgorithm } from '@ceb179/protocol';
-import type { SignaturePublisher } from '../domain/sign-job';
+import type { SignaturePublisher } from '../domain/sign-document.use-case';
 
 /** Sends a verified signature to the reporter. Carries no PIN, no certificate private data. */
 export class BrokerSignaturePublisher implements SignaturePublisher {

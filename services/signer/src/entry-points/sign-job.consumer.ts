@@ -1,7 +1,7 @@
 import { parseSignJobMessage, Queues, signJobQueueFor } from '@ceb179/contracts';
 import { forSession, type Logger } from '@ceb179/logger';
 import { consumeContract, deadLetter, type Broker } from '@ceb179/mq';
-import type { SignJob } from '../domain/sign-job';
+import type { SignDocument } from '../domain/sign-document.use-case';
 import type { SignJobAuthenticity } from '../domain/sign-job-authenticity';
 
 /** The queues this card consumes: one per configured ebpCode, or the shared "any" queue. */
@@ -12,7 +12,7 @@ export function signJobQueues(ebpCodes: string[]): string[] {
 export class SignJobConsumer {
   constructor(
     private readonly broker: Broker,
-    private readonly signJob: SignJob,
+    private readonly signDocument: SignDocument,
     private readonly queues: string[],
     private readonly prefetch: number,
     private readonly authenticity: SignJobAuthenticity,
@@ -32,7 +32,7 @@ export class SignJobConsumer {
             forSession(this.logger, job.sessionID).error({ problem, ebpCode: job.ebpCode, queue, alert: 'forged-sign-job' }, 'sign job refused before reaching the card; dead-lettered');
             return deadLetter(`sign job refused: ${problem}`);
           }
-          return this.signJob.run(job, delivery.retries);
+          return this.signDocument.run(job, delivery.retries);
         },
         { prefetch: this.prefetch },
       );

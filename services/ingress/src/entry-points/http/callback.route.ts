@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError } from '@ceb179/errors';
-import type { CallbackIntake } from '../../domain/callback-intake';
+import type { CallbackIntake } from '../../domain/callback-intake.use-case';
 import { parseOpenReq } from '../../domain/open-req';
 import { sendCustomsReply } from './customs-reply';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { BlockList } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import type { Logger } from '@ceb179/logger';
-import type { CallbackIntake } from '../../domain/callback-intake';
+import type { CallbackIntake } from '../../domain/callback-intake.use-case';
 import { callbackRouter } from './callback.route';
 import { errorHandler } from './error-handler';
 import { healthRouter, type HealthProbe } from './health.route';

@@ -12,7 +12,7 @@ export interface SignaturePublisher {
   publish(job: SignJobMessage, signValue: string, certNo: string): Promise<void>;
 }
 
-export interface SignJobOptions {
+export interface SignDocumentOptions {
   ebpCodes: string[];
   /** Stops consumption at once; called, never awaited, from inside a handler. */
   pauseConsumption: () => void;
@@ -33,7 +33,7 @@ const PAUSED_RETRY_MS = 5_000;
  * is told apart as this document's problem or the card PC's (a probe signature decides), and the
  * card PC's problem stops consumption without losing or dead-lettering a job.
  */
-export class SignJob {
+export class SignDocument {
   private readonly badSignatures = new Map<string, number>();
   private probing: Promise<string | undefined> | undefined;
 
@@ -42,7 +42,7 @@ export class SignJob {
     private readonly status: SignerStatus,
     private readonly breaker: ReaderBreaker,
     private readonly signatures: SignaturePublisher,
-    private readonly options: SignJobOptions,
+    private readonly options: SignDocumentOptions,
     private readonly logger: Logger,
   ) {}
 
