@@ -6,7 +6,7 @@ import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { AmqpResendPublisher } from '@ceb179/operator';
 import type { ConsoleConfig } from './config';
 import { OperatorView } from './domain/operator-view';
-import { ConsoleServer } from './entry-points/http/server';
+import { ConsoleServer } from './entry-points/http/console.server';
 
 /** A probe that answers within a bound, false on error or time-out. */
 async function answers(probe: () => Promise<unknown>, timeoutMs = 2_000): Promise<boolean> {

@@ -11,9 +11,9 @@ import { DuplicateCache } from './data-access/duplicate.cache';
 import { CallbackIntake } from './domain/callback-intake.use-case';
 import { OutboxRelay } from './domain/outbox-relay';
 import { within } from './domain/within';
-import { callbackMetrics } from './entry-points/http/callback-metrics';
-import { HttpServer } from './entry-points/http/server';
-import { parseAllowList } from './entry-points/http/source-allow-list';
+import { callbackMetrics } from './entry-points/http/callback-metrics.middleware';
+import { HttpServer } from './entry-points/http/http.server';
+import { parseAllowList } from './entry-points/http/source-allow-list.middleware';
 
 const HEALTH_PROBE_TIMEOUT_MS = 1_000;
 const STARTUP_PROBE_TIMEOUT_MS = 3_000;

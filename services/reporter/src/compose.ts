@@ -7,9 +7,9 @@ import { Broker, declareHeartbeatQueue, declareResendConsumption, declareSignatu
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
 import { MeteredRequestRepository } from './data-access/metered-request.repository';
-import { registerSystemGauges } from './entry-points/metrics';
+import { registerSystemGauges } from './entry-points/system.gauges';
 import { SignStringRepository } from './data-access/sign-string.repository';
-import { SignerRegistry } from './data-access/signer-registry';
+import { SignerRegistry } from './data-access/signer.registry';
 import { HeartbeatConsumer } from './entry-points/heartbeat.consumer';
 import { KnownCertificates } from './domain/known-certificates';
 import { SignatureCheck } from './domain/signature-check';

@@ -3,7 +3,7 @@ import type { Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
 import { backoffMs, Broker, declareSignerPublishing, declareSignJobQueues } from '@ceb179/mq';
 import { ControlLink } from './clients/control.link';
-import { controlRestarter } from './clients/control-restart';
+import { controlRestarter } from './clients/control-restart.command';
 import { FilePinMemory } from './data-access/pin-memory.file';
 import { HeartbeatPublisher } from './clients/heartbeat.publisher';
 import { BrokerSignaturePublisher } from './clients/signature.publisher';

@@ -1,17 +1,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@ceb179/logger';
-import { fireCallback, type CallbackRequest } from './clients/callback-client';
+import { fireCallback, type CallbackRequest } from './clients/callback.client';
 import { CertificateRegistry } from './domain/certificate-registry';
 import { UploadDesk } from './domain/upload-desk';
 import { UploadLog } from './domain/upload-log';
 import type { CallbackResult, RegisteredCertificate, UploadRecord } from './domain/types';
-import { createHttpApp, UPLOAD_PATH } from './entry-points/http-app';
+import { createHttpApp, UPLOAD_PATH } from './entry-points/http.app';
 
 export type { CallbackResult, RegisteredCertificate, UploadRecord } from './domain/types';
 export { CustomsCodes } from './domain/upload-desk';
-export { CUSTOMS_USER_AGENT, openReqText } from './clients/callback-client';
-export { UPLOAD_PATH } from './entry-points/http-app';
+export { CUSTOMS_USER_AGENT, openReqText } from './clients/callback.client';
+export { UPLOAD_PATH } from './entry-points/http.app';
 
 export interface CustomsSimOptions {
   /** 0 = a random free port. Default 0. */

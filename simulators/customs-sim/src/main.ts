@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '@ceb179/errors';
 import { createLogger, type Logger } from '@ceb179/logger';
 import { loadCustomsSimConfig, type CustomsSimConfig } from './config';
-import { readCertificateFile } from './data-access/certificate-files';
+import { readCertificateFile } from './data-access/certificate.file';
 import { startCustomsSim, type CustomsSim } from './index';
 
 const POLL_MS = 500;

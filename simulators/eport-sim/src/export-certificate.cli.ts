@@ -1,6 +1,6 @@
 import { AppError } from '@ceb179/errors';
 import { loadEportSimConfig } from './config';
-import { readCardFile } from './data-access/card-file';
+import { readCardFile } from './data-access/card.file';
 
 /**
  * Prints the card's public half as JSON, for registering it with the customs simulator:

@@ -2,12 +2,12 @@ import type { Logger } from '@ceb179/logger';
 import { CardControl } from './domain/card-control';
 import type { ControlQuirks } from './domain/control-quirks';
 import type { SoftCard } from './domain/soft-card';
-import { ControlServer } from './entry-points/control-server';
+import { ControlServer } from './entry-points/control.server';
 
 export { SoftCard, type SoftCardOptions, type SoftCardJSON, type CardAlgorithm } from './domain/soft-card';
 export { ControlErrors } from './domain/control-errors';
 export { HARSH_QUIRKS, TIDY_QUIRKS, type ControlQuirks, type Base64Format, type CertNoFormat, type SignEncoding } from './domain/control-quirks';
-export { loadOrCreateCard, readCardFile } from './data-access/card-file';
+export { loadOrCreateCard, readCardFile } from './data-access/card.file';
 
 export interface EportSimOptions {
   card: SoftCard;

@@ -1,7 +1,7 @@
 import { AppError } from '@ceb179/errors';
 import { createLogger } from '@ceb179/logger';
 import { loadEportSimConfig } from './config';
-import { loadOrCreateCard } from './data-access/card-file';
+import { loadOrCreateCard } from './data-access/card.file';
 import { SoftCard } from './domain/soft-card';
 import { startEportSim } from './index';
 

@@ -2,7 +2,7 @@ import { parseSignerHeartbeatMessage, Queues } from '@ceb179/contracts';
 import { toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { ack, consumeContract, type Broker } from '@ceb179/mq';
-import type { SignerRegistry } from '../data-access/signer-registry';
+import type { SignerRegistry } from '../data-access/signer.registry';
 import type { KnownCertificates } from '../domain/known-certificates';
 
 /**

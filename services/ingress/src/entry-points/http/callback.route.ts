@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { AppError } from '@ceb179/errors';
 import type { CallbackIntake } from '../../domain/callback-intake.use-case';
 import { parseOpenReq } from '../../domain/open-req';
-import { sendCustomsReply } from './customs-reply';
+import { sendCustomsReply } from './customs-reply.writer';
 
 export const CALLBACK_PATH = '/platDataOpen';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCertificateFile } from './certificate-files';
+import { readCertificateFile } from './certificate.file';
 
 describe('readCertificateFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'customs-sim-'));

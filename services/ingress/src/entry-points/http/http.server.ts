@@ -4,11 +4,11 @@ import express, { type RequestHandler } from 'express';
 import type { Logger } from '@ceb179/logger';
 import type { CallbackIntake } from '../../domain/callback-intake.use-case';
 import { callbackRouter } from './callback.route';
-import { errorHandler } from './error-handler';
+import { errorHandler } from './error.middleware';
 import { healthRouter, type HealthProbe } from './health.route';
-import { sendCustomsReply } from './customs-reply';
-import { sourceAllowList } from './source-allow-list';
-import { SourceRateLimit } from './source-rate-limit';
+import { sendCustomsReply } from './customs-reply.writer';
+import { sourceAllowList } from './source-allow-list.middleware';
+import { SourceRateLimit } from './source-rate-limit.middleware';
 
 export interface HttpServerOptions {
   port: number;

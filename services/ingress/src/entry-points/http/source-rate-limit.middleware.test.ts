@@ -1,4 +1,4 @@
-import { SourceRateLimit } from './source-rate-limit';
+import { SourceRateLimit } from './source-rate-limit.middleware';
 
 describe('per-source rate limit', () => {
   it('lets a burst through, refuses beyond it, refills at the sustained rate, and keeps sources apart', () => {

@@ -4,7 +4,7 @@ import type { Logger } from '@ceb179/logger';
 import type { CertificateRegistry } from '../domain/certificate-registry';
 import type { UploadDesk } from '../domain/upload-desk';
 import type { UploadLog } from '../domain/upload-log';
-import { simRoutes, type FireCallback } from './sim-routes';
+import { simRoutes, type FireCallback } from './sim.router';
 
 export const UPLOAD_PATH = '/ceb2grab/grab/realTimeDataUpload';
 

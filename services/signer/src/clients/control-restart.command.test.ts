@@ -1,4 +1,4 @@
-import { environmentWithoutSecrets } from './control-restart';
+import { environmentWithoutSecrets } from './control-restart.command';
 
 describe('the control restart command environment', () => {
   it('holds neither the PIN variables nor any variable holding the PIN', () => {

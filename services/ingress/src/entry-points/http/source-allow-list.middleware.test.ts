@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createLogger } from '@ceb179/logger';
-import { parseAllowList, sourceAllowList } from './source-allow-list';
+import { parseAllowList, sourceAllowList } from './source-allow-list.middleware';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

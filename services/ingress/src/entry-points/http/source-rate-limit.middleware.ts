@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '@ceb179/logger';
-import { sendCustomsReply } from './customs-reply';
+import { sendCustomsReply } from './customs-reply.writer';
 
 export interface RateLimitOptions {
   /** Sustained calls per second per source; 0 = no limit. */

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AppError } from '@ceb179/errors';
-import { newSessionID, type CallbackRequest } from '../clients/callback-client';
+import { newSessionID, type CallbackRequest } from '../clients/callback.client';
 import type { CertificateRegistry, RegistryEntry } from '../domain/certificate-registry';
 import type { UploadDesk } from '../domain/upload-desk';
 import type { UploadLog } from '../domain/upload-log';

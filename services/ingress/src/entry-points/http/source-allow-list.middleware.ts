@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
-import { sendCustomsReply } from './customs-reply';
+import { sendCustomsReply } from './customs-reply.writer';
 
 /**
  * Parses CEB179_INGRESS_ALLOWED_SOURCES entries (addresses or CIDR blocks, IPv4 or IPv6).

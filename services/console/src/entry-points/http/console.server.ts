@@ -5,8 +5,8 @@ import { closeGracefully, listenBounded } from '@ceb179/metrics';
 import type { Logger } from '@ceb179/logger';
 import type { ListKind } from '@ceb179/operator';
 import type { OperatorView } from '../../domain/operator-view';
-import { requireToken } from './auth';
-import { CONSOLE_PAGE } from './page';
+import { requireToken } from './token-auth.middleware';
+import { CONSOLE_PAGE } from './console.page';
 
 export interface ConsoleServerOptions {
   port: number;

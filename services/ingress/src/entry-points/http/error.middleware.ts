@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
-import { sendCustomsReply } from './customs-reply';
+import { sendCustomsReply } from './customs-reply.writer';
 
 /** What express' body parser reports, by its error `type`, in words a caller can act on. */
 const BODY_PROBLEMS: Record<string, string> = {
