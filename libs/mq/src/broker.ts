@@ -1,45 +1,16 @@
-import * as amqp from 'amqplib';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { Exchanges, retryExchangeFor, RETRY_DUE_ROUTING_KEY } from '@ceb179/contracts';
-import { AppError, isDependencyFailure, toAppError } from '@ceb179/errors';
-import type { Logger } from '@ceb179/logger';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { retryExchangeFor, RETRY_DUE_ROUTING_KEY } from '@ceb179/contracts';
+import { toAppError } from '@ceb179/errors';
+import { BrokerConnection, type ConnectionOptions } from './connection';
 import { DeadlineOrder, deadlineOf } from './deadline-order';
-import { backoffMs, delayBucketFor, delayQueueName } from './delay-buckets';
+import { delayQueueName } from './delay-buckets';
+import { DeliveryPolicy, delayRoutingKey, type Delivery, type DeliveryPolicyOptions } from './delivery-policy';
 import { Headers, type MessageHandler, type PublishOptions } from './message';
 import { delayQueueArguments, workQueueArguments } from './queue-arguments';
 
-export interface BrokerOptions {
-  url: string;
-  logger: Logger;
-  /** Shown in the RabbitMQ management UI as the connection name. */
-  connectionName: string;
-  /** Declares exchanges, queues and bindings; run after every (re)connect. Must be idempotent. */
-  declareTopology?: (channel: Channel) => Promise<void>;
-  publishTimeoutMs?: number;
-  reconnectMaxDelayMs?: number;
-  /** How long start() keeps trying to reach the broker before it gives up (default 60 s). */
-  startupTimeoutMs?: number;
-  /**
-   * A handler that throws for another reason than an unreachable dependency (a bug, a message
-   * the code cannot handle) has its message retried with a growing back-off (1 s doubling to
-   * 30 s); after this many failures in a row the message is dead-lettered with the last error as
-   * reason. Default 20, about 8 minutes. Dependency outages never count here (see below).
-   */
-  maxHandlerFailures?: number;
-  /**
-   * A handler that throws because a dependency is unreachable or stalled (isDependencyFailure:
-   * Postgres, Redis, RabbitMQ, network, timeouts) has its message retried with a back-off from 1 s
-   * doubling up to this (default 30 s), for as long as the outage lasts: an outage is not poison.
-   */
-  outageRetryMaxDelayMs?: number;
-  /** Seconds between AMQP heartbeats (a dead or stalled broker is noticed within about two); default 15. */
-  heartbeatSeconds?: number;
-  /** Longest wait for the TCP connection and AMQP handshake; default 10 s. */
-  connectTimeoutMs?: number;
-}
+/** Connection settings (dialling, heartbeats, reconnection, publish time limit) and the delivery policy's. */
+export interface BrokerOptions extends ConnectionOptions, Omit<DeliveryPolicyOptions, 'logger'> {}
 
-/** Failures of one message before it is taken for poison (see BrokerOptions.maxHandlerFailures). */
-const DEFAULT_MAX_HANDLER_FAILURES = 20;
 /** Pause before a consumer whose channel the broker closed, or which it cancelled, consumes again. */
 const CONSUMER_RECOVERY_DELAY_MS = 1_000;
 
@@ -53,12 +24,9 @@ export interface ConsumeOptions {
   concurrency?: number;
 }
 
-/** A delivery held by a consumer, its payload parsed once (undefined when it is not JSON). */
-interface HeldDelivery {
+/** A delivery held by a consumer, on the channel it arrived on. */
+interface HeldDelivery extends Delivery {
   channel: Channel;
-  message: ConsumeMessage;
-  payload: unknown;
-  json: boolean;
 }
 
 interface Consumer {
@@ -76,36 +44,48 @@ interface Consumer {
 }
 
 /**
- * The one door to RabbitMQ: persistent messages on a confirm channel, manual acks after the
- * handler has committed its side effect, bounded prefetch, delayed retries through delay
- * queues, dead-lettering, and reconnection with back-off that re-declares the topology and
- * re-attaches the consumers. Handlers must be idempotent: a message whose ack was lost with a
- * connection is delivered again.
+ * The one door to RabbitMQ: persistent messages published with confirms (publishConfirmed),
+ * manual acks after the handler has committed its side effect, bounded prefetch, delayed
+ * retries and dead-lettering (DeliveryPolicy), and reconnection with back-off that re-declares
+ * the topology and re-attaches the consumers (BrokerConnection). Handlers must be idempotent: a
+ * message whose ack was lost with a connection is delivered again.
  */
 export class Broker {
-  private connection: ChannelModel | undefined;
-  private publishChannel: ConfirmChannel | undefined;
+  private readonly connection: BrokerConnection;
+  private readonly policy: DeliveryPolicy;
   private readonly consumers: Consumer[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly declaredDelayQueues = new Set<string>();
-  private stopping = false;
-  private connecting: Promise<void> | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private attempt = 0;
-  private readonly listeners = new Set<(connected: boolean) => void>();
-  /** Ids of mandatory messages the broker returned as unroutable, until their confirm arrives. */
-  private readonly returned = new Set<string>();
-  private publishSeq = 0;
 
-  constructor(private readonly options: BrokerOptions) {}
+  constructor(private readonly options: BrokerOptions) {
+    this.connection = new BrokerConnection(options, {
+      connected: async () => {
+        this.declaredDelayQueues.clear();
+        for (const consumer of this.consumers) if (!consumer.paused) await this.attach(consumer);
+      },
+      lost: () => {
+        for (const consumer of this.consumers) {
+          consumer.channel = undefined;
+          consumer.tag = undefined;
+        }
+      },
+    });
+    this.policy = new DeliveryPolicy(
+      {
+        publish: (exchange, routingKey, content, properties, what) => this.connection.publish(exchange, routingKey, content, properties, what),
+        ensureDelayQueue: (workQueue, bucketMs) => this.ensureDelayQueue(workQueue, bucketMs),
+      },
+      options,
+    );
+  }
 
   get connected(): boolean {
-    return this.publishChannel !== undefined;
+    return this.connection.connected;
   }
 
   /** Called with true on every (re)connect and false on every loss. */
   onConnectionChange(listener: (connected: boolean) => void): void {
-    this.listeners.add(listener);
+    this.connection.onConnectionChange(listener);
   }
 
   /**
@@ -113,19 +93,7 @@ export class Broker {
    * should not make every service exit and flap); throws after that. Reconnects on its own later.
    */
   async start(): Promise<void> {
-    this.stopping = false;
-    const deadline = Date.now() + (this.options.startupTimeoutMs ?? 60_000);
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await this.connect();
-        return;
-      } catch (error) {
-        if (this.stopping || Date.now() >= deadline) throw error;
-        const delayMs = Math.min(5_000, 250 * 2 ** attempt);
-        this.options.logger.warn({ err: toAppError(error).message, retryInMs: delayMs }, 'RabbitMQ unreachable at start; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-    }
+    await this.connection.start();
   }
 
   /**
@@ -133,8 +101,7 @@ export class Broker {
    * which must keep answering customs while RabbitMQ is down.
    */
   startInBackground(): void {
-    this.stopping = false;
-    this.connect().catch(() => this.scheduleReconnect());
+    this.connection.startInBackground();
   }
 
   /** Each consumer's queue and whether it is attached right now (readiness: consumers attached). */
@@ -147,7 +114,7 @@ export class Broker {
    * channel it is asked on, and that must not be the publish channel. Undefined when unknown.
    */
   async queueDepth(queue: string): Promise<number | undefined> {
-    const connection = this.connection;
+    const connection = this.connection.current;
     if (!connection) return undefined;
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);
@@ -161,51 +128,27 @@ export class Broker {
   }
 
   /**
-   * Publishes to a named exchange and waits for the broker's confirm. With `mandatory`, a message
-   * no queue is bound for comes back and the publish fails (TRANSPORT): the caller keeps it and
-   * retries, instead of the broker dropping it.
+   * Publishes JSON to a named exchange and waits for the broker's confirm. With `mandatory`, a
+   * message no queue is bound for comes back and the publish fails (TRANSPORT): the caller keeps
+   * it and retries, instead of the broker dropping it.
    */
   async publish(exchange: string, routingKey: string, payload: object, options: PublishOptions): Promise<void> {
-    const channel = this.publishChannel;
-    if (!channel) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
     const content = Buffer.from(JSON.stringify(payload), 'utf8');
-    const timeoutMs = this.options.publishTimeoutMs ?? 10_000;
-    const publishId = options.mandatory ? `${process.pid}-${(this.publishSeq += 1)}` : undefined;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AppError('TRANSPORT', `publish not confirmed within ${timeoutMs} ms`)), timeoutMs);
-      try {
-        channel.publish(
-          exchange,
-          routingKey,
-          content,
-          {
-            persistent: true,
-            mandatory: options.mandatory === true,
-            contentType: 'application/json',
-            messageId: options.messageId ?? options.sessionID,
-            correlationId: options.sessionID,
-            timestamp: Math.floor(Date.now() / 1000),
-            headers: {
-              [Headers.sessionID]: options.sessionID,
-              [Headers.schema]: 1,
-              ...(publishId ? { [Headers.publishId]: publishId } : {}),
-              ...options.headers,
-            },
-          },
-          (error) => {
-            clearTimeout(timer);
-            // RabbitMQ sends basic.return before the confirm of an unroutable mandatory message.
-            const returned = publishId !== undefined && this.returned.delete(publishId);
-            if (error) reject(new AppError('TRANSPORT', 'RabbitMQ refused the message (nack)', { cause: error }));
-            else if (returned) reject(new AppError('TRANSPORT', `no queue is bound to ${exchange} for "${routingKey}" yet: message not delivered`));
-            else resolve();
-          },
-        );
-      } catch (error) {
-        clearTimeout(timer);
-        reject(new AppError('TRANSPORT', 'RabbitMQ publish failed', { cause: error }));
-      }
-    });
+    await this.connection.publish(
+      exchange,
+      routingKey,
+      content,
+      {
+        persistent: true,
+        mandatory: options.mandatory === true,
+        contentType: 'application/json',
+        messageId: options.messageId ?? options.sessionID,
+        correlationId: options.sessionID,
+        timestamp: Math.floor(Date.now() / 1000),
+        headers: { [Headers.sessionID]: options.sessionID, [Headers.schema]: 1, ...options.headers },
+      },
+      'message',
+    );
   }
 
   /**
@@ -219,7 +162,7 @@ export class Broker {
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<void> {
     const consumer: Consumer = { queue, handler, options, paused: false, waiting: new DeadlineOrder(), running: 0 };
     this.consumers.push(consumer);
-    if (this.connection) await this.attach(consumer);
+    if (this.connection.current) await this.attach(consumer);
   }
 
   /** Stops taking new deliveries from every queue; unacked ones return to the queue. */
@@ -233,104 +176,24 @@ export class Broker {
   async resumeConsumers(): Promise<void> {
     for (const consumer of this.consumers) {
       consumer.paused = false;
-      if (this.connection && !consumer.tag) await this.attach(consumer);
+      if (this.connection.current && !consumer.tag) await this.attach(consumer);
     }
   }
 
   /** Drains: no new deliveries, waits for in-flight handlers, then closes channels and the connection. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.connection.stopReconnecting();
     for (const consumer of this.consumers) {
       if (consumer.recovery) clearTimeout(consumer.recovery);
       consumer.recovery = undefined;
       await this.detach(consumer).catch(() => undefined);
     }
     await Promise.allSettled([...this.inFlight]);
-    const connection = this.connection;
-    this.connection = undefined;
-    this.publishChannel = undefined;
-    if (connection) await connection.close().catch(() => undefined);
-  }
-
-  private connect(): Promise<void> {
-    if (!this.connecting) {
-      this.connecting = this.doConnect().finally(() => {
-        this.connecting = undefined;
-      });
-    }
-    return this.connecting;
-  }
-
-  private async doConnect(): Promise<void> {
-    const { logger } = this.options;
-    const connection = await amqp.connect(withHeartbeat(this.options.url, this.options.heartbeatSeconds ?? 15), {
-      clientProperties: { connection_name: this.options.connectionName },
-      // Bounds the TCP connect and the AMQP handshake: a stalled broker fails the attempt instead of hanging it.
-      timeout: this.options.connectTimeoutMs ?? 10_000,
-      keepAlive: true,
-      keepAliveDelay: 10_000,
-      noDelay: true,
-    });
-    try {
-      connection.on('error', (error: Error) => logger.warn({ err: error.message }, 'RabbitMQ connection error'));
-      connection.on('close', () => this.onConnectionLost(connection));
-      connection.on('blocked', (reason: string) => logger.warn({ reason }, 'RabbitMQ blocked publishing'));
-      const setup = await connection.createChannel();
-      await this.options.declareTopology?.(setup);
-      await setup.close();
-      const publishChannel = await connection.createConfirmChannel();
-      publishChannel.on('error', (error: Error) => logger.warn({ err: error.message }, 'RabbitMQ publish channel error'));
-      publishChannel.on('return', (message: ConsumeMessage) => {
-        const id = message.properties.headers?.[Headers.publishId];
-        if (typeof id === 'string') this.returned.add(id);
-      });
-      publishChannel.on('close', () => {
-        if (this.publishChannel === publishChannel) connection.close().catch(() => undefined);
-      });
-      this.connection = connection;
-      this.publishChannel = publishChannel;
-      this.declaredDelayQueues.clear();
-      this.returned.clear();
-      for (const consumer of this.consumers) if (!consumer.paused) await this.attach(consumer);
-    } catch (error) {
-      await connection.close().catch(() => undefined);
-      throw error;
-    }
-    this.attempt = 0;
-    logger.info({ connection: this.options.connectionName }, 'RabbitMQ connected');
-    for (const listener of this.listeners) listener(true);
-  }
-
-  private onConnectionLost(connection: ChannelModel): void {
-    if (this.connection !== connection) return;
-    this.connection = undefined;
-    this.publishChannel = undefined;
-    for (const consumer of this.consumers) {
-      consumer.channel = undefined;
-      consumer.tag = undefined;
-    }
-    for (const listener of this.listeners) listener(false);
-    if (this.stopping) return;
-    this.options.logger.warn('RabbitMQ connection lost; reconnecting');
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopping || this.reconnectTimer) return;
-    const delay = Math.min(this.options.reconnectMaxDelayMs ?? 10_000, 250 * 2 ** this.attempt);
-    this.attempt += 1;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.connect().catch((error: unknown) => {
-        this.options.logger.warn({ err: toAppError(error).message, retryInMs: delay }, 'RabbitMQ unreachable');
-        this.scheduleReconnect();
-      });
-    }, delay);
+    await this.connection.close();
   }
 
   private async attach(consumer: Consumer): Promise<void> {
-    const connection = this.connection;
+    const connection = this.connection.current;
     if (!connection) return;
     const channel = await connection.createChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error.message, queue: consumer.queue }, 'consumer channel error'));
@@ -342,7 +205,7 @@ export class Broker {
       consumer.tag = undefined;
       // A lost connection closes its channels first; then the reconnect re-attaches everyone.
       setImmediate(() => {
-        if (this.connection !== connection || this.stopping) return;
+        if (this.connection.current !== connection || this.connection.isStopping) return;
         this.options.logger.warn({ queue: consumer.queue }, 'consumer channel closed by the broker; consuming again');
         this.scheduleConsumerRecovery(consumer);
       });
@@ -378,14 +241,15 @@ export class Broker {
   }
 
   private scheduleConsumerRecovery(consumer: Consumer, attempt = 0): void {
-    if (this.stopping || consumer.paused || consumer.recovery) return;
+    if (this.connection.isStopping || consumer.paused || consumer.recovery) return;
     const delayMs = Math.min(this.options.reconnectMaxDelayMs ?? 10_000, CONSUMER_RECOVERY_DELAY_MS * 2 ** attempt);
     consumer.recovery = setTimeout(() => {
       consumer.recovery = undefined;
-      const connection = this.connection;
+      const connection: ChannelModel | undefined = this.connection.current;
       // Attached meanwhile (a reconnect re-attaches every consumer), or nothing to attach to yet.
-      if (this.stopping || consumer.paused || consumer.tag || consumer.channel || !connection) return;
-      this.redeclareTopology(connection)
+      if (this.connection.isStopping || consumer.paused || consumer.tag || consumer.channel || !connection) return;
+      this.connection
+        .redeclareTopology(connection)
         .then(() => this.attach(consumer))
         .then(
           () => this.options.logger.info({ queue: consumer.queue }, 'consumer back'),
@@ -395,17 +259,6 @@ export class Broker {
           },
         );
     }, delayMs);
-  }
-
-  private async redeclareTopology(connection: ChannelModel): Promise<void> {
-    if (!this.options.declareTopology) return;
-    const setup = await connection.createChannel();
-    setup.on('error', () => undefined); // a refusal arrives as the rejected declaration
-    try {
-      await this.options.declareTopology(setup);
-    } finally {
-      await setup.close().catch(() => undefined);
-    }
   }
 
   private async detach(consumer: Consumer): Promise<void> {
@@ -447,7 +300,7 @@ export class Broker {
       if (!next) return;
       consumer.running += 1;
       this.track(
-        this.deliver(consumer, next).finally(() => {
+        this.policy.deliver(consumer.queue, next, consumer.handler).finally(() => {
           consumer.running -= 1;
           this.startHeld(consumer);
         }),
@@ -455,108 +308,12 @@ export class Broker {
     }
   }
 
-  private async deliver(consumer: Consumer, held: HeldDelivery): Promise<void> {
-    const { channel, message, payload } = held;
-    const headers = message.properties.headers ?? {};
-    const sessionID = (headers[Headers.sessionID] as string | undefined) ?? (message.properties.correlationId as string | undefined);
-    const log = this.options.logger.child({ sessionID, queue: consumer.queue });
-    if (!held.json) {
-      log.error('message is not JSON; dead-lettering');
-      await this.deadLetter(consumer.queue, message, 'message is not JSON').then(
-        () => safely(() => channel.ack(message)),
-        () => safely(() => channel.nack(message, false, false)),
-      );
-      return;
-    }
-    try {
-      const outcome = await consumer.handler({
-        payload,
-        sessionID,
-        deliveryCount: Number(headers['x-delivery-count'] ?? 0),
-        retries: Number(headers[Headers.retries] ?? 0),
-        redelivered: message.fields.redelivered,
-        raw: message,
-      });
-      if (outcome.kind === 'ack') {
-        safely(() => channel.ack(message));
-      } else if (outcome.kind === 'dead-letter') {
-        log.warn({ reason: outcome.reason }, 'dead-lettering message');
-        await this.deadLetter(consumer.queue, message, outcome.reason).then(
-          () => safely(() => channel.ack(message)),
-          // Could not attach the reason: let the queue's own dead-lettering take it, without one.
-          () => safely(() => channel.nack(message, false, false)),
-        );
-      } else {
-        await this.republishDelayed(consumer.queue, message, outcome.delayMs);
-        log.info({ reason: outcome.reason, delayMs: outcome.delayMs }, 'retry scheduled');
-        safely(() => channel.ack(message));
-      }
-    } catch (error) {
-      if (isDependencyFailure(error)) await this.dependencyUnavailable(consumer.queue, channel, message, toAppError(error).message, log);
-      else await this.handlerFailed(consumer.queue, channel, message, toAppError(error).message, log);
-    }
-  }
-
-  /**
-   * The handler could not reach a dependency (Postgres stalled or down, a timeout): not the
-   * message's fault. It waits in a delay queue and comes back, however long the outage lasts;
-   * neither the failure count nor the quorum delivery limit is spent on it.
-   */
-  private async dependencyUnavailable(queue: string, channel: Channel, message: ConsumeMessage, problem: string, log: Logger): Promise<void> {
-    const outages = Number(message.properties.headers?.[Headers.outageRetries] ?? 0);
-    const delayMs = backoffMs(outages, 1_000, this.options.outageRetryMaxDelayMs ?? 30_000);
-    try {
-      await this.republishDelayed(queue, message, delayMs, Headers.outageRetries);
-      log.warn({ err: problem, outageRetries: outages + 1, delayMs }, 'a dependency is unavailable; retrying later (not counted against the message)');
-      safely(() => channel.ack(message));
-    } catch {
-      // RabbitMQ itself is going: the message returns to the queue when the channel closes.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      safely(() => channel.nack(message, false, true));
-    }
-  }
-
-  /**
-   * An unexpected failure, usually a dependency that is down. The message waits in a delay queue
-   * with a growing back-off, counted apart from the handler's own retries. It must not go straight
-   * back to the queue: every return counts against the quorum delivery limit, so a Postgres restart
-   * of a few seconds would dead-letter every message in flight (requests customs was promised).
-   * A message that keeps failing is poison: dead-lettered with the error once the failures run out.
-   */
-  private async handlerFailed(queue: string, channel: Channel, message: ConsumeMessage, problem: string, log: Logger): Promise<void> {
-    const failures = Number(message.properties.headers?.[Headers.failures] ?? 0) + 1;
-    const maxFailures = this.options.maxHandlerFailures ?? DEFAULT_MAX_HANDLER_FAILURES;
-    try {
-      if (failures >= maxFailures) {
-        log.error({ err: problem, failures }, 'handler failed too often; dead-lettering message');
-        await this.deadLetter(queue, message, `handler failed ${failures} times: ${problem}`);
-      } else {
-        const delayMs = backoffMs(failures - 1, 1_000, 30_000);
-        log.error({ err: problem, failures, delayMs }, 'handler failed; retrying later');
-        await this.republishDelayed(queue, message, delayMs, Headers.failures);
-      }
-      safely(() => channel.ack(message));
-    } catch {
-      // The broker is unreachable as well: the message goes back to the queue (and counts there).
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      safely(() => channel.nack(message, false, true));
-    }
-  }
-
-  /** Moves a message to the dead-letter exchange with why and from where, for whoever inspects it. */
-  private async deadLetter(queue: string, message: ConsumeMessage, reason: string): Promise<void> {
-    const channel = this.publishChannel;
-    if (!channel) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
-    const headers = {
-      ...(message.properties.headers ?? {}),
-      [Headers.deadLetterReason]: reason.slice(0, 1000),
-      [Headers.deadLetterQueue]: queue,
-    };
-    await new Promise<void>((resolve, reject) => {
-      channel.publish(Exchanges.deadLetters, queue, message.content, { ...message.properties, headers, persistent: true }, (error) =>
-        error ? reject(new AppError('TRANSPORT', 'dead letter not confirmed', { cause: error })) : resolve(),
-      );
-    });
+  /** Declares a work queue's delay queue of `bucketMs` once per connection (declareDelayQueue). */
+  private async ensureDelayQueue(workQueue: string, bucketMs: number): Promise<void> {
+    const delayQueue = delayQueueName(workQueue, bucketMs);
+    if (this.declaredDelayQueues.has(delayQueue)) return;
+    await this.declareDelayQueue(delayQueue, workQueue, bucketMs);
+    this.declaredDelayQueues.add(delayQueue);
   }
 
   /**
@@ -567,10 +324,8 @@ export class Broker {
    * saying what to do.
    */
   private async declareDelayQueue(delayQueue: string, workQueue: string, bucketMs: number): Promise<void> {
-    const connection = this.connection;
-    if (!connection) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
     const retryExchange = retryExchangeFor(workQueue);
-    const channel = await connection.createChannel();
+    const channel = await this.connection.openChannel();
     channel.on('error', () => undefined); // refusals arrive as rejected calls below
     try {
       await channel.assertExchange(retryExchange, 'direct', { durable: true });
@@ -583,7 +338,7 @@ export class Broker {
         'delay queue is a classic queue from an earlier version: retries waiting in it can be lost when RabbitMQ restarts; delete it while it is empty',
       );
     }
-    const bindChannel = await connection.createChannel();
+    const bindChannel = await this.connection.openChannel();
     bindChannel.on('error', () => undefined);
     try {
       await bindChannel.bindQueue(delayQueue, retryExchange, delayRoutingKey(bucketMs));
@@ -591,53 +346,6 @@ export class Broker {
       await bindChannel.close().catch(() => undefined);
       await channel.close().catch(() => undefined);
     }
-  }
-
-  /** Parks a message in the delay queue of `delayMs`, counting it in `counter` (retries, or failures). */
-  private async republishDelayed(queue: string, message: ConsumeMessage, delayMs: number, counter: string = Headers.retries): Promise<void> {
-    const channel = this.publishChannel;
-    if (!channel) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
-    const bucket = delayBucketFor(delayMs);
-    const delayQueue = delayQueueName(queue, bucket);
-    if (!this.declaredDelayQueues.has(delayQueue)) {
-      await this.declareDelayQueue(delayQueue, queue, bucket);
-      this.declaredDelayQueues.add(delayQueue);
-    }
-    const headers = { ...(message.properties.headers ?? {}) };
-    delete headers['x-delivery-count'];
-    delete headers['x-death'];
-    headers[counter] = Number(headers[counter] ?? 0) + 1;
-    // A handler that got through resets the failure count: only failures in a row make poison.
-    if (counter === Headers.retries) delete headers[Headers.failures];
-    await new Promise<void>((resolve, reject) => {
-      channel.publish(retryExchangeFor(queue), delayRoutingKey(bucket), message.content, { ...message.properties, headers, persistent: true }, (error) =>
-        error ? reject(new AppError('TRANSPORT', 'delayed retry not confirmed', { cause: error })) : resolve(),
-      );
-    });
-  }
-}
-
-/** Adds `heartbeat=<s>` to an AMQP URL unless it sets one already. */
-function withHeartbeat(url: string, seconds: number): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
-    return parsed.toString();
-  } catch {
-    return url; // amqplib reports the bad URL itself
-  }
-}
-
-/** The routing key of a delay bucket on a retry exchange, e.g. "10000ms". */
-function delayRoutingKey(bucketMs: number): string {
-  return `${bucketMs}ms`;
-}
-
-function safely(action: () => void): void {
-  try {
-    action();
-  } catch {
-    // The channel closed under us: the broker redelivers the message, and handlers are idempotent.
   }
 }
 

@@ -1,4 +1,14 @@
 export { Broker, type BrokerOptions, type ConsumeOptions } from './broker';
+export { BrokerConnection, type ConnectionHooks, type ConnectionOptions } from './connection';
+export { DEFAULT_PUBLISH_TIMEOUT_MS, publishConfirmed, type ConfirmedPublish } from './confirmed-publish';
+export {
+  DEFAULT_MAX_HANDLER_FAILURES,
+  DeliveryPolicy,
+  type Delivery,
+  type DeliveryChannel,
+  type DeliveryPolicyOptions,
+  type RetryPublisher,
+} from './delivery-policy';
 export { consumeContract } from './contract-consumer';
 export * from './message';
 export { backoffMs, delayBucketFor, delayQueueName, DELAY_BUCKETS_MS } from './delay-buckets';

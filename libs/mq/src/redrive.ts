@@ -1,5 +1,6 @@
 import type { ConfirmChannel, GetMessage } from 'amqplib';
 import { Queues } from '@ceb179/contracts';
+import { publishConfirmed } from './confirmed-publish';
 import { Headers } from './message';
 
 export interface RedriveOptions {
@@ -58,10 +59,12 @@ export async function redriveDeadLetters(channel: ConfirmChannel, options: Redri
       const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}) };
       for (const name of DROPPED_HEADERS) delete headers[name];
       headers['x-ceb179-redriven'] = Number(headers['x-ceb179-redriven'] ?? 0) + 1;
-      await new Promise<void>((resolve, reject) => {
-        channel.sendToQueue(source, message.content, { ...message.properties, headers, persistent: true }, (error) =>
-          error ? reject(new Error(`re-drive to ${source} not confirmed`)) : resolve(),
-        );
+      await publishConfirmed(channel, {
+        exchange: '',
+        routingKey: source,
+        content: message.content,
+        properties: { ...message.properties, headers, persistent: true },
+        what: `re-drive to ${source}`,
       });
       channel.ack(message);
       result.moved[source] = (result.moved[source] ?? 0) + 1;

@@ -1,7 +1,7 @@
 import * as amqp from 'amqplib';
 import { Exchanges, Queues, type ResendRequestMessage } from '@ceb179/contracts';
 import { AppError } from '@ceb179/errors';
-import { declareResendPublishing, Headers, redriveDeadLetters, type RedriveOptions, type RedriveResult } from '@ceb179/mq';
+import { declareResendPublishing, Headers, publishConfirmed, redriveDeadLetters, type RedriveOptions, type RedriveResult } from '@ceb179/mq';
 import type { ResendPublisher } from './resend';
 
 /** Bounded: an operator's command never hangs on a broker that does not answer. */
@@ -44,30 +44,25 @@ export class AmqpResendPublisher implements ResendPublisher {
       await declareResendPublishing(channel);
       let returned = false;
       channel.on('return', () => (returned = true));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new AppError('TRANSPORT', `re-send request not confirmed by RabbitMQ within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
-        channel.publish(
-          Exchanges.resendRequests,
-          '',
-          Buffer.from(JSON.stringify(message), 'utf8'),
-          {
-            persistent: true,
-            mandatory: true,
-            contentType: 'application/json',
-            // Each request is its own message: an operator may ask twice (the reporter refuses the second).
-            messageId: `resend:${message.sessionID}:${message.requestedAt}`,
-            correlationId: message.sessionID,
-            timestamp: Math.floor(Date.now() / 1000),
-            headers: { [Headers.sessionID]: message.sessionID, [Headers.schema]: 1 },
-          },
-          (error) => {
-            clearTimeout(timer);
-            if (error) reject(new AppError('TRANSPORT', 'RabbitMQ refused the re-send request', { cause: error }));
-            // A returned message arrives before its confirm.
-            else if (returned) reject(new AppError('TRANSPORT', `no queue takes re-send requests yet: start the reporter once (it declares ${Queues.resendRequests})`));
-            else resolve();
-          },
-        );
+      await publishConfirmed(channel, {
+        exchange: Exchanges.resendRequests,
+        routingKey: '',
+        content: Buffer.from(JSON.stringify(message), 'utf8'),
+        properties: {
+          persistent: true,
+          mandatory: true,
+          contentType: 'application/json',
+          // Each request is its own message: an operator may ask twice (the reporter refuses the second).
+          messageId: `resend:${message.sessionID}:${message.requestedAt}`,
+          correlationId: message.sessionID,
+          timestamp: Math.floor(Date.now() / 1000),
+          headers: { [Headers.sessionID]: message.sessionID, [Headers.schema]: 1 },
+        },
+        what: 're-send request',
+        timeoutMs: CONFIRM_TIMEOUT_MS,
+        // A returned message arrives before its confirm.
+        afterConfirm: () =>
+          returned ? new AppError('TRANSPORT', `no queue takes re-send requests yet: start the reporter once (it declares ${Queues.resendRequests})`) : undefined,
       });
     });
   }
