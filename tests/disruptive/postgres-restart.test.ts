@@ -1,3 +1,4 @@
+import { Queues } from '@ceb179/contracts';
 import { randomUUID } from 'node:crypto';
 import { infraControl, startPipeline, type InfraControl, type Pipeline } from '@ceb179/harness';
 import { makeFixture, vhostQueues, waitFor } from '@ceb179/testkit';
@@ -64,7 +65,7 @@ describe('Postgres restarted (down for 8 s) while callbacks arrive', () => {
       expect(mine[0]).toMatchObject({ code: '10000', verified: true });
     }
     const dead = await vhostQueues(pipeline.vhost.name);
-    expect(dead.find((q) => q.name === 'ceb179.dead-letters')?.messages ?? 0).toBe(0);
+    expect(dead.find((q) => q.name === Queues.deadLetters)?.messages ?? 0).toBe(0);
     const { rows } = await pipeline.pool.query<{ status: string; n: number }>(
       'SELECT status, count(*)::int AS n FROM ceb179.request WHERE session_id = ANY($1) GROUP BY status',
       [accepted],

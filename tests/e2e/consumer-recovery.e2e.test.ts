@@ -1,3 +1,4 @@
+import { Queues } from '@ceb179/contracts';
 import { randomUUID } from 'node:crypto';
 import { makeFixture, testInfra, waitFor } from '@ceb179/testkit';
 import { startPipeline, type Pipeline } from './pipeline-harness';
@@ -59,7 +60,7 @@ describe('consumers closed or cancelled by the broker', () => {
   }, 90_000);
 
   it('the reporter comes back after the broker cancels its consumer (queue deleted and re-declared)', async () => {
-    const queue = 'ceb179.signatures';
+    const queue = Queues.signatures;
     await waitFor('the reporter consuming', async () => ((await consumers(pipeline.vhost.name, queue)) === 1 ? true : undefined), 20_000, 500);
     expect((await api('DELETE', `/queues/${encodeURIComponent(pipeline.vhost.name)}/${queue}`)).ok).toBe(true);
 

@@ -1,4 +1,4 @@
-import { Queues } from '@ceb179/contracts';
+import { Queues, RedisKeys } from '@ceb179/contracts';
 import { HARSH_QUIRKS, type ControlQuirks } from '@ceb179/eport-sim';
 import { parseCertificate } from '@ceb179/protocol';
 import { waitForOutput, type ServiceProcess } from '@ceb179/harness';
@@ -166,7 +166,7 @@ describe('a control that starts signing GBK while the signer runs', () => {
     expect(await (await fetch(`${healthUrl}/metrics`)).text()).toContain('ceb179_signer_state{state="signing-fault"} 1');
     const redis = new Redis(pipeline.env.CEB179_REDIS_URL as string);
     try {
-      await waitFor('the signing-fault heartbeat', async () => ((await redis.get('ceb179:signer:signer-0-0'))?.includes('"state":"signing-fault"') ? true : undefined), 20_000);
+      await waitFor('the signing-fault heartbeat', async () => ((await redis.get(RedisKeys.signer('signer-0-0')))?.includes('"state":"signing-fault"') ? true : undefined), 20_000);
     } finally {
       redis.disconnect();
     }

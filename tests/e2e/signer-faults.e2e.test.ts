@@ -1,3 +1,4 @@
+import { RedisKeys } from '@ceb179/contracts';
 import { parseCertificate } from '@ceb179/protocol';
 import { waitForOutput, type ServiceProcess } from '@ceb179/harness';
 import { insertSource, makeFixture, waitFor } from '@ceb179/testkit';
@@ -52,7 +53,7 @@ describe('signer PIN guard', () => {
     // Heartbeats tell the cloud side why, without the PIN: the reporter keeps them in Redis.
     const redis = new Redis(pipeline.env.CEB179_REDIS_URL as string);
     const heartbeat = await waitFor('the paused-for-pin heartbeat in Redis', async () => {
-      const text = await redis.get('ceb179:signer:signer-0-0');
+      const text = await redis.get(RedisKeys.signer('signer-0-0'));
       return text?.includes('"state":"paused-for-pin"') ? text : undefined;
     }, 20_000);
     redis.disconnect();

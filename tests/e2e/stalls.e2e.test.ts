@@ -1,3 +1,4 @@
+import { Queues } from '@ceb179/contracts';
 import { randomUUID } from 'node:crypto';
 import type { CallbackResult } from '@ceb179/customs-sim';
 import {
@@ -181,7 +182,7 @@ describe('Postgres down for long (private instance, limits lowered)', () => {
     for (const service of ['assembler', 'reporter'] as const) {
       expect({ service, outage: running.current(service)!.output().includes('a dependency is unavailable') }).toEqual({ service, outage: true });
     }
-    await waitFor('the dead-letter count', async () => queueDepth(running.vhost.name, 'ceb179.dead-letters'), 10_000);
-    expect(await queueDepth(running.vhost.name, 'ceb179.dead-letters')).toBe(0);
+    await waitFor('the dead-letter count', async () => queueDepth(running.vhost.name, Queues.deadLetters), 10_000);
+    expect(await queueDepth(running.vhost.name, Queues.deadLetters)).toBe(0);
   }, 300_000);
 });

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
-import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage } from '@ceb179/contracts';
+import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage, signJobQueueFor } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { SoftCard } from '@ceb179/eport-sim';
 import { Headers } from '@ceb179/mq';
@@ -137,7 +137,7 @@ describe('a forged sign job never reaches the card', () => {
     expect(reasonOf(realJobForOther.sessionID)).toBe(`sign job refused: this card does not sign for ebpCode ${OTHER_EBP} (a job replayed onto another card's queue?)`);
     expect(reasonOf(stale.sessionID)).toMatch(/^sign job refused: the deadline passed \d+ s ago$/);
     expect(reasonOf(oversized.sessionID)).toBe('sign job refused: sessionID is longer than 128 characters');
-    for (const letter of refused) expect(letter.queue).toBe(`ceb179.sign-jobs.ebp.${CARD_EBP}`);
+    for (const letter of refused) expect(letter.queue).toBe(signJobQueueFor(CARD_EBP));
 
     // The card was asked nothing: no request of any kind reached the control, no PIN, no signature.
     expect(pipeline.eport.stats()).toMatchObject({ requests: before.requests, signatures: before.signatures, pinAttempts: before.pinAttempts });

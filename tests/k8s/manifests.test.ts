@@ -1,3 +1,4 @@
+import { Queues } from '@ceb179/contracts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -152,7 +153,7 @@ describeWithKubectl.each(['test', 'production'])('k8s overlay %s', (overlay) => 
 
   it('scales assembler and reporter with KEDA on their RabbitMQ queues, never below 2', () => {
     const scaled = of('ScaledObject').map((s) => [s.spec.scaleTargetRef.name, s.spec.minReplicaCount, s.spec.triggers[0].type, s.spec.triggers[0].metadata.queueName]);
-    expect(scaled.sort()).toEqual([['assembler', 2, 'rabbitmq', 'ceb179.callbacks'], ['reporter', 2, 'rabbitmq', 'ceb179.signatures']]);
+    expect(scaled.sort()).toEqual([['assembler', 2, 'rabbitmq', Queues.callbacks], ['reporter', 2, 'rabbitmq', Queues.signatures]]);
     for (const s of of('ScaledObject')) expect(named('TriggerAuthentication', s.spec.triggers[0].authenticationRef.name)).toBeDefined();
   });
 

@@ -199,7 +199,7 @@ describe('ceb179 operator CLI', () => {
         const dead = await channel.checkQueue(Queues.deadLetters);
         return dead.messageCount === 1 ? true : undefined;
       }, 20_000, 1000);
-      expect((await runCli(['redrive', '--queue', 'ceb179.elsewhere'], admin)).stdout).toContain('1 left in ceb179.dead-letters');
+      expect((await runCli(['redrive', '--queue', 'ceb179.elsewhere'], admin)).stdout).toContain(`1 left in ${Queues.deadLetters}`);
     } finally {
       await connection.close();
     }

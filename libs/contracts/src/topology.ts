@@ -55,6 +55,16 @@ export function retryExchangeFor(queue: string): string {
 
 export const RETRY_DUE_ROUTING_KEY = 'due';
 
+/** The delay queue of one delay bucket behind `queue` (libs/mq delay-buckets has the buckets). */
+export function delayQueueName(queue: string, bucketMs: number): string {
+  return `${queue}.delay.${bucketMs}ms`;
+}
+
+/** The routing key of a delay bucket on a retry exchange, e.g. "10000ms". */
+export function delayRoutingKey(bucketMs: number): string {
+  return `${bucketMs}ms`;
+}
+
 /** Attempts before a message that keeps crashing its consumer is dead-lettered. */
 export const DELIVERY_LIMIT = 10;
 

@@ -1,10 +1,9 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { retryExchangeFor, RETRY_DUE_ROUTING_KEY } from '@ceb179/contracts';
+import { delayQueueName, delayRoutingKey, retryExchangeFor, RETRY_DUE_ROUTING_KEY } from '@ceb179/contracts';
 import { toAppError } from '@ceb179/errors';
 import { BrokerConnection, type ConnectionOptions } from './connection';
 import { DeadlineOrder, deadlineOf } from './deadline-order';
-import { delayQueueName } from './delay-buckets';
-import { DeliveryPolicy, delayRoutingKey, type Delivery, type DeliveryPolicyOptions } from './delivery-policy';
+import { DeliveryPolicy, type Delivery, type DeliveryPolicyOptions } from './delivery-policy';
 import { Headers, type MessageHandler, type PublishOptions } from './message';
 import { delayQueueArguments, workQueueArguments } from './queue-arguments';
 

@@ -10,10 +10,6 @@ export function delayBucketFor(delayMs: number): number {
   return DELAY_BUCKETS_MS[DELAY_BUCKETS_MS.length - 1] as number;
 }
 
-export function delayQueueName(queue: string, bucketMs: number): string {
-  return `${queue}.delay.${bucketMs}ms`;
-}
-
 /** Exponential back-off with a cap, used by consumers to pick a retry delay. */
 export function backoffMs(attempt: number, baseMs = 1_000, capMs = 30_000): number {
   return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt));

@@ -1,5 +1,5 @@
 import type { ConsumeMessage, Options } from 'amqplib';
-import { Exchanges, retryExchangeFor } from '@ceb179/contracts';
+import { delayRoutingKey, Exchanges, retryExchangeFor } from '@ceb179/contracts';
 import { isDependencyFailure, toAppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { backoffMs, delayBucketFor } from './delay-buckets';
@@ -47,11 +47,6 @@ export interface DeliveryPolicyOptions {
   outageRetryMaxDelayMs?: number;
   /** Pause before a message RabbitMQ could not take a copy of goes back to its queue (default 500 ms). */
   requeuePauseMs?: number;
-}
-
-/** The routing key of a delay bucket on a retry exchange, e.g. "10000ms". */
-export function delayRoutingKey(bucketMs: number): string {
-  return `${bucketMs}ms`;
 }
 
 /**

@@ -11,7 +11,9 @@ export {
 } from './delivery-policy';
 export { consumeContract } from './contract-consumer';
 export * from './message';
-export { backoffMs, delayBucketFor, delayQueueName, DELAY_BUCKETS_MS } from './delay-buckets';
+export { backoffMs, delayBucketFor, DELAY_BUCKETS_MS } from './delay-buckets';
+/** Re-exported: callers of @ceb179/mq had it from here before the name moved to the contracts. */
+export { delayQueueName } from '@ceb179/contracts';
 export {
   declareCallbackConsumption,
   declareCallbackPublishing,

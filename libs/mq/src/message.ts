@@ -1,3 +1,4 @@
+import { AmqpHeaders } from '@ceb179/contracts';
 import type { ConsumeMessage } from 'amqplib';
 
 /** What a consumer's handler sees of one delivery. */
@@ -33,16 +34,5 @@ export interface PublishOptions {
   mandatory?: boolean;
 }
 
-export const Headers = {
-  retries: 'x-ceb179-retries',
-  sessionID: 'x-ceb179-session-id',
-  schema: 'x-ceb179-schema',
-  deadLetterReason: 'x-ceb179-dead-letter-reason',
-  deadLetterQueue: 'x-ceb179-dead-letter-queue',
-  /** Handler failures in a row (thrown errors), apart from the retries the handler asked for. */
-  failures: 'x-ceb179-failures',
-  /** Retries because a dependency was unavailable; never make a message poison. */
-  outageRetries: 'x-ceb179-outage-retries',
-  /** Tells a returned (unroutable) mandatory message from the others on the publishing channel. */
-  publishId: 'x-ceb179-publish-id',
-} as const;
+/** The AMQP header names (one home: @ceb179/contracts AmqpHeaders), under the name this package always used. */
+export const Headers = AmqpHeaders;

@@ -58,7 +58,7 @@ export async function redriveDeadLetters(channel: ConfirmChannel, options: Redri
       }
       const headers: Record<string, unknown> = { ...(message.properties.headers ?? {}) };
       for (const name of DROPPED_HEADERS) delete headers[name];
-      headers['x-ceb179-redriven'] = Number(headers['x-ceb179-redriven'] ?? 0) + 1;
+      headers[Headers.redriven] = Number(headers[Headers.redriven] ?? 0) + 1;
       await publishConfirmed(channel, {
         exchange: '',
         routingKey: source,

@@ -1,5 +1,5 @@
 import * as amqp from 'amqplib';
-import { Queues } from '@ceb179/contracts';
+import { Exchanges, Queues } from '@ceb179/contracts';
 import { createLogger } from '@ceb179/logger';
 import { createTestVhost, testInfra, waitFor, type TestVhost } from '@ceb179/testkit';
 import { ack, Broker, deadLetter, declareWorkQueue, delayQueueName, Headers, retryIn, type IncomingMessage } from '../src';
@@ -41,7 +41,7 @@ describe('Broker (real RabbitMQ)', () => {
       durable: boolean; arguments: Record<string, unknown>;
     };
     expect(info.durable).toBe(true);
-    expect(info.arguments).toMatchObject({ 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': 'ceb179.dead-letters' });
+    expect(info.arguments).toMatchObject({ 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters });
   });
 
   it('publishes persistent messages with the sessionID, and acks only what the handler accepted', async () => {

@@ -1,12 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { SignerHeartbeatMessage } from '@ceb179/contracts';
-
-/** The Redis keys the reporter writes from the signers' heartbeats (services/reporter signer-registry). */
-export const SignerRedisKeys = {
-  lastSeen: 'ceb179:signers:last-seen',
-  signer: (signerId: string) => `ceb179:signer:${signerId}`,
-  certificates: 'ceb179:certificates',
-};
+import { RedisKeys, type SignerHeartbeatMessage } from '@ceb179/contracts';
 
 export interface SignerCard {
   signerId: string;
@@ -26,12 +19,12 @@ export interface SignerCard {
 
 /** Every signer that reported within the last 30 days, most recently seen first. */
 export async function readSigners(redis: Redis, limit = 100): Promise<SignerCard[]> {
-  const ids = await redis.zrevrange(SignerRedisKeys.lastSeen, 0, limit - 1, 'WITHSCORES');
+  const ids = await redis.zrevrange(RedisKeys.signersLastSeen, 0, limit - 1, 'WITHSCORES');
   const cards: SignerCard[] = [];
   for (let i = 0; i < ids.length; i += 2) {
     const signerId = ids[i] as string;
     const lastSeenAt = new Date(Number(ids[i + 1])).toISOString();
-    const raw = await redis.get(SignerRedisKeys.signer(signerId));
+    const raw = await redis.get(RedisKeys.signer(signerId));
     if (!raw) {
       cards.push({
         signerId, lastSeenAt, silent: true, state: 'silent', reason: 'no heartbeat: is the card PC on and the signer service running?',
@@ -51,6 +44,6 @@ export async function readSigners(redis: Redis, limit = 100): Promise<SignerCard
 
 /** The certificate (base64 DER) a signer reported for this certNo, if the reporter kept one. */
 export async function knownCertificate(redis: Redis, certNo: string): Promise<string | undefined> {
-  const value = await redis.hget(SignerRedisKeys.certificates, certNo.toLowerCase());
+  const value = await redis.hget(RedisKeys.certificates, certNo.toLowerCase());
   return value ?? undefined;
 }

@@ -2,7 +2,7 @@ import * as amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { openReqText, startCustomsSim, type CustomsSim } from '@ceb179/customs-sim';
-import { DEADLINE_MS, Queues, SCHEMA_VERSION } from '@ceb179/contracts';
+import { DEADLINE_MS, Queues, RedisKeys, SCHEMA_VERSION } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
 import { declareCallbackConsumption, Headers } from '@ceb179/mq';
@@ -182,7 +182,7 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       expect(message.properties).toMatchObject({ deliveryMode: 2, messageId: sessionID, correlationId: sessionID, contentType: 'application/json' });
       expect(message.properties.headers?.[Headers.sessionID]).toBe(sessionID);
       await waitForPublished(sessionID);
-      expect(await redis.exists(`ceb179:callback:${sessionID}`)).toBe(1);
+      expect(await redis.exists(RedisKeys.callback(sessionID))).toBe(1);
     },
   );
 
@@ -206,7 +206,7 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
     for (let i = 0; i < 3; i++) expectCustomsReply(await callback(ingress.port, orderNo, sessionID), '10000', '');
     await waitForMessage(sessionID);
     // Redis only hints: with the hint gone, Postgres' key still refuses a second record.
-    await redis.del(`ceb179:callback:${sessionID}`);
+    await redis.del(RedisKeys.callback(sessionID));
     expectCustomsReply(await callback(ingress.port, orderNo, sessionID), '10000', '');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(messagesFor(sessionID)).toHaveLength(1);
@@ -330,7 +330,7 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       expect(await rowCount()).toBe(rowsBefore);
       const leaked = await pool.query("SELECT session_id FROM ceb179.request WHERE session_id LIKE 'bad-%' OR order_no LIKE 'SO-BAD%'");
       expect(leaked.rows).toEqual([]);
-      expect(await redis.keys(`ceb179:callback:bad-${run}*`)).toEqual([]);
+      expect(await redis.keys(RedisKeys.callback(`bad-${run}*`))).toEqual([]);
 
       const { sessionID, orderNo } = ids('after-bad');
       expectCustomsReply(await callback(ingress.port, orderNo, sessionID), '10000', '');

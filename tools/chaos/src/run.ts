@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { infraControl, startPipeline, type Pipeline, type PipelineService } from '@ceb179/harness';
-import { Queues } from '@ceb179/contracts';
+import { Queues, RedisKeys } from '@ceb179/contracts';
 import { makeFixture, testInfra, vhostQueues, type SourceFixture } from '@ceb179/testkit';
 import { makePlan, type ChaosPlan } from './plan';
 import { Random } from './random';
@@ -209,13 +209,13 @@ async function forgetRedisKeys(url: string, sessionIDs: string[]): Promise<void>
   try {
     await redis.connect();
     for (let i = 0; i < sessionIDs.length; i += 500) {
-      const keys = sessionIDs.slice(i, i + 500).map((s) => `ceb179:callback:${s}`);
+      const keys = sessionIDs.slice(i, i + 500).map((s) => RedisKeys.callback(s));
       if (keys.length > 0) await redis.del(...keys);
     }
-    const signers = (await redis.zrange('ceb179:signers:last-seen', '0', '-1')).filter((id) => id.startsWith('signer-0-'));
+    const signers = (await redis.zrange(RedisKeys.signersLastSeen, '0', '-1')).filter((id) => id.startsWith('signer-0-'));
     if (signers.length > 0) {
-      await redis.zrem('ceb179:signers:last-seen', ...signers);
-      await redis.del(...signers.map((id) => `ceb179:signer:${id}`));
+      await redis.zrem(RedisKeys.signersLastSeen, ...signers);
+      await redis.del(...signers.map((id) => RedisKeys.signer(id)));
     }
   } finally {
     redis.disconnect();

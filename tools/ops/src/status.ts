@@ -1,6 +1,7 @@
 import * as amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { commonSettings, loadConfig } from '@ceb179/config';
+import { AmqpHeaders, RedisKeys } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { deadLetterCount } from '@ceb179/mq';
 import { faultDoc } from './error-doc';
@@ -67,12 +68,12 @@ async function main(): Promise<void> {
     console.log('\nsigners (card PCs)');
     try {
       await redis.connect();
-      const ids = await redis.zrevrange('ceb179:signers:last-seen', 0, 99, 'WITHSCORES');
+      const ids = await redis.zrevrange(RedisKeys.signersLastSeen, 0, 99, 'WITHSCORES');
       if (ids.length === 0) console.log('  none has reported');
       for (let i = 0; i < ids.length; i += 2) {
         const id = ids[i] as string;
         const seen = new Date(Number(ids[i + 1]));
-        const raw = await redis.get(`ceb179:signer:${id}`);
+        const raw = await redis.get(RedisKeys.signer(id));
         if (!raw) {
           console.log(`  ${id.padEnd(20)} SILENT since ${seen.toISOString()}: is the card PC on and the signer service running?`);
           continue;
@@ -101,7 +102,7 @@ async function deadLetters(amqpUrl: string): Promise<string> {
   try {
     connection = await amqp.connect(amqpUrl, { timeout: 5_000, clientProperties: { connection_name: 'ceb179-status' } });
     const count = await deadLetterCount(await connection.createConfirmChannel());
-    return count === 0 ? '0' : `${count}: see the reason in their header x-ceb179-dead-letter-reason; once fixed, \`npm run redrive\` moves them back`;
+    return count === 0 ? '0' : `${count}: see the reason in their header ${AmqpHeaders.deadLetterReason}; once fixed, \`npm run redrive\` moves them back`;
   } catch (error) {
     return `unknown: RabbitMQ unreachable (${(error as Error).message})`;
   } finally {

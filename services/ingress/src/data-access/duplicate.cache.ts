@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisKeys } from '@ceb179/contracts';
 
 const TTL_SECONDS = 24 * 3600;
 
@@ -19,7 +20,7 @@ export class DuplicateCache {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.redis.exists(key(sessionID)).then((n) => n === 1),
+        this.redis.exists(RedisKeys.callback(sessionID)).then((n) => n === 1),
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.timeoutMs))),
       ]);
     } catch {
@@ -32,12 +33,8 @@ export class DuplicateCache {
   /** Fire and forget: nobody waits for the hint to be stored. */
   remember(sessionID: string): void {
     if (this.redis.status !== 'ready') return;
-    this.redis.set(key(sessionID), '1', 'EX', TTL_SECONDS).catch(() => {
+    this.redis.set(RedisKeys.callback(sessionID), '1', 'EX', TTL_SECONDS).catch(() => {
       // Redis down or slow: the database still deduplicates.
     });
   }
-}
-
-function key(sessionID: string): string {
-  return `ceb179:callback:${sessionID}`;
 }
