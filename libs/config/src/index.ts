@@ -7,6 +7,30 @@ export type { Schema } from 'convict';
 
 type Env = Record<string, string | undefined>;
 
+/** A literal default's type widened to what the setting holds: '' -> string, 20 -> number. */
+type Widen<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer E)[]
+        ? Widen<E>[]
+        : T;
+
+/**
+ * The settings a convict schema yields, derived from the schema itself: each setting has the type
+ * of its `default` (or one of the literals its format lists), nested groups become nested objects. A service's config type is
+ * `ConfigOf<typeof schema>`, so a setting added to or dropped from the schema changes the type
+ * and the compiler finds every use that no longer fits.
+ */
+export type ConfigOf<S> = {
+  [K in keyof S]: S[K] extends { default: infer D } ? SettingType<D, S[K] extends { format: infer F } ? F : undefined> : ConfigOf<S[K]>;
+};
+
+/** A setting whose format is a list of literals (`['RSA', 'SM2'] as const`) holds one of them. */
+type SettingType<D, F> = F extends readonly (infer L)[] ? (string extends L ? Widen<D> : L) : Widen<D>;
+
 let formatsRegistered = false;
 
 /** 'a, b,,c' -> ['a', 'b', 'c']: list settings tolerate spaces and stray commas. */
@@ -114,9 +138,9 @@ function envNames(schema: object, prefix = ''): Map<string, { env: string; sensi
  * message names the CEB179_* variable (never the value of a secret). Any variable may also be
  * given as `<NAME>_FILE`, the path of a file holding the value (Docker and k8s secrets).
  */
-export function loadConfig<T>(schema: convict.Schema<T>, env: Env = process.env): T {
+export function loadConfig<S extends object>(schema: S, env: Env = process.env): ConfigOf<S> {
   registerFormats();
-  const names = envNames(schema as object);
+  const names = envNames(schema);
   const effective: Env = { ...env };
   for (const { env: name } of names.values()) {
     const file = env[`${name}_FILE`];
@@ -128,9 +152,11 @@ export function loadConfig<T>(schema: convict.Schema<T>, env: Env = process.env)
       }
     }
   }
-  let config: convict.Config<T>;
+  let config: convict.Config<ConfigOf<S>>;
   try {
-    config = convict(schema, { env: effective, args: [] });
+    // convict types a schema by reverse inference, which keeps literal defaults ('' rather than
+    // string); ConfigOf is the type callers rely on, so the schema is handed over as its schema.
+    config = convict<ConfigOf<S>>(schema as convict.Schema<ConfigOf<S>>, { env: effective, args: [] });
     config.validate({ allowed: 'strict' });
   } catch (error) {
     throw new AppError('CONFIG', describeConfigError(error, names), { cause: undefined });

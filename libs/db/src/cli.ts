@@ -17,7 +17,7 @@ async function main(): Promise<void> {
       default: 'ceb179',
       env: 'CEB179_DATABASE_ROLE_PREFIX',
     },
-  }) as { databaseUrl: string; logLevel: string; rolePrefix: string };
+  });
   const logger = createLogger({ service: 'migrate', level: config.logLevel });
   const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-migrate', max: 1, statementTimeoutMs: 0 });
   try {

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfig({
     adminUrl: { doc: 'Postgres URL of a role with CREATEROLE, database included', format: 'postgres-url', default: '', env: 'CEB179_DATABASE_ADMIN_URL', sensitive: true },
     rolePrefix: { doc: 'Role name prefix', format: 'identifier', default: 'ceb179', env: 'CEB179_DATABASE_ROLE_PREFIX' },
-  }) as { adminUrl: string; rolePrefix: string };
+  });
   const admin = new URL(config.adminUrl);
   const database = decodeURIComponent(admin.pathname.slice(1)) || 'postgres';
   const passwords = {} as Record<ServiceRole | 'migrate', string>;

@@ -1,4 +1,4 @@
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 import { metricsPortSetting } from '@ceb179/metrics';
 
 const schema = {
@@ -33,24 +33,10 @@ const schema = {
   prefetch: { doc: 'Callbacks assembled concurrently', format: 'nat', default: 16, env: 'CEB179_ASSEMBLER_PREFETCH' },
 };
 
-export interface AssemblerConfig {
-  metricsPort: number;
-  amqpUrl: string;
-  maxHandlerFailures: number;
-  outageRetryMaxDelayMs: number;
-  databaseUrl: string;
-  logLevel: string;
-  sourceSchema: string;
-  timeZone: string;
-  signJobKey: string;
-  sourceDatabaseUrl: string;
-  lookupRetries: number;
-  lookupRetryDelayMs: number;
-  prefetch: number;
-}
+export type AssemblerConfig = ConfigOf<typeof schema>;
 
 export function loadAssemblerConfig(env?: Record<string, string | undefined>): AssemblerConfig {
-  return loadConfig(schema, env) as AssemblerConfig;
+  return loadConfig(schema, env);
 }
 
 /** The schema itself, for the generated configuration reference (tools/config-reference). */

@@ -1,4 +1,4 @@
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 import { metricsPortSetting } from '@ceb179/metrics';
 
 const schema = {
@@ -20,16 +20,8 @@ const schema = {
 /** The console's settings, for the configuration reference (docs/configuration.md). */
 export const consoleSchema = schema;
 
-export interface ConsoleConfig {
-  amqpUrl: string;
-  databaseUrl: string;
-  redisUrl: string;
-  logLevel: string;
-  port: number;
-  metricsPort: number;
-  token: string;
-}
+export type ConsoleConfig = ConfigOf<typeof schema>;
 
 export function loadConsoleConfig(env?: Record<string, string | undefined>): ConsoleConfig {
-  return loadConfig(schema, env) as ConsoleConfig;
+  return loadConfig(schema, env);
 }

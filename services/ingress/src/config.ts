@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 import { metricsPortSetting } from '@ceb179/metrics';
 
 /**
@@ -98,28 +98,10 @@ const schema = {
   },
 };
 
-export interface IngressConfig {
-  metricsPort: number;
-  amqpUrl: string;
-  databaseUrl: string;
-  redisUrl: string;
-  logLevel: string;
-  port: number;
-  bodyLimitBytes: number;
-  relayIntervalMs: number;
-  answerBudgetMs: number;
-  duplicateHintTimeoutMs: number;
-  allowedSources: string[];
-  trustProxy: string;
-  healthPort: number;
-  healthHost: string;
-  rateLimitPerSecond: number;
-  rateLimitBurst: number;
-  maxConnections: number;
-}
+export type IngressConfig = ConfigOf<typeof schema>;
 
 export function loadIngressConfig(env?: Record<string, string | undefined>): IngressConfig {
-  return loadConfig(schema, env) as IngressConfig;
+  return loadConfig(schema, env);
 }
 
 /** The schema itself, for the generated configuration reference (tools/config-reference). */

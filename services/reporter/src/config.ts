@@ -1,4 +1,4 @@
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 import { metricsPortSetting } from '@ceb179/metrics';
 
 const schema = {
@@ -26,23 +26,10 @@ const schema = {
   metricsPort: metricsPortSetting(9466),
 };
 
-export interface ReporterConfig {
-  amqpUrl: string;
-  maxHandlerFailures: number;
-  outageRetryMaxDelayMs: number;
-  databaseUrl: string;
-  redisUrl: string;
-  logLevel: string;
-  customsUrl: string;
-  uploadTimeoutMs: number;
-  maxTransportRetries: number;
-  prefetch: number;
-  certificateFingerprints: string[];
-  metricsPort: number;
-}
+export type ReporterConfig = ConfigOf<typeof schema>;
 
 export function loadReporterConfig(env?: Record<string, string | undefined>): ReporterConfig {
-  return loadConfig(schema, env) as ReporterConfig;
+  return loadConfig(schema, env);
 }
 
 /** The schema itself, for the generated configuration reference (tools/config-reference). */

@@ -1,6 +1,6 @@
 import { homedir, hostname } from 'node:os';
 import path from 'node:path';
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 import { AppError } from '@ceb179/errors';
 
 /**
@@ -103,31 +103,10 @@ const schema = {
 /** The doctor reads the same settings but needs the PIN only when asked to check it. */
 export const signerSchema = schema;
 
-export interface SignerConfig {
-  amqpUrl: string;
-  eportUrl: string;
-  logLevel: string;
-  cardPin: string;
-  signJobKey: string;
-  deadlineGraceMs: number;
-  ebpCodes: string[];
-  signerId: string;
-  callTimeoutMs: number;
-  greetingTimeoutMs: number;
-  prefetch: number;
-  healthPort: number;
-  heartbeatIntervalMs: number;
-  breakerThreshold: number;
-  breakerCooldownMs: number;
-  controlRestartCommand: string;
-  stateDir: string;
-  allowRemoteControl: boolean;
-  controlKeepAliveMs: number;
-  signingFaultRetryMs: number;
-}
+export type SignerConfig = ConfigOf<typeof schema>;
 
 export function loadSignerConfig(env?: Record<string, string | undefined>): SignerConfig {
-  const config = loadConfig(schema, env) as SignerConfig;
+  const config = loadConfig(schema, env);
   assertControlIsLocal(config);
   return { ...config, stateDir: config.stateDir || defaultStateDir(process.platform, env ?? process.env) };
 }

@@ -40,7 +40,7 @@ function loadDoctorConfig(checkPin: boolean): SignerConfig {
   // The PIN is required only when the doctor is asked to try it.
   const env = { ...process.env };
   if (!checkPin && !env.CEB179_CARD_PIN && !env.CEB179_CARD_PIN_FILE) env.CEB179_CARD_PIN = 'not-used-by-doctor';
-  const config = loadConfig(signerSchema, env) as SignerConfig;
+  const config = loadConfig(signerSchema, env);
   assertControlIsLocal(config);
   return { ...config, stateDir: config.stateDir || defaultStateDir() };
 }

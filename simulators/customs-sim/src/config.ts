@@ -1,4 +1,4 @@
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 
 const schema = {
   logLevel: commonSettings.logLevel,
@@ -46,19 +46,13 @@ const schema = {
   },
 };
 
-export interface CustomsSimConfig {
-  logLevel: string;
-  port: number;
-  host: string;
+export type CustomsSimConfig = Omit<ConfigOf<typeof schema>, 'certFiles'> & {
+  /** CEB179_CUSTOMS_SIM_CERT_FILES split at the commas. */
   certFiles: string[];
-  ebpCodes: string[];
-  rejectBadSignatures: boolean;
-  strict: boolean;
-  certWaitMs: number;
-}
+};
 
 export function loadCustomsSimConfig(env?: Record<string, string | undefined>): CustomsSimConfig {
-  const raw = loadConfig(schema, env) as Omit<CustomsSimConfig, 'certFiles'> & { certFiles: string };
+  const raw = loadConfig(schema, env);
   return {
     ...raw,
     certFiles: raw.certFiles

@@ -1,4 +1,4 @@
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 
 const schema = {
   logLevel: commonSettings.logLevel,
@@ -22,7 +22,7 @@ const schema = {
   },
   algorithm: {
     doc: 'Key algorithm of a newly created card',
-    format: ['RSA', 'SM2'],
+    format: ['RSA', 'SM2'] as const,
     default: 'RSA',
     env: 'CEB179_EPORT_SIM_ALGORITHM',
   },
@@ -41,19 +41,19 @@ const schema = {
   },
   signatureFormat: {
     doc: 'How the signature is written: canonical, crlf-lines (64-character CRLF lines), pem (BEGIN/END lines) or whitespace',
-    format: ['canonical', 'crlf-lines', 'pem', 'whitespace'],
+    format: ['canonical', 'crlf-lines', 'pem', 'whitespace'] as const,
     default: 'canonical',
     env: 'CEB179_EPORT_SIM_SIGNATURE_FORMAT',
   },
   certificateFormat: {
     doc: 'How the signing certificate is written (same choices as the signature)',
-    format: ['canonical', 'crlf-lines', 'pem', 'whitespace'],
+    format: ['canonical', 'crlf-lines', 'pem', 'whitespace'] as const,
     default: 'canonical',
     env: 'CEB179_EPORT_SIM_CERTIFICATE_FORMAT',
   },
   certNoFormat: {
     doc: 'How certNo is written: lower, upper, leading-zeros or empty',
-    format: ['lower', 'upper', 'leading-zeros', 'empty'],
+    format: ['lower', 'upper', 'leading-zeros', 'empty'] as const,
     default: 'lower',
     env: 'CEB179_EPORT_SIM_CERTNO_FORMAT',
   },
@@ -71,7 +71,7 @@ const schema = {
   },
   signEncoding: {
     doc: 'Bytes the card signs: utf8 (right) or gbk (a misbehaving control, for the self-test)',
-    format: ['utf8', 'gbk'],
+    format: ['utf8', 'gbk'] as const,
     default: 'utf8',
     env: 'CEB179_EPORT_SIM_SIGN_ENCODING',
   },
@@ -83,25 +83,10 @@ const schema = {
   },
 };
 
-export type EportSimConfig = {
-  logLevel: string;
-  port: number;
-  host: string;
-  cardFile: string;
-  algorithm: 'RSA' | 'SM2';
-  pin: string;
-  latencyMs: number;
-  maxWrongPins: number;
-  signatureFormat: 'canonical' | 'crlf-lines' | 'pem' | 'whitespace';
-  certificateFormat: 'canonical' | 'crlf-lines' | 'pem' | 'whitespace';
-  certNoFormat: 'lower' | 'upper' | 'leading-zeros' | 'empty';
-  greetingDelayMs: number;
-  answerPings: boolean;
-  signEncoding: 'utf8' | 'gbk';
-};
+export type EportSimConfig = ConfigOf<typeof schema>;
 
 export function loadEportSimConfig(env?: Record<string, string | undefined>): EportSimConfig {
-  return loadConfig(schema, env) as EportSimConfig;
+  return loadConfig(schema, env);
 }
 
 /** The schema itself, for the generated configuration reference (tools/config-reference). */

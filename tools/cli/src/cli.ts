@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { commonSettings, loadConfig } from '@ceb179/config';
+import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 import { createPool, type Pool } from '@ceb179/db';
 import { isAppError } from '@ceb179/errors';
 import {
@@ -45,14 +45,11 @@ class CommandExit extends Error {
   }
 }
 
-interface Settings {
-  databaseUrl: string;
-  redisUrl: string;
-  amqpUrl: string;
-}
+const settingsSchema = { databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl };
+type Settings = ConfigOf<typeof settingsSchema>;
 
 function settings(): Settings {
-  return loadConfig({ databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl }) as Settings;
+  return loadConfig(settingsSchema);
 }
 
 async function withPool<T>(work: (pool: Pool) => Promise<T>): Promise<T> {

@@ -62,7 +62,7 @@ async function main(): Promise<number> {
     return 2;
   }
   // Without --customs-url: the URL the reporter would use (CEB179_CUSTOMS_URL, else the test endpoint).
-  const customsUrl = args.customsUrl ?? (loadConfig(firstContactSchema) as { customsUrl: string }).customsUrl;
+  const customsUrl = args.customsUrl ?? loadConfig(firstContactSchema).customsUrl;
   const results: CheckResult[] = [];
   results.push(await checkCustomsTls(customsUrl, { timeoutMs: args.timeoutMs }));
   print(results[0] as CheckResult);

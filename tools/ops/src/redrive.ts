@@ -29,7 +29,7 @@ function parseArgs(argv: string[]): { fromQueue?: string; limit?: number } {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const config = loadConfig({ amqpUrl: commonSettings.amqpUrl }) as { amqpUrl: string };
+  const config = loadConfig({ amqpUrl: commonSettings.amqpUrl });
   const connection = await amqp.connect(config.amqpUrl, { timeout: 10_000, clientProperties: { connection_name: 'ceb179-redrive' } });
   try {
     const channel = await connection.createConfirmChannel();

@@ -24,11 +24,7 @@ interface Heartbeat {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig({ databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl }) as {
-    databaseUrl: string;
-    redisUrl: string;
-    amqpUrl: string;
-  };
+  const config = loadConfig({ databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl });
   const hours = Number(process.argv[2] ?? '24');
   const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-status', max: 1 });
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 5_000, connectTimeout: 5_000 });

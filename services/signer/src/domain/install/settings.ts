@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadConfig } from '@ceb179/config';
-import { assertControlIsLocal, signerSchema, type SignerConfig } from '../../config';
+import { assertControlIsLocal, signerSchema } from '../../config';
 import type { EnvEntry } from './env-file';
 
 /** Node's own variables a card PC may need in the service's environment. */
@@ -88,8 +88,10 @@ function valueErrors(settings: Array<[string, string]>, refused: Set<string>): s
   const byFile = new Set([...refused, ...settings.filter(([key]) => key.endsWith('_FILE')).map(([key]) => key.slice(0, -'_FILE'.length))]);
   const schema = Object.fromEntries(Object.entries(signerSchema).filter(([, definition]) => definition.env !== 'CEB179_CARD_PIN' && !byFile.has(definition.env)));
   try {
-    const config = loadConfig(schema, env) as Partial<SignerConfig>;
-    assertControlIsLocal({ eportUrl: config.eportUrl ?? String(signerSchema.eportUrl.default), allowRemoteControl: config.allowRemoteControl ?? false });
+    // Settings given as files (and the PIN) are left out of this schema: each value may be absent.
+    const config: Partial<Record<string, unknown>> = loadConfig(schema, env);
+    const eportUrl = typeof config.eportUrl === 'string' ? config.eportUrl : signerSchema.eportUrl.default;
+    assertControlIsLocal({ eportUrl, allowRemoteControl: config.allowRemoteControl === true });
     return [];
   } catch (error) {
     return [(error as Error).message];
