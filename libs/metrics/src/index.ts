@@ -1,4 +1,4 @@
-export { ServiceMetrics, bounded, DEADLINE_BUCKETS, ANSWER_BUCKETS } from './registry';
+export { ServiceMetrics, answers, bounded, DEADLINE_BUCKETS, ANSWER_BUCKETS } from './registry';
 export { OpsServer, type OpsServerOptions } from './ops-server';
 export { metricsPortSetting } from './settings';
 export type { Counter, Gauge, Histogram } from 'prom-client';

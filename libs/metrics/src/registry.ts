@@ -73,3 +73,8 @@ export async function bounded<T>(work: () => Promise<T>, timeoutMs = 2_000): Pro
     clearTimeout(timer);
   }
 }
+
+/** Whether a readiness probe answers within the bound: false on error or time-out. */
+export async function answers(probe: () => Promise<unknown>, timeoutMs = 2_000): Promise<boolean> {
+  return (await bounded(() => probe().then(() => true), timeoutMs)) === true;
+}

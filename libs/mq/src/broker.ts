@@ -108,6 +108,11 @@ export class Broker {
     return this.consumers.map((c) => ({ queue: c.queue, attached: c.tag !== undefined }));
   }
 
+  /** Readiness: at least one consumer, and every one attached right now. */
+  consumersAttached(): boolean {
+    return this.consumers.length > 0 && this.consumers.every((c) => c.tag !== undefined);
+  }
+
   /**
    * Messages ready in a queue (metrics), asked on a channel of its own: a missing queue closes the
    * channel it is asked on, and that must not be the publish channel. Undefined when unknown.

@@ -1,19 +1,14 @@
 import type { Redis } from 'ioredis';
 import { RedisKeys, type SignerHeartbeatMessage } from '@ceb179/contracts';
 
-export interface SignerCard {
-  signerId: string;
+/** What a signer last said in its heartbeat, as an operator is shown it. */
+export interface SignerCard
+  extends Pick<SignerHeartbeatMessage, 'signerId' | 'reason' | 'certNo' | 'algorithm' | 'notAfter' | 'daysLeft' | 'lastSuccessAt' | 'ebpCodes'> {
   lastSeenAt: string;
   /** No heartbeat within the last minute: the card PC is off, or its signer or link is down. */
   silent: boolean;
+  /** The heartbeat's state; 'silent' without one, 'unknown' when it carried none. */
   state: string;
-  reason: string;
-  certNo: string | null;
-  algorithm: string | null;
-  notAfter: string | null;
-  daysLeft: number | null;
-  lastSuccessAt: string | null;
-  ebpCodes: string[];
   signatures: number | null;
 }
 

@@ -45,10 +45,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port within `timeoutMs`. */
+export function portAccepts(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000, () => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(timeoutMs, () => {
       socket.destroy();
       resolve(false);
     });
@@ -129,7 +130,7 @@ export async function startPrivateRedis(): Promise<PrivateServer> {
     stdio: 'ignore',
   });
   try {
-    await waitFor(`private Redis on port ${port}`, async () => ((await portOpen(port)) ? true : undefined), 10_000, 50);
+    await waitFor(`private Redis on port ${port}`, async () => ((await portAccepts('127.0.0.1', port)) ? true : undefined), 10_000, 50);
   } catch (error) {
     await endGroup(child);
     throw error;

@@ -1,7 +1,7 @@
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
+import { answers, OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { Broker, declareCallbackConsumption, declareSignJobRouting } from '@ceb179/mq';
 import { SignJobPublisher } from './clients/sign-job.publisher';
 import type { AssemblerConfig } from './config';
@@ -40,9 +40,9 @@ export function composeAssembler(config: AssemblerConfig, logger: Logger): Compo
     metrics: new ServiceMetrics('assembler'),
     logger,
     readiness: async () => ({
-      database: await ledgerPool.query('SELECT 1').then(() => true, () => false),
+      database: await answers(() => ledgerPool.query('SELECT 1')),
       broker: broker.connected,
-      consumers: broker.consumerStates().length > 0 && broker.consumerStates().every((c) => c.attached),
+      consumers: broker.consumersAttached(),
     }),
   });
   return new ComponentGroup([

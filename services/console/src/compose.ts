@@ -2,24 +2,11 @@ import { Redis } from 'ioredis';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
+import { answers, OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { AmqpResendPublisher } from '@ceb179/operator';
 import type { ConsoleConfig } from './config';
 import { OperatorView } from './domain/operator-view';
 import { ConsoleServer } from './entry-points/http/console.server';
-
-/** A probe that answers within a bound, false on error or time-out. */
-async function answers(probe: () => Promise<unknown>, timeoutMs = 2_000): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      probe().then(() => true, () => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Wires the console: ledger pool, Redis (heartbeats), re-send publisher, HTTP server. */
 export function composeConsole(config: ConsoleConfig, logger: Logger): Component {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { createPool } from '@ceb179/db';
 import { ComponentGroup, type Component } from '@ceb179/lifecycle';
 import type { Logger } from '@ceb179/logger';
-import { OpsServer, ServiceMetrics } from '@ceb179/metrics';
+import { answers, OpsServer, ServiceMetrics } from '@ceb179/metrics';
 import { Broker, declareHeartbeatQueue, declareResendConsumption, declareSignatureConsumption } from '@ceb179/mq';
 import { CustomsClient } from './clients/customs.client';
 import type { ReporterConfig } from './config';
@@ -63,9 +63,9 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     metrics,
     logger,
     readiness: async () => ({
-      database: await pool.query('SELECT 1').then(() => true, () => false),
+      database: await answers(() => pool.query('SELECT 1')),
       broker: broker.connected,
-      consumers: broker.consumerStates().length > 0 && broker.consumerStates().every((c) => c.attached),
+      consumers: broker.consumersAttached(),
     }),
   });
   return new ComponentGroup([

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
-import { childrenOf, postgresAnswers, repoRoot, testInfra, waitFor } from '@ceb179/testkit';
+import { childrenOf, portAccepts, postgresAnswers, repoRoot, testInfra, waitFor } from '@ceb179/testkit';
 
 const run = promisify(execFile);
 
@@ -47,21 +46,7 @@ function hostPort(url: string, defaultPort: number): { host: string; port: numbe
   return { host: parsed.hostname || '127.0.0.1', port: parsed.port ? Number(parsed.port) : defaultPort };
 }
 
-function portOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    socket.setTimeout(2_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+const portOpen = (host: string, port: number): Promise<boolean> => portAccepts(host, port, 2_000);
 
 function sharedPostgresAnswers(): Promise<boolean> {
   return postgresAnswers(testInfra.adminDatabaseUrl, 3_000);

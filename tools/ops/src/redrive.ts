@@ -1,6 +1,6 @@
-import * as amqp from 'amqplib';
 import { commonSettings, loadConfig } from '@ceb179/config';
-import { redriveDeadLetters } from '@ceb179/mq';
+import { Queues } from '@ceb179/contracts';
+import { redrive } from '@ceb179/operator';
 
 /**
  * `npm run redrive` — moves the messages in ceb179.dead-letters back to the queue each came from,
@@ -30,18 +30,12 @@ function parseArgs(argv: string[]): { fromQueue?: string; limit?: number } {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const config = loadConfig({ amqpUrl: commonSettings.amqpUrl });
-  const connection = await amqp.connect(config.amqpUrl, { timeout: 10_000, clientProperties: { connection_name: 'ceb179-redrive' } });
-  try {
-    const channel = await connection.createConfirmChannel();
-    const result = await redriveDeadLetters(channel, options);
-    const moved = Object.entries(result.moved);
-    if (moved.length === 0) console.log('no dead letters moved');
-    for (const [queue, n] of moved) console.log(`moved ${n} back to ${queue}`);
-    if (result.left > 0) console.log(`${result.left} left in ceb179.dead-letters (another source queue, or none recorded)`);
-    await channel.close();
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
+  // The same re-drive as the CLI's and the console's: only what is dead now, bounded waits.
+  const result = await redrive(config.amqpUrl, options);
+  const moved = Object.entries(result.moved);
+  if (moved.length === 0) console.log('no dead letters moved');
+  for (const [queue, n] of moved) console.log(`moved ${n} back to ${queue}`);
+  if (result.left > 0) console.log(`${result.left} left in ${Queues.deadLetters} (another source queue, or none recorded)`);
 }
 
 main().catch((error: unknown) => {

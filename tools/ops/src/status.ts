@@ -1,9 +1,10 @@
 import * as amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { commonSettings, loadConfig } from '@ceb179/config';
-import { AmqpHeaders, RedisKeys } from '@ceb179/contracts';
+import { AmqpHeaders } from '@ceb179/contracts';
 import { createPool } from '@ceb179/db';
 import { deadLetterCount } from '@ceb179/mq';
+import { readSigners } from '@ceb179/operator';
 import { faultDoc } from './error-doc';
 
 /**
@@ -11,18 +12,6 @@ import { faultDoc } from './error-doc';
  * need a person, how many were late, and what every signer (card PC) last said. Reads the
  * ledger (CEB179_DATABASE_URL) and the heartbeats the reporter keeps in Redis (CEB179_REDIS_URL).
  */
-interface Heartbeat {
-  signerId: string;
-  state: string;
-  reason: string;
-  certNo: string | null;
-  algorithm: string | null;
-  daysLeft: number | null;
-  lastSuccessAt: string | null;
-  ebpCodes: string[];
-  sentAt: string;
-}
-
 async function main(): Promise<void> {
   const config = loadConfig({ databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl });
   const hours = Number(process.argv[2] ?? '24');
@@ -64,17 +53,14 @@ async function main(): Promise<void> {
     console.log('\nsigners (card PCs)');
     try {
       await redis.connect();
-      const ids = await redis.zrevrange(RedisKeys.signersLastSeen, 0, 99, 'WITHSCORES');
-      if (ids.length === 0) console.log('  none has reported');
-      for (let i = 0; i < ids.length; i += 2) {
-        const id = ids[i] as string;
-        const seen = new Date(Number(ids[i + 1]));
-        const raw = await redis.get(RedisKeys.signer(id));
-        if (!raw) {
-          console.log(`  ${id.padEnd(20)} SILENT since ${seen.toISOString()}: is the card PC on and the signer service running?`);
+      const signers = await readSigners(redis, 100);
+      if (signers.length === 0) console.log('  none has reported');
+      for (const h of signers) {
+        const id = h.signerId;
+        if (h.silent) {
+          console.log(`  ${id.padEnd(20)} SILENT since ${h.lastSeenAt}: is the card PC on and the signer service running?`);
           continue;
         }
-        const h = JSON.parse(raw) as Heartbeat;
         const expiry = h.daysLeft === null ? '' : `  certificate ${h.daysLeft} days left${h.daysLeft <= 30 ? ' (RENEW)' : ''}`;
         console.log(`  ${id.padEnd(20)} ${h.state.padEnd(15)} certNo ${h.certNo ?? '-'} ${h.algorithm ?? ''}  ebpCodes ${h.ebpCodes.join(',') || 'all'}  last signature ${h.lastSuccessAt ?? 'none'}${expiry}${h.reason ? `\n${' '.repeat(23)}${h.reason}` : ''}`);
       }
