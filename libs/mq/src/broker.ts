@@ -108,9 +108,9 @@ export class Broker {
     return this.consumers.map((c) => ({ queue: c.queue, attached: c.tag !== undefined }));
   }
 
-  /** Readiness: at least one consumer, and every one attached right now. */
-  consumersAttached(): boolean {
-    return this.consumers.length > 0 && this.consumers.every((c) => c.tag !== undefined);
+  /** Readiness checks of a consuming service: connected, and every consumer (at least one) attached. */
+  readiness(): { broker: boolean; consumers: boolean } {
+    return { broker: this.connected, consumers: this.consumers.length > 0 && this.consumers.every((c) => c.tag !== undefined) };
   }
 
   /**

@@ -41,8 +41,7 @@ export function composeAssembler(config: AssemblerConfig, logger: Logger): Compo
     logger,
     readiness: async () => ({
       database: await answers(() => ledgerPool.query('SELECT 1')),
-      broker: broker.connected,
-      consumers: broker.consumersAttached(),
+      ...broker.readiness(),
     }),
   });
   return new ComponentGroup([

@@ -64,8 +64,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     logger,
     readiness: async () => ({
       database: await answers(() => pool.query('SELECT 1')),
-      broker: broker.connected,
-      consumers: broker.consumersAttached(),
+      ...broker.readiness(),
     }),
   });
   return new ComponentGroup([
