@@ -42,7 +42,9 @@ describe.each(['RSA', 'SM2'] as const)('walking pipeline with an %s card', (algo
       expect(result.httpStatus).toBe(200);
       expect(result.contentType).toMatch(/^application\/json/);
       expect(result.body).toEqual({ code: '10000', message: '', serviceTime: expect.any(Number) });
-      expect(result.latencyMs).toBeLessThan(1000);
+      // Ingress answers within its answer budget (1500 ms) whatever happens behind it; the margin
+      // is for a loaded CI machine, the bound still catches an ingress that hangs on a dependency.
+      expect(result.latencyMs).toBeLessThan(5_000);
     }
 
     const uploads = await pipeline.customs.waitForUploads(orderNos.length, 60_000);
@@ -74,7 +76,6 @@ describe.each(['RSA', 'SM2'] as const)('walking pipeline with an %s card', (algo
   });
 
   it('answers 10000 for an order the source does not know, records why, and uploads nothing', async () => {
-    const before = pipeline.customs.uploads().length;
     const sessionID = randomUUID();
     const result = await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: 'NO-SUCH-ORDER', sessionID });
     expect(result.body).toMatchObject({ code: '10000', message: '' });
@@ -83,7 +84,8 @@ describe.each(['RSA', 'SM2'] as const)('walking pipeline with an %s card', (algo
       return r?.status === 'data_fault' ? r : undefined;
     }, 30_000);
     expect(row.reason).toBe('order NO-SUCH-ORDER is not in payment_order');
-    expect(pipeline.customs.uploads().length).toBe(before);
+    // Counted by sessionID, not by total, so uploads still arriving from another test do not count.
+    expect(pipeline.customs.uploads().filter((u) => u.sessionID === sessionID)).toHaveLength(0);
   });
 
   it('answers a body that is not a callback with code 20000 naming the problem, and keeps serving', async () => {
