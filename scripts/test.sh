@@ -14,10 +14,10 @@ mkdir -p .test-logs
 rm -f .test-logs/jest.json .test-logs/jest-disruptive.json
 # 1. Everything that leaves the shared infrastructure alone (each file has its own database,
 #    vhost and Redis db), in parallel.
-CEB179_TEST_PHASE=parallel npx jest --ci --passWithNoTests --json --outputFile=.test-logs/jest.json "$@"
+CEB179_TEST_PHASE=parallel npx jest --selectProjects unit component e2e --ci --passWithNoTests --json --outputFile=.test-logs/jest.json "$@"
 status=$?
 # 2. tests/disruptive stop and restart the shared RabbitMQ, Postgres and Redis: alone, one at a time.
-CEB179_TEST_PHASE=disruptive npx jest --ci --runInBand --passWithNoTests --json --outputFile=.test-logs/jest-disruptive.json "$@"
+CEB179_TEST_PHASE=disruptive npx jest --selectProjects disruptive --ci --runInBand --passWithNoTests --json --outputFile=.test-logs/jest-disruptive.json "$@"
 disruptive_status=$?
 node -e '
   const fs = require("fs");
