@@ -6,6 +6,10 @@ import type { DuplicateCache } from '../data-access/duplicate.cache';
 import type { OpenReq } from './open-req';
 import { within } from './within';
 
+/** The ports the intake decides over (Postgres, Redis and RabbitMQ in production; in-memory fakes in its unit tests). */
+export type CallbackLedger = Pick<CallbackRepository, 'record' | 'markPublished'>;
+export type DuplicateHint = Pick<DuplicateCache, 'seen' | 'remember'>;
+
 export interface CallbackPublisher {
   publish(callback: RecordedCallback): Promise<void>;
 }
@@ -39,8 +43,8 @@ export class CallbackIntake {
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly repository: CallbackRepository,
-    private readonly duplicates: DuplicateCache,
+    private readonly repository: CallbackLedger,
+    private readonly duplicates: DuplicateHint,
     private readonly publisher: CallbackPublisher,
     private readonly logger: Logger,
     private readonly options: IntakeOptions,
