@@ -8,6 +8,11 @@ import type { SignJobPublisher } from '../clients/sign-job.publisher';
 import type { PaymentRepository } from '../data-access/payment.repository';
 import type { RequestRepository, RequestRow } from '../data-access/request.repository';
 
+/** The ports the use case decides over (Postgres and RabbitMQ in production; in-memory fakes in its unit tests). */
+export type RequestLedger = Pick<RequestRepository, 'ensure' | 'saveAssembly' | 'noteRetry' | 'markDataFault'>;
+export type PaymentSource = Pick<PaymentRepository, 'findByOrderNo'>;
+export type SignJobs = Pick<SignJobPublisher, 'publish'>;
+
 export interface AssembleOptions {
   timeZone: string;
   lookupRetries: number;
@@ -24,9 +29,9 @@ const DONE: ReadonlySet<string> = new Set(['signed', 'uploaded', 'data_fault', '
  */
 export class AssembleRequest {
   constructor(
-    private readonly requests: RequestRepository,
-    private readonly payments: PaymentRepository,
-    private readonly signJobs: SignJobPublisher,
+    private readonly requests: RequestLedger,
+    private readonly payments: PaymentSource,
+    private readonly signJobs: SignJobs,
     private readonly options: AssembleOptions,
     private readonly logger: Logger,
   ) {}
