@@ -71,7 +71,7 @@ export async function runSelfTest(card: Card, status: SignerStatus, logger: Logg
 }
 
 /** One probe signature, verified locally; throws SIGNATURE_INVALID naming the cause when it does not verify. */
-export async function proveSigning(card: Card): Promise<void> {
+export async function proveSigning(card: Pick<Card, 'sign' | 'verify' | 'certificate'>): Promise<void> {
   const probe = probeSignString();
   const signature = await card.sign(probe);
   if (!card.verify(probe, signature)) {

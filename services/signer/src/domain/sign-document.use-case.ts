@@ -8,6 +8,10 @@ import { proveSigning } from './self-test';
 import type { ReaderBreaker } from './reader-breaker';
 import type { SignerStatus } from './signer-status';
 
+/** The ports the use case decides over (the card through the E-Port control in production; fakes in its unit tests). */
+export type SigningCard = Pick<Card, 'sign' | 'verify' | 'certificate'>;
+export type ReaderCircuit = Pick<ReaderBreaker, 'isOpen' | 'success' | 'fault'>;
+
 export interface SignaturePublisher {
   publish(job: SignJobMessage, signValue: string, certNo: string): Promise<void>;
 }
@@ -38,9 +42,9 @@ export class SignDocument {
   private probing: Promise<string | undefined> | undefined;
 
   constructor(
-    private readonly card: Card,
+    private readonly card: SigningCard,
     private readonly status: SignerStatus,
-    private readonly breaker: ReaderBreaker,
+    private readonly breaker: ReaderCircuit,
     private readonly signatures: SignaturePublisher,
     private readonly options: SignDocumentOptions,
     private readonly logger: Logger,
