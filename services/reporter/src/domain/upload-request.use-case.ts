@@ -7,6 +7,10 @@ import { CustomsHttpError, CustomsUnreachableError, type CustomsClient } from '.
 import type { RequestRepository, UploadClaim } from '../data-access/request.repository';
 import { CONFIG_FAULT_HINT, interpretCustomsCode, saysAlreadyStored } from './customs-codes';
 
+/** The ports the use case decides over (Postgres and customs over HTTPS in production; fakes in its unit tests). */
+export type UploadLedger = Pick<RequestRepository, 'claimForUpload' | 'recordAttempt' | 'finish' | 'releaseClaim' | 'reopenForResend'>;
+export type CustomsUpload = Pick<CustomsClient, 'upload'>;
+
 export interface UploadOptions {
   maxTransportRetries: number;
 }
@@ -19,8 +23,8 @@ export interface UploadOptions {
  */
 export class UploadRequest {
   constructor(
-    private readonly requests: RequestRepository,
-    private readonly customs: CustomsClient,
+    private readonly requests: UploadLedger,
+    private readonly customs: CustomsUpload,
     private readonly options: UploadOptions,
     private readonly logger: Logger,
   ) {}
