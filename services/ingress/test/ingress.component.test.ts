@@ -305,25 +305,34 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['openReq given twice, the second empty', `${formBody(valid)}&openReq=`, undefined, 'the form field openReq is given more than once'],
     ];
 
+    // Every malformed call is sent here, before any test of this block looks: each test reads its own
+    // reply, and the last one checks that none of them recorded or enqueued anything, whatever order
+    // the tests run in and whichever of them is run alone.
     let rowsBefore: number;
     let messagesBefore: number;
+    const replies = new Map<string, RawReply>();
+    let wrongPath: RawReply;
+    let get: { status: number; contentType: string | null; body: unknown };
 
     beforeAll(async () => {
       rowsBefore = await rowCount();
       messagesBefore = tap.messages.length;
+      for (const [what, body, headers] of corpus) {
+        if (replies.has(what)) throw new Error(`two corpus entries are called "${what}"`);
+        replies.set(what, await post(ingress.port, body, headers ?? { 'content-type': FORM }));
+      }
+      wrongPath = await post(ingress.port, formBody(valid), undefined, '/platDataOpen2');
+      const response = await fetch(`http://127.0.0.1:${ingress.port}/platDataOpen`);
+      get = { status: response.status, contentType: response.headers.get('content-type'), body: await response.json() };
     });
 
-    it.each(corpus)('%s -> 20000 saying what is wrong', async (_what, body, headers, message) => {
-      const reply = await post(ingress.port, body, headers ?? { 'content-type': FORM });
-      expectCustomsReply(reply, '20000', message);
+    it.each(corpus)('%s -> 20000 saying what is wrong', (what, _body, _headers, message) => {
+      expectCustomsReply(replies.get(what) as RawReply, '20000', message);
     });
 
-    it('answers an unknown path and a GET in the customs shape too', async () => {
-      expectCustomsReply(await post(ingress.port, formBody(valid), undefined, '/platDataOpen2'), '20000', 'unknown path; customs calls POST /platDataOpen', 404);
-      const get = await fetch(`http://127.0.0.1:${ingress.port}/platDataOpen`);
-      expect(get.status).toBe(404);
-      expect(get.headers.get('content-type')).toBe('application/json;charset=utf-8');
-      expect(await get.json()).toMatchObject({ code: '20000' });
+    it('answers an unknown path and a GET in the customs shape too', () => {
+      expectCustomsReply(wrongPath, '20000', 'unknown path; customs calls POST /platDataOpen', 404);
+      expect(get).toMatchObject({ status: 404, contentType: 'application/json;charset=utf-8', body: { code: '20000' } });
     });
 
     it('recorded nothing and enqueued nothing for any of them; a valid call afterwards still works', async () => {
