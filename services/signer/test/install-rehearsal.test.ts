@@ -198,8 +198,11 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+// One story in three steps: each -UpdatePin needs the installation (and the card's attempt counts) the
+// step before it left, so they are one test, not three that pass only in this order.
 describe('the card PC installation, rehearsed', () => {
-  it('the first installation writes the PIN file and the definition, and the signer it defines starts ready with that PIN', async () => {
+  it('installs, then -UpdatePin with a wrong PIN pauses the signer for good, then -UpdatePin with the right PIN makes it ready', async () => {
+    // 1. The first installation writes the PIN file and the definition; the signer it defines starts ready with that PIN.
     const first = plan('--winsw-exe', 'C:\\Downloads\\WinSW-x64.exe');
     await carryOut(first.steps, PIN);
     expect(await healthState()).toBe('ready');
@@ -210,9 +213,8 @@ describe('the card PC installation, rehearsed', () => {
     expect(filesHolding(PIN)).toEqual([path.join('C', 'ceb179', 'secrets', 'card-pin.txt')]);
     expect(readdirSync(onDisk(first.paths.stateDir))).toEqual([expect.stringMatching(/^pin-memory-.*\.json$/)]);
     expect(windowsOnly).toEqual(expect.arrayContaining(['acl exact C:\\ceb179', 'acl exact C:\\ProgramData\\ceb179\\signer', 'acl exact C:\\ceb179\\ceb179-signer.xml', 'install ceb179-signer']));
-  });
 
-  it('-UpdatePin with a wrong PIN: the signer pauses; restarted again and again as Windows would, it never resends that PIN', async () => {
+    // 2. -UpdatePin with a wrong PIN: the signer pauses; restarted again and again as Windows would, it never resends that PIN.
     await carryOut(plan('--update-pin').steps, '00000000');
     expect(await healthState()).toBe('paused-for-pin');
     expect(eport.stats()).toMatchObject({ pinAttempts: 2, wrongPinAttempts: 1 });
@@ -222,11 +224,10 @@ describe('the card PC installation, rehearsed', () => {
       expect(await healthState()).toBe('paused-for-pin');
     }
     expect(eport.stats()).toMatchObject({ pinAttempts: 2, wrongPinAttempts: 1, locked: false });
-  });
 
-  it('-UpdatePin with the right PIN: one try, ready again', async () => {
+    // 3. -UpdatePin with the right PIN: one try, ready again.
     await carryOut(plan('--update-pin').steps, PIN);
     expect(await healthState()).toBe('ready');
     expect(eport.stats()).toMatchObject({ pinAttempts: 3, wrongPinAttempts: 1 });
-  });
+  }, 120_000);
 });
