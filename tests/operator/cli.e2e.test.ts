@@ -147,25 +147,26 @@ describe('ceb179 operator CLI', () => {
   });
 
   it('resend uploads the stored bytes of a rejected request once through the reporter, and then refuses', async () => {
-    const stored = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [sessions.rejected])).rows[0];
-    expect(pipeline.customs.accepted().has(sessions.rejected)).toBe(false);
-    const result = await runCli(['resend', sessions.rejected], env);
+    const { sessionID: rejected } = await scenario.rejectedRequest('resend');
+    const stored = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [rejected])).rows[0];
+    expect(pipeline.customs.accepted().has(rejected)).toBe(false);
+    const result = await runCli(['resend', rejected], env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`re-sent ${sessions.rejected}: now uploaded`);
+    expect(result.stdout).toContain(`re-sent ${rejected}: now uploaded`);
     expect(result.stdout).toContain('upload attempts: 2');
-    const upload = pipeline.customs.accepted().get(sessions.rejected);
+    const upload = pipeline.customs.accepted().get(rejected);
     expect(upload).toMatchObject({
       headJson: stored.head_json, listsJson: stored.lists_json, serviceTime: stored.service_time,
       certNo: stored.cert_no, signValue: stored.sign_value, signString: stored.sign_string, verified: true,
     });
-    const after = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [sessions.rejected])).rows[0];
+    const after = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [rejected])).rows[0];
     expect(after).toMatchObject({ status: 'uploaded', guid: stored.guid, sign_value: stored.sign_value, customs_code: '10000' });
     expect(after.reason).toBeNull();
 
-    const again = await runCli(['resend', sessions.rejected], env);
+    const again = await runCli(['resend', rejected], env);
     expect(again.code).toBe(4);
-    expect(pipeline.customs.uploads().filter((u) => u.sessionID === sessions.rejected)).toHaveLength(2); // the 503 and the re-send
+    expect(pipeline.customs.uploads().filter((u) => u.sessionID === rejected)).toHaveLength(2); // the 503 and the re-send
   });
 
   it('the reporter itself refuses a re-send of a request customs holds, even when asked directly', async () => {

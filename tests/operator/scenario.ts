@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { startPipeline, type Pipeline } from '@ceb179/harness';
-import { makeFixture, waitFor } from '@ceb179/testkit';
+import { SOURCE_SCHEMA, startPipeline, type Pipeline } from '@ceb179/harness';
+import { insertSource, makeFixture, waitFor } from '@ceb179/testkit';
 
 export const SERVED_EBP_CODE = '3301963K69';
 const UNSERVED_EBP_CODE = 'NOCARD0001';
@@ -12,6 +12,11 @@ export interface OperatorScenario {
   orders: { uploaded: string; rejected: string; waiting: string; unknown: string };
   status(sessionID: string): Promise<string | undefined>;
   until(sessionID: string, status: string): Promise<unknown>;
+  /**
+   * A further request customs rejected (503, no retry allowed), for a test that changes it (a re-send):
+   * the four above stay as they are, so the tests that look at them pass in any order.
+   */
+  rejectedRequest(key: string): Promise<{ sessionID: string; orderNo: string }>;
 }
 
 /**
@@ -51,5 +56,14 @@ export async function startOperatorScenario(logLabel: string): Promise<OperatorS
     await pipeline.stop();
     throw error;
   }
-  return { pipeline, sessions, orders, status, until };
+  const rejectedRequest = async (key: string) => {
+    const fixture = makeFixture(`${logLabel}-${key}`);
+    await insertSource(pipeline.pool, SOURCE_SCHEMA, fixture);
+    const request = { sessionID: randomUUID(), orderNo: first(fixture) };
+    pipeline.customs.failNextUploads(1, 503);
+    await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, ...request });
+    await until(request.sessionID, 'upload_rejected');
+    return request;
+  };
+  return { pipeline, sessions, orders, status, until, rejectedRequest };
 }
