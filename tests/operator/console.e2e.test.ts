@@ -63,6 +63,12 @@ describeWithChromium('operator console in headless Chromium', () => {
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
+  /** Each test opens the page itself, so none relies on where the one before left the browser. */
+  async function openConsole(): Promise<void> {
+    await page.goto(baseUrl);
+    await page.locator(`tr[data-session="${scenario.sessions.waiting}"]`).waitFor();
+  }
+
   it('asks for the token: probes are open, the page and the API are not', async () => {
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${baseUrl}/readyz`);
@@ -76,10 +82,13 @@ describeWithChromium('operator console in headless Chromium', () => {
   });
 
   it('shows counts per stage, the signer card and every request with its status', async () => {
-    await page.goto(baseUrl);
-    await page.locator(`tr[data-session="${scenario.sessions.waiting}"]`).waitFor();
-    for (const [status, count] of [['uploaded', 1], ['upload_rejected', 1], ['assembled', 1], ['data_fault', 1], ['signed', 0]] as const) {
-      await expect(page.locator(`.count[data-status="${status}"] b`).textContent()).resolves.toBe(String(count));
+    await openConsole();
+    // The ledger's counts: the scenario's four requests, plus the one the re-send test rejects and uploads if it ran first.
+    const { rows } = await pipeline.pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM ceb179.request GROUP BY status');
+    const ledger = new Map(rows.map((row) => [row.status, row.n]));
+    expect([...ledger.keys()].sort()).toEqual(['assembled', 'data_fault', 'upload_rejected', 'uploaded']);
+    for (const status of ['uploaded', 'upload_rejected', 'assembled', 'data_fault', 'signed']) {
+      await expect(page.locator(`.count[data-status="${status}"] b`).textContent()).resolves.toBe(String(ledger.get(status) ?? 0));
     }
     for (const [key, status] of [['uploaded', 'uploaded'], ['rejected', 'upload_rejected'], ['waiting', 'assembled'], ['unknown', 'data_fault']] as const) {
       await expect(page.locator(`tr[data-session="${scenario.sessions[key]}"] .status`).textContent()).resolves.toBe(status);
@@ -95,6 +104,7 @@ describeWithChromium('operator console in headless Chromium', () => {
   });
 
   it('counts down the deadline of the request in flight', async () => {
+    await openConsole();
     const cell = page.locator(`tr[data-session="${scenario.sessions.waiting}"] td.live`);
     const first = await cell.textContent();
     await page.waitForTimeout(1_200);
@@ -105,6 +115,7 @@ describeWithChromium('operator console in headless Chromium', () => {
   });
 
   it('filters the requests: failed, in flight, all', async () => {
+    await openConsole();
     const shown = () => page.locator('#requests tr[data-session]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-session')).sort());
     const showsExactly = (expected: string[]) =>
       waitFor(`rows ${expected.join(',')}`, async () => (JSON.stringify(await shown()) === JSON.stringify(expected) ? true : undefined), 10_000);
@@ -113,10 +124,12 @@ describeWithChromium('operator console in headless Chromium', () => {
     await page.locator('#filters a[data-kind="in-flight"]').click();
     await showsExactly([scenario.sessions.waiting]);
     await page.locator('#filters a[data-kind="all"]').click();
-    await showsExactly(Object.values(scenario.sessions).sort());
+    const all = await pipeline.pool.query<{ session_id: string }>('SELECT session_id FROM ceb179.request');
+    await showsExactly(all.rows.map((row) => row.session_id).sort());
   });
 
   it('shows the same timeline as the ledger and the CLI', async () => {
+    await openConsole();
     const sessionID = scenario.sessions.uploaded;
     await page.locator(`tr[data-session="${sessionID}"]`).click();
     await page.locator('#detail-id', { hasText: sessionID }).waitFor();
@@ -142,7 +155,9 @@ describeWithChromium('operator console in headless Chromium', () => {
   });
 
   it('re-sends a rejected request once with the stored bytes, and refuses one customs holds', async () => {
-    const sessionID = scenario.sessions.rejected;
+    // A rejected request of its own: the scenario's stays rejected for the tests that look at it.
+    const { sessionID } = await scenario.rejectedRequest('resend');
+    await openConsole();
     const stored = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0];
     await page.locator(`tr[data-session="${sessionID}"]`).click();
     await page.locator('#detail-id', { hasText: sessionID }).waitFor();
