@@ -32,6 +32,7 @@ const shared = {
     '^@ceb179/(customs-sim|eport-sim)$': '<rootDir>/simulators/$1/src/index.ts',
     '^@ceb179/harness$': '<rootDir>/tools/harness/src/index.ts',
   },
+  setupFiles: ['<rootDir>/tests/setup/infrastructure-allowed.ts'],
 };
 
 const projects = [
@@ -40,6 +41,7 @@ const projects = [
     displayName: 'unit',
     roots: [...packages, 'tests/docs', 'tests/k8s'].map((dir) => `<rootDir>/${dir}`),
     testMatch: [...packages.map((dir) => `<rootDir>/${dir}/*/src/**/*.test.ts`), '<rootDir>/tests/docs/**/*.test.ts', '<rootDir>/tests/k8s/**/*.test.ts'],
+    setupFiles: [],
     setupFilesAfterEnv: ['<rootDir>/tests/setup/no-infrastructure.ts'],
   },
   {

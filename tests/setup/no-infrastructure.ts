@@ -5,9 +5,11 @@
  * (pg, ioredis, amqplib, fetch to the management API) opens its sockets through net.Socket#connect.
  *
  * Installed when a test file loads (before its imports run) and removed after it: a jest worker may
- * run a component test file next.
+ * run a component test file next. A unit file that fails to load never gets to remove it, so the
+ * other projects put the original back before each of their files (infrastructure-allowed.ts).
  */
 import net from 'node:net';
+import { ORIGINAL_CONNECT, restoreSocketConnect } from './socket-connect';
 
 const INFRASTRUCTURE_PORTS: ReadonlyMap<number, string> = new Map([
   [5432, 'Postgres'],
@@ -41,6 +43,7 @@ function infrastructureDialled(args: unknown[]): string | undefined {
   return service && `${service} (port ${String(port)})`;
 }
 
+restoreSocketConnect(); // a guard a unit file before this one failed to remove
 const originalConnect = net.Socket.prototype.connect;
 /** Connections refused since the last check: a client may swallow the error (fetch wraps it, ioredis retries). */
 const refused: string[] = [];
@@ -60,6 +63,7 @@ function guardedConnect(this: net.Socket, ...args: unknown[]): net.Socket {
   return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
 }
 
+Object.defineProperty(net.Socket.prototype, ORIGINAL_CONNECT, { value: originalConnect, configurable: true });
 net.Socket.prototype.connect = guardedConnect as typeof net.Socket.prototype.connect;
 
 function failOnRefusedConnections(): void {
@@ -70,6 +74,6 @@ function failOnRefusedConnections(): void {
 afterEach(failOnRefusedConnections);
 
 afterAll(() => {
-  net.Socket.prototype.connect = originalConnect;
+  restoreSocketConnect();
   failOnRefusedConnections();
 });
