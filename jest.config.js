@@ -1,7 +1,7 @@
 /** One jest configuration for the whole monorepo, in four projects named by what a test needs:
  *
- * - unit:       `<package>/src/**\/*.test.ts` beside the code, plus tests/docs and tests/k8s (they read
- *               the repository, docs and manifests, and run nothing). No RabbitMQ, Postgres or Redis:
+ * - unit:       `<package>/src/**\/*.test.ts` beside the code, plus tests/docs and tests/k8s (they check
+ *               the docs and the manifests against the code and need no service). No RabbitMQ, Postgres or Redis:
  *               tests/setup/no-infrastructure.ts makes any connection to their ports fail the test.
  * - component:  `<package>/test/**\/*.test.ts`: one package against the real RabbitMQ, Postgres and Redis
  *               (each file its own database, vhost and Redis db, from libs/testkit).

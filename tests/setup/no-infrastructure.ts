@@ -56,7 +56,7 @@ function guardedConnect(this: net.Socket, ...args: unknown[]): net.Socket {
     const where = `${testPath ?? 'a unit test file'}${currentTestName ? ` (in or after the test "${currentTestName}")` : ''}`;
     const problem =
       `unit test ${where} tried to connect to ${service}: unit tests run without RabbitMQ, Postgres or Redis. ` +
-        'Use an in-memory fake of the port, or move the test to its package\'s test/ directory (component tier).';
+      "Use an in-memory fake of the port, or move the test to its package's test/ directory (component tier).";
     refused.push(problem);
     throw new Error(problem);
   }
