@@ -1,8 +1,8 @@
 import { createLogger } from '@ceb179/logger';
 import { SoftCard } from '@ceb179/eport-sim';
 import { ControlMethods, type ControlReply } from '@ceb179/protocol';
-import { Card, type ControlCaller } from '../src/domain/card';
-import { PinGate, type PinMemory, type PinRecord } from '../src/domain/pin-gate';
+import { Card, type ControlCaller } from './card';
+import { PinGate, type PinMemory, type PinRecord } from './pin-gate';
 
 /**
  * docs/traps.md#certno-case and #control-replies: customs registers certNo in lowercase; some

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import { repoRoot } from '@ceb179/testkit';
-import { buildInstallPlan, type InstallInputs, type Step } from '../src/domain/install/plan';
-import { signerSettings } from '../src/domain/install/settings';
-import { buildUninstallPlan } from '../src/domain/install/uninstall-plan';
+import { buildInstallPlan, type InstallInputs, type Step } from './plan';
+import { signerSettings } from './settings';
+import { buildUninstallPlan } from './uninstall-plan';
 
 /**
  * PowerShell does not run where ceb179 is built and tested, so the Windows scripts are kept thin
