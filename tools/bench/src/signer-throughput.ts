@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignJobMessage } from '@ceb179/contracts';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { buildControlRequest, buildPaymentDocument, buildSignString, ControlMethods, parseControlFrame } from '@ceb179/protocol';
-import { startServiceProcess, waitForOutput, type ServiceProcess } from '@ceb179/harness';
+import { startServiceProcess, type ServiceProcess } from '@ceb179/harness';
 import { createTestVhost, makeFixture, TEST_SIGN_JOB_KEY } from '@ceb179/testkit';
 
 /** The card PC's state folder (PIN refusal memory), fresh for this file. */
