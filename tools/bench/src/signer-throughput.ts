@@ -47,7 +47,8 @@ async function serialRate(jobs: number): Promise<number> {
     const started = process.hrtime.bigint();
     for (let i = 0; i < jobs; i++) {
       const reply = new Promise<void>((resolve) => socket.once('message', (data) => {
-        if (parseControlFrame(data.toString()).kind === 'reply') resolve();
+        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+        if (parseControlFrame(text).kind === 'reply') resolve();
       }));
       socket.send(buildControlRequest(i + 1, ControlMethods.signDataAsPem, { inData: messages[i] as string, passwd: '11112222' }));
       await reply;
