@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.test-logs/**', '.demo/**', 'deploy/**', 'k8s/**', 'docs/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', '.test-logs/**', '.demo/**', 'k8s/**', 'docs/**'],
   },
   {
     files: ['**/*.ts'],
@@ -48,7 +48,7 @@ export default tseslint.config(
     extends: [js.configs.recommended],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' },
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly' },
     },
   },
   {
