@@ -23,18 +23,13 @@ export interface WorkspacePackage {
   references: Set<string>;
 }
 
-export interface SourceImport {
-  specifier: string;
-  /** `import type`, or an import whose names are all types: gone after compilation. */
-  typeOnly: boolean;
-}
-
 export interface SourceFile {
   /** Relative to the repository root. */
   file: string;
   /** A test or test support: under test/ or tests/, or `*.test.ts`. Excluded from the package build. */
   test: boolean;
-  imports: SourceImport[];
+  /** Module specifiers as written, type-only imports included (they make cycles and need their package to build). */
+  imports: string[];
 }
 
 export interface Finding {
@@ -56,32 +51,25 @@ export function packageOf(specifier: string): string | null {
 }
 
 /** Every module a TypeScript file names: static imports and re-exports, `import()`, `require()`, `import('x').T`. */
-export function importsOf(fileName: string, text: string): SourceImport[] {
+export function importsOf(fileName: string, text: string): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-  const found: SourceImport[] = [];
+  const found: string[] = [];
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
-      const clause = node.importClause;
-      const namedBindings = clause?.namedBindings;
-      const allNamedAreTypes =
-        namedBindings !== undefined && ts.isNamedImports(namedBindings) && namedBindings.elements.length > 0 && namedBindings.elements.every((e) => e.isTypeOnly);
-      const typeOnly = clause !== undefined && (clause.isTypeOnly || (clause.name === undefined && allNamedAreTypes));
-      found.push({ specifier: node.moduleSpecifier.text, typeOnly });
+      found.push(node.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      const clause = node.exportClause;
-      const allNamedAreTypes = clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly);
-      found.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly || allNamedAreTypes });
+      found.push(node.moduleSpecifier.text);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
-      found.push({ specifier: node.moduleReference.expression.text, typeOnly: node.isTypeOnly });
+      found.push(node.moduleReference.expression.text);
     } else if (ts.isCallExpression(node) && node.arguments.length === 1) {
       const [argument] = node.arguments;
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
       const isDynamicImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
       if ((isRequire || isDynamicImport) && argument !== undefined && ts.isStringLiteralLike(argument)) {
-        found.push({ specifier: argument.text, typeOnly: false });
+        found.push(argument.text);
       }
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-      found.push({ specifier: node.argument.literal.text, typeOnly: true });
+      found.push(node.argument.literal.text);
     }
     ts.forEachChild(node, visit);
   };
@@ -285,12 +273,12 @@ export function checkRepository(repo: Repository): Finding[] {
     for (const file of files) {
       const edges = new Set<string>();
       fileGraph.set(file.file, edges);
-      for (const { specifier, typeOnly } of file.imports) {
+      for (const specifier of file.imports) {
         const name = packageOf(specifier);
         if (name === null) {
           if (specifier.startsWith('.')) {
             const target = resolveRelative(file.file, specifier, (f) => known.has(f));
-            if (target !== null && !typeOnly) edges.add(target);
+            if (target !== null) edges.add(target);
           }
           continue;
         }
@@ -354,7 +342,7 @@ export function checkRepository(repo: Repository): Finding[] {
   }
 
   for (const file of repo.rootTests) {
-    for (const { specifier } of file.imports) {
+    for (const specifier of file.imports) {
       const name = packageOf(specifier);
       if (name !== null && !byName.has(name) && !repo.rootDevDependencies.has(name)) {
         findings.push({ rule: 'undeclared', where: file.file, message: `imports ${name}, which the root package.json does not list in devDependencies` });
