@@ -91,9 +91,9 @@ function toPosix(p: string): string {
 
 /** tsconfig.json may hold comments and trailing commas; TypeScript's own reader accepts them. */
 function readTsconfig(file: string): { references?: Array<{ path: string }> } {
-  const { config, error } = ts.readConfigFile(file, (f) => readFileSync(f, 'utf8'));
-  if (error) throw new Error(`${file}: ${ts.flattenDiagnosticMessageText(error.messageText, '\n')}`);
-  return config as { references?: Array<{ path: string }> };
+  const result = ts.readConfigFile(file, (f) => readFileSync(f, 'utf8'));
+  if (result.error) throw new Error(`${file}: ${ts.flattenDiagnosticMessageText(result.error.messageText, '\n')}`);
+  return result.config as { references?: Array<{ path: string }> };
 }
 
 export function loadPackages(root: string): WorkspacePackage[] {
