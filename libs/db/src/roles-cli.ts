@@ -13,7 +13,7 @@ import { createServiceRoles, SERVICE_ROLES, type ServiceRole } from './roles';
  * Nothing secret is printed. Then run `npm run migrate` with the migrate role's URL.
  */
 async function main(): Promise<void> {
-  const config = loadConfig<{ adminUrl: string; rolePrefix: string }>({
+  const config = loadConfig({
     adminUrl: { doc: 'Postgres URL of a role with CREATEROLE, database included', format: 'postgres-url', default: '', env: 'CEB179_DATABASE_ADMIN_URL', sensitive: true },
     rolePrefix: { doc: 'Role name prefix', format: 'identifier', default: 'ceb179', env: 'CEB179_DATABASE_ROLE_PREFIX' },
   });

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { rawText } from '../src/entry-points/control-server';
+import { rawText } from '../src/entry-points/control.server';
 
 export interface Frame {
   _id: number;
