@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh --test-tools || exit 1
 bash scripts/infra-up.sh || { echo "infrastructure did not come up"; echo "0 passed, 1 failed"; exit 1; }
-npm run --silent typecheck || { echo "build or type-check failed"; echo "0 passed, 1 failed"; exit 1; }
+# check = structure (dependencies, layers, cycles), prettier, build + tests type-check, eslint.
+npm run --silent check || { echo "npm run check failed (structure, format, type-check or lint)"; echo "0 passed, 1 failed"; exit 1; }
 
 mkdir -p .test-logs
 rm -f .test-logs/jest.json .test-logs/jest-disruptive.json

@@ -16,7 +16,7 @@ interface Reference {
 
 function sections(): Array<{ anchor: string; body: string }> {
   return traps
-    .split(/(?=<a id="[^"]+"><\/a>\n## )/)
+    .split(/(?=<a id="[^"]+"><\/a>\n+## )/)
     .slice(1)
     .map((body) => ({ anchor: /<a id="([^"]+)">/.exec(body)?.[1] ?? '?', body }));
 }

@@ -35,7 +35,7 @@ describe('consumers closed or cancelled by the broker', () => {
   async function fireAndUpload(orderNos: string[]): Promise<void> {
     const sessionIDs = orderNos.map(() => randomUUID().replace(/-/g, ''));
     const results = await Promise.all(
-      orderNos.map((orderNo, i) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: sessionIDs[i] as string })),
+      orderNos.map((orderNo, i) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: sessionIDs[i] })),
     );
     for (const result of results) {
       expect({ code: (result.body as { code?: string }).code, fast: result.latencyMs < 2_000 }).toEqual({ code: '10000', fast: true });

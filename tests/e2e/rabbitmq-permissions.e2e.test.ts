@@ -37,9 +37,9 @@ async function tryConsume(url: string, queue: string): Promise<string> {
 const EBP_CODE = '3301963K69';
 
 // deploy/rabbitmq/card-grants.js: what scripts/rabbitmq-users.sh gives a card PC's own user.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file outside every package, loaded by path
 const { cardSignerGrants } = require(path.join(repoRoot(), 'deploy/rabbitmq/card-grants.js')) as {
-  cardSignerGrants(signer: Grant, ebpCodes: string[]): Grant;
+  cardSignerGrants: (signer: Grant, ebpCodes: string[]) => Grant;
 };
 interface Grant { configure: string; write: string; read: string }
 const permissions = JSON.parse(readFileSync(path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'), 'utf8')) as { services: Record<Service, Grant> };

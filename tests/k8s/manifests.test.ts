@@ -12,7 +12,14 @@ import { repoRoot } from '@ceb179/testkit';
  * against their CRD schemas, RabbitMQ operator kinds against the schemas in k8s/schemas; then the
  * operability rules of issue 9 (probes, replicas, PDBs, hardening, scaling, policies, alerts).
  */
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each kind's spec has its own shape; the rules below walk the YAML as rendered
+  spec?: any;
+  data?: Record<string, string>;
+};
 
 const root = repoRoot();
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
@@ -43,6 +50,7 @@ function validate(object: K8sObject): void {
   const key = `${object.apiVersion}/${object.kind}`;
   const model = MODELS[key];
   if (model) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the kubernetes-models module is picked per kind at run time
     const Model = (require(model) as Record<string, new (data: unknown) => { validate(): void }>)[object.kind];
     if (!Model) throw new Error(`${model} has no ${object.kind}`);
     new Model(object).validate();
@@ -50,8 +58,8 @@ function validate(object: K8sObject): void {
   }
   const schema = SCHEMAS.get(key);
   if (!schema) throw new Error(`unknown apiVersion/kind ${key} (${object.metadata?.name})`);
-  const valid = schema(object as unknown); // (a type guard: keep `object`'s type for the message)
-  if (!valid) throw new Error(`${key} ${object.metadata.name}: ${ajv.errorsText(schema.errors)}`);
+  const name = object.metadata.name; // read before the schema's type guard narrows `object`
+  if (!schema(object)) throw new Error(`${key} ${name}: ${ajv.errorsText(schema.errors)}`);
 }
 
 function render(overlay: string): K8sObject[] {
@@ -160,7 +168,7 @@ describeWithKubectl.each(['test', 'production'])('k8s overlay %s', (overlay) => 
   it('denies all traffic by default; only the reporter may leave for the internet (customs)', () => {
     const policies = of('NetworkPolicy');
     expect(policies.find((p) => p.metadata.name === 'default-deny-all')?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    const toInternet = policies.filter((p) => (p.spec.egress ?? []).some((rule: any) => (rule.to ?? []).some((to: any) => to.ipBlock?.cidr === '0.0.0.0/0')));
+    const toInternet = policies.filter((p) => (p.spec.egress ?? []).some((rule: { to?: Array<{ ipBlock?: { cidr?: string } }> }) => (rule.to ?? []).some((to) => to.ipBlock?.cidr === '0.0.0.0/0')));
     expect(toInternet.map((p) => p.spec.podSelector)).toEqual([{ matchLabels: { app: 'reporter' } }]);
   });
 

@@ -120,7 +120,7 @@ function registerFormats(): void {
 /** Maps a convict key (e.g. `amqpUrl`) to the env name declared for it, for error messages. */
 function envNames(schema: object, prefix = ''): Map<string, { env: string; sensitive: boolean }> {
   const names = new Map<string, { env: string; sensitive: boolean }>();
-  for (const [key, value] of Object.entries(schema)) {
+  for (const [key, value] of Object.entries(schema as Record<string, unknown>)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (value && typeof value === 'object' && 'default' in value) {
       const def = value as { env?: string; sensitive?: boolean };

@@ -125,7 +125,9 @@ export class BrokerConnection {
     const channel = this.publishChannel;
     if (!channel) throw new AppError('TRANSPORT', 'RabbitMQ is not connected');
     const publishId = properties.mandatory === true ? `${process.pid}-${(this.publishSeq += 1)}` : undefined;
-    const headers = publishId === undefined ? properties.headers : { ...properties.headers, [Headers.publishId]: publishId };
+    // amqplib types headers as `any`: name the shape we put there.
+    const given = properties.headers as Record<string, unknown> | undefined;
+    const headers = publishId === undefined ? given : { ...given, [Headers.publishId]: publishId };
     await publishConfirmed(channel, {
       exchange,
       routingKey,
@@ -181,7 +183,7 @@ export class BrokerConnection {
       const publishChannel = await connection.createConfirmChannel();
       publishChannel.on('error', (error: Error) => logger.warn({ err: error.message }, 'RabbitMQ publish channel error'));
       publishChannel.on('return', (message: ConsumeMessage) => {
-        const id = message.properties.headers?.[Headers.publishId];
+        const id: unknown = message.properties.headers?.[Headers.publishId];
         if (typeof id === 'string') this.returned.add(id);
       });
       publishChannel.on('close', () => {

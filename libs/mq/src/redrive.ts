@@ -27,7 +27,7 @@ const DROPPED_HEADERS = [
 /** The queue a dead letter came from: our own header, else RabbitMQ's x-death (delivery limit reached). */
 export function sourceQueueOf(message: Pick<GetMessage, 'properties'>): string | undefined {
   const headers = message.properties.headers ?? {};
-  const ours = headers[Headers.deadLetterQueue];
+  const ours: unknown = headers[Headers.deadLetterQueue];
   if (typeof ours === 'string' && ours !== '') return ours;
   const deaths = headers['x-death'];
   if (Array.isArray(deaths)) {

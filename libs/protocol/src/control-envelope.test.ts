@@ -4,6 +4,7 @@ import {
   buildControlGreeting,
   buildControlReply,
   buildControlRequest,
+  controlText,
   parseControlFrame,
   type ControlReply,
 } from './index';
@@ -81,6 +82,12 @@ describe('control envelope', () => {
 
   it('turns a reply without _args into a failed reply for its id', () => {
     expect(replyOf('{"_id":5,"_method":"cus-sec_SpcGetCertNo","_status":"01"}')).toMatchObject({ id: 5, result: false, status: '01' });
+  });
+
+  it('reads a Data item as text: strings as sent, numbers as digits, anything else as JSON, never [object Object]', () => {
+    expect([controlText('01691f7f'), controlText(1691), controlText(true)]).toEqual(['01691f7f', '1691', 'true']);
+    expect([controlText(undefined), controlText(null, 'unknown')]).toEqual(['', 'unknown']);
+    expect(controlText({ certNo: '01' })).toBe('{"certNo":"01"}');
   });
 
   it('round-trips the simulator reply', () => {

@@ -48,6 +48,17 @@ function toErrors(value: unknown): string[] {
   return [typeof value === 'string' ? value : JSON.stringify(value)];
 }
 
+/**
+ * One Data item as text. The control sends strings, some builds numbers; anything else is shown as JSON
+ * so a malformed reply reads as what it was rather than "[object Object]".
+ */
+export function controlText(value: unknown, fallback = ''): string {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
 function toData(value: unknown): unknown[] {
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value : [value];
@@ -74,7 +85,7 @@ export function parseControlFrame(text: string): ControlFrame {
 
   const id = toId(rawId);
   if (id === null) throw new AppError('PROTOCOL', `control frame has no usable _id (${JSON.stringify(rawId)})`);
-  const status = typeof parsed['_status'] === 'string' ? parsed['_status'] : String(parsed['_status'] ?? '');
+  const status = controlText(parsed['_status']);
   if (!isRecord(args)) {
     return { kind: 'reply', reply: { id, method, status, result: false, data: [], errors: ['control reply has no _args'] } };
   }

@@ -23,6 +23,7 @@ export {
   parseControlFrame,
   buildControlReply,
   buildControlGreeting,
+  controlText,
   type ControlMethod,
   type ControlReply,
   type ControlFrame,

@@ -101,8 +101,10 @@ class Scanner {
         return this.literal(at, 'false', false);
       case 'n':
         return this.literal(at, 'null', null);
+      case undefined:
+        throw new JsonSyntaxError(`expected a JSON value, found ${describeChar(this.text, at)}`, at);
       default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number(at);
+        if (c === '-' || (c >= '0' && c <= '9')) return this.number(at);
         throw new JsonSyntaxError(`expected a JSON value, found ${describeChar(this.text, at)}`, at);
     }
   }

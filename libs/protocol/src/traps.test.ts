@@ -1,4 +1,4 @@
-import { AppError } from '@ceb179/errors';
+import type { AppError } from '@ceb179/errors';
 import { buildPaymentDocument, buildPayExInfoStr, buildSignString, buildUploadFormBody, parseSignString } from './index';
 import { loadGoldenVectors, sourceOf } from './testing/golden-vectors';
 

@@ -64,7 +64,8 @@ export async function createTestDatabase(adminDatabaseUrl = testInfra.adminDatab
 export interface TestVhost {
   url: string;
   name: string;
-  delete(): Promise<void>;
+  /** A property, not a method: helpers that add users to the vhost wrap it to delete those users too. */
+  delete: () => Promise<void>;
 }
 
 async function rabbitApi(method: string, path: string, body?: unknown): Promise<void> {

@@ -1,6 +1,6 @@
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
-import { AppError } from '@ceb179/errors';
+import type { AppError } from '@ceb179/errors';
 import { Exchanges, Queues, SCHEMA_VERSION, signJobMac, signJobMacValid, type CallbackMessage, type SignJobMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';

@@ -2,7 +2,7 @@ import * as amqp from 'amqplib';
 import { Client, Pool } from 'pg';
 import { Queues, SCHEMA_VERSION, signJobQueueFor, type CallbackMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
-import { AppError } from '@ceb179/errors';
+import type { AppError } from '@ceb179/errors';
 import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
 import { declareSignJobQueues, declareSignJobRouting, declareWorkQueue, Headers } from '@ceb179/mq';

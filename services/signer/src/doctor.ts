@@ -3,8 +3,8 @@ import WebSocket from 'ws';
 import { loadConfig } from '@ceb179/config';
 import { toAppError } from '@ceb179/errors';
 import { createLogger } from '@ceb179/logger';
-import { ControlMethods, parseControlFrame } from '@ceb179/protocol';
-import { ControlLink } from './clients/control.link';
+import { ControlMethods, controlText, parseControlFrame } from '@ceb179/protocol';
+import { ControlLink, frameText } from './clients/control.link';
 import { assertControlIsLocal, defaultStateDir, signerSchema, type SignerConfig } from './config';
 import { FilePinMemory } from './data-access/pin-memory.file';
 import { Card } from './domain/card';
@@ -54,7 +54,7 @@ async function greeting(url: string, timeoutMs: number): Promise<'greeted' | 'si
     }, timeoutMs);
     socket.on('message', (data) => {
       try {
-        if (parseControlFrame(data.toString()).kind === 'greeting') {
+        if (parseControlFrame(frameText(data)).kind === 'greeting') {
           clearTimeout(timer);
           socket.close();
           resolve('greeted');
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
   let certificate: CardCertificate | undefined;
   try {
     const reply = await control.call(ControlMethods.getCardId, {});
-    if (reply.result) report({ name: 'card', ok: true, detail: `present, card id ${String(reply.data[0] ?? '?')}` });
+    if (reply.result) report({ name: 'card', ok: true, detail: `present, card id ${controlText(reply.data[0], '?')}` });
     else report({ name: 'card', ok: false, detail: reply.errors.join('; '), fix: 'insert the OPERATOR card (操作员卡, not the legal-person card) firmly; re-seat it; restart the control' });
 
     certificate = await card.readCertificate();

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { toAppError } from '@ceb179/errors';
-import { canonicalBase64, ControlMethods, verifySignature, type CardCertificate } from '@ceb179/protocol';
+import { canonicalBase64, ControlMethods, controlText, verifySignature, type CardCertificate } from '@ceb179/protocol';
 import type { ControlLink } from './clients/control.link';
 import type { Card } from './domain/card';
 import { describeBase64Form, describeCertNoForm } from './domain/control-variations';
@@ -49,9 +49,9 @@ export async function firstContactChecks(url: string, control: ControlLink, card
   }
   try {
     const certNoReply = await control.call(ControlMethods.getCertNo, {});
-    checks.push({ name: 'certNo form', ok: true, detail: describeCertNoForm(String(certNoReply.data[0] ?? '').trim(), certificate.certNo) });
+    checks.push({ name: 'certNo form', ok: true, detail: describeCertNoForm(controlText(certNoReply.data[0]).trim(), certificate.certNo) });
     const certReply = await control.call(ControlMethods.getSignCertAsPem, {});
-    checks.push({ name: 'certificate form', ok: true, detail: describeBase64Form(String(certReply.data[0] ?? '')) });
+    checks.push({ name: 'certificate form', ok: true, detail: describeBase64Form(controlText(certReply.data[0])) });
   } catch (error) {
     checks.push({ name: 'certificate form', ok: false, detail: toAppError(error).message });
   }

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { rawText } from '../src/entry-points/control.server';
 
 export interface Frame {
   _id: number;
@@ -15,7 +16,7 @@ export class ControlClient {
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()) as Frame);
+      this.frames.push(JSON.parse(rawText(data)) as Frame);
       for (const wake of this.waiters.splice(0)) wake();
     });
   }

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignJobMessage } from '@ceb179/contracts';
 import { SoftCard, startEportSim, type EportSim } from '@ceb179/eport-sim';
 import { buildControlRequest, buildPaymentDocument, buildSignString, ControlMethods, parseControlFrame } from '@ceb179/protocol';
-import { startServiceProcess, waitForOutput, type ServiceProcess } from '@ceb179/harness';
+import { startServiceProcess, type ServiceProcess } from '@ceb179/harness';
 import { createTestVhost, makeFixture, TEST_SIGN_JOB_KEY } from '@ceb179/testkit';
 
 /** The card PC's state folder (PIN refusal memory), fresh for this file. */
@@ -47,7 +47,8 @@ async function serialRate(jobs: number): Promise<number> {
     const started = process.hrtime.bigint();
     for (let i = 0; i < jobs; i++) {
       const reply = new Promise<void>((resolve) => socket.once('message', (data) => {
-        if (parseControlFrame(data.toString()).kind === 'reply') resolve();
+        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+        if (parseControlFrame(text).kind === 'reply') resolve();
       }));
       socket.send(buildControlRequest(i + 1, ControlMethods.signDataAsPem, { inData: messages[i] as string, passwd: '11112222' }));
       await reply;

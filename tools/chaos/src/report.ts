@@ -121,8 +121,10 @@ export function describeInfra(event: InfraRestart): string {
       return `Postgres stalled for ${seconds}`;
     case 'redis-stall':
       return `Redis stalled for ${seconds}`;
-    default:
-      return event.kind === 'postgres' ? 'Postgres restarted' : 'Redis restarted';
+    case 'postgres':
+      return 'Postgres restarted';
+    case 'redis':
+      return 'Redis restarted';
   }
 }
 

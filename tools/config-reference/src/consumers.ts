@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { commonSettings } from '@ceb179/config';
 import type { SettingsConsumer } from './reference';
@@ -21,7 +22,7 @@ const SERVICE_SCHEMAS: Array<{ name: string; dir: string; file: string; exported
 export function settingsConsumers(root: string, layout: 'src' | 'dist'): SettingsConsumer[] {
   const consumers: SettingsConsumer[] = SERVICE_SCHEMAS.map(({ name, dir, file, exported }) => {
     const modulePath = path.join(root, dir, layout, layout === 'src' ? `${file}.ts` : `${file}.js`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a schema per service, by path (src under jest, dist when generating), so this tool depends on no service package
     const loaded = require(modulePath) as Record<string, unknown>;
     const schema = loaded[exported];
     if (typeof schema !== 'object' || schema === null) throw new Error(`${modulePath} does not export ${exported}`);
@@ -38,8 +39,7 @@ export function settingsConsumers(root: string, layout: 'src' | 'dist'): Setting
 export function workspaceRoot(from: string = __dirname): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const manifest = require(path.join(dir, 'package.json')) as { workspaces?: unknown };
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { workspaces?: unknown };
       if (manifest.workspaces !== undefined) return dir;
     } catch {
       // no package.json here; keep climbing

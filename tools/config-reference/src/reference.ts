@@ -28,7 +28,7 @@ function isDefinition(value: unknown): value is SettingDefinition {
 
 function definitionsOf(schema: object): SettingDefinition[] {
   const found: SettingDefinition[] = [];
-  for (const value of Object.values(schema)) {
+  for (const value of Object.values(schema as Record<string, unknown>)) {
     if (isDefinition(value)) found.push(value);
     else if (typeof value === 'object' && value !== null) found.push(...definitionsOf(value));
   }

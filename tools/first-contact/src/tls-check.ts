@@ -62,7 +62,7 @@ export async function checkCustomsTls(customsUrl: string, options: TlsCheckOptio
         clearTimeout(timer);
         resolve({ socket: socket as TLSSocket });
       });
-      socket.once('error', (error) => {
+      socket.once('error', (error: Error) => {
         clearTimeout(timer);
         reject(error);
       });

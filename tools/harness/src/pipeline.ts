@@ -265,7 +265,7 @@ export async function ledgerRow(dbUrl: string, sessionID: string): Promise<Recor
   const client = new Client({ connectionString: dbUrl });
   await client.connect();
   try {
-    const { rows } = await client.query('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID]);
+    const { rows } = await client.query<Record<string, unknown>>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID]);
     return rows[0];
   } finally {
     await client.end();

@@ -59,7 +59,7 @@ export class AssembleRequest {
       }
       throw error;
     }
-    const guid = JSON.parse(document.headJson).guid as string;
+    const guid = (JSON.parse(document.headJson) as { guid: string }).guid;
     const serviceTime = String(Date.now());
     let signString: string;
     try {

@@ -8,7 +8,7 @@ export interface OpenReq {
 }
 
 // Control characters never occur in a real orderNo or sessionID; they mark a forged or broken call.
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /**
  * Not printable text: C1 controls, format characters (bidi overrides and isolates, zero-width

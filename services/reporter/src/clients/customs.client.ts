@@ -55,9 +55,10 @@ export class CustomsClient {
     } catch {
       throw this.notCustoms(response.status, 'a body that is not JSON', latencyMs);
     }
-    if (body.code === undefined || body.code === null) throw this.notCustoms(response.status, 'no code', latencyMs);
     // code is a string in the documents; accept a number too.
-    return { httpStatus: response.status, code: String(body.code), message: typeof body.message === 'string' ? body.message : '', latencyMs };
+    const code = typeof body.code === 'string' || typeof body.code === 'number' ? String(body.code) : undefined;
+    if (code === undefined) throw this.notCustoms(response.status, body.code === undefined || body.code === null ? 'no code' : 'a code that is neither text nor a number', latencyMs);
+    return { httpStatus: response.status, code, message: typeof body.message === 'string' ? body.message : '', latencyMs };
   }
 
   /**

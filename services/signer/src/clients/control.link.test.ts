@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FilePinMemory } from '../data-access/pin-memory.file';
 import { PinGate } from '../domain/pin-gate';
-import { ControlLink } from './control.link';
+import { ControlLink, frameText } from './control.link';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -27,15 +27,16 @@ async function control(behaviour: Behaviour) {
   server.on('connection', (socket) => {
     connections += 1;
     if (behaviour.greet !== false) socket.send(JSON.stringify({ _id: 0, _method: 'open', _status: '00' }));
-    socket.on('message', async (data) => {
-      const request = JSON.parse(data.toString());
+    socket.on('message', (data) => {
+      const request = JSON.parse(frameText(data));
       if (request.args?.passwd !== undefined) pinFrames += 1;
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs ?? 5));
-      inFlight -= 1;
-      const reply = (behaviour.reply ?? ((r) => ({ _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: [`ok-${r._id}`], Error: [] } })))(request, socket);
-      if (reply) socket.send(JSON.stringify(reply));
+      setTimeout(() => {
+        inFlight -= 1;
+        const reply = (behaviour.reply ?? ((r) => ({ _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: [`ok-${r._id}`], Error: [] } })))(request, socket);
+        if (reply) socket.send(JSON.stringify(reply));
+      }, behaviour.delayMs ?? 5);
     });
   });
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -201,7 +202,7 @@ describe('ControlLink', () => {
         connections += 1;
         socket.send(JSON.stringify({ _id: 0, _method: 'open', _status: '00' }));
         socket.on('message', (data) => {
-          const r = JSON.parse(data.toString());
+          const r = JSON.parse(frameText(data));
           setTimeout(() => socket.send(JSON.stringify({ _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: ['ok'], Error: [] } })), replyDelayMs);
         });
       });

@@ -3,6 +3,12 @@ import { AppError } from '@ceb179/errors';
 import type { Logger } from '@ceb179/logger';
 import { buildControlRequest, parseControlFrame, type ControlReply } from '@ceb179/protocol';
 
+/** A text frame's content; ws hands over a Buffer, or fragments/ArrayBuffer under other binaryTypes. */
+export function frameText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
 /** What the link asks before a PIN leaves and tells when its fate is known (domain/pin-gate.ts). */
 export interface PinGatekeeper {
   assertMaySend(): void;
@@ -118,7 +124,7 @@ export class ControlLink {
       socket.on('message', (data) => {
         let frame;
         try {
-          frame = parseControlFrame(data.toString());
+          frame = parseControlFrame(frameText(data));
         } catch {
           logger.warn('control sent a frame that is not the control protocol; ignored');
           return;

@@ -1,5 +1,5 @@
 import { AppError } from '@ceb179/errors';
-import { canonicalBase64, ControlMethods, parseCertificate, verifySignature, type CardCertificate, type ControlReply } from '@ceb179/protocol';
+import { canonicalBase64, ControlMethods, controlText, parseCertificate, verifySignature, type CardCertificate, type ControlReply } from '@ceb179/protocol';
 import { classifyRefusal } from './card-faults';
 import type { PinGate } from './pin-gate';
 
@@ -42,8 +42,8 @@ export class Card {
    * PIN gate to this card. Also the PIN-free probe the gate asks for after an unanswered PIN call.
    */
   async readCertificate(): Promise<CardCertificate> {
-    const reportedCertNo = String((await this.expectData(ControlMethods.getCertNo, {}))[0] ?? '').trim();
-    const certificateText = String((await this.expectData(ControlMethods.getSignCertAsPem, {}))[0] ?? '');
+    const reportedCertNo = controlText((await this.expectData(ControlMethods.getCertNo, {}))[0]).trim();
+    const certificateText = controlText((await this.expectData(ControlMethods.getSignCertAsPem, {}))[0]);
     const certificate = parseCertificate(canonicalBase64(certificateText) ?? certificateText);
     if (reportedCertNo && !sameCertNo(reportedCertNo, certificate.certNo)) {
       throw new AppError('CONFIG', `the control reports certNo ${reportedCertNo} but the signing certificate's serial is ${certificate.certNo}`);
@@ -56,7 +56,7 @@ export class Card {
 
   async cardId(): Promise<string> {
     const data = await this.expectData(ControlMethods.getCardId, {}).catch(() => ['unknown']);
-    return String(data[0] ?? 'unknown');
+    return controlText(data[0], 'unknown');
   }
 
   /** Signs the UTF-8 bytes of `signString` on the card. Does not verify: see verify(). */
@@ -82,7 +82,7 @@ export class Card {
       this.gate.probed();
     }
     const data = await this.expectData(ControlMethods.signDataAsPem, { inData: signString, passwd: this.pin }, true);
-    return { signature: String(data[0] ?? ''), certNo: String(data[1] ?? '') };
+    return { signature: controlText(data[0]), certNo: controlText(data[1]) };
   }
 
   /** Verifies against the card's certificate; the certNo must be that certificate's. */

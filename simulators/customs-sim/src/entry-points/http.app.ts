@@ -26,7 +26,7 @@ export function createHttpApp(deps: HttpAppDependencies): express.Express {
   app.post(UPLOAD_PATH, express.raw({ type: () => true, limit: '5mb' }), async (req, res) => {
     const answer = deps.desk.receive({
       contentType: req.get('content-type') ?? '',
-      ...(req.get('user-agent') === undefined ? {} : { userAgent: req.get('user-agent') as string }),
+      ...(req.get('user-agent') === undefined ? {} : { userAgent: req.get('user-agent') }),
       rawBody: Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '',
     });
     deps.logger?.info(

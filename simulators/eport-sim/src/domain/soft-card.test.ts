@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { inspect } from 'node:util';
 import { parseCertificate, verifySignature } from '@ceb179/protocol';
 import { SoftCard } from './soft-card';
 
@@ -97,7 +98,7 @@ describe('SoftCard persistence and guards', () => {
 
   it('never shows the PIN or the key when printed', () => {
     const card = SoftCard.create({ algorithm: 'RSA', pin: '99887766' });
-    const shown = `${String(card)} ${require('node:util').inspect(card)}`;
+    const shown = `${String(card)} ${inspect(card)}`;
     expect(shown).not.toContain('99887766');
     expect(shown).not.toContain('PRIVATE KEY');
   });

@@ -86,12 +86,14 @@ export class SoftCard {
 
   static fromJSON(json: SoftCardJSON): SoftCard {
     const problems: string[] = [];
+    // Read from a file: check every field rather than trust the declared type.
+    const raw = json as unknown as Record<string, unknown> | null | undefined;
     const text = (key: keyof SoftCardJSON) => {
-      const value = (json as unknown as Record<string, unknown>)?.[key];
+      const value = raw?.[key];
       if (typeof value !== 'string' || value === '') problems.push(`${key} must be a non-empty string`);
       return typeof value === 'string' ? value : '';
     };
-    if (json?.format !== CARD_FORMAT) problems.push(`format must be ${CARD_FORMAT}`);
+    if (raw?.['format'] !== CARD_FORMAT) problems.push(`format must be ${CARD_FORMAT}`);
     const algorithm = text('algorithm');
     if (algorithm !== 'RSA' && algorithm !== 'SM2') problems.push('algorithm must be RSA or SM2');
     const fields = {

@@ -135,7 +135,7 @@ export class ControlServer {
   }
 }
 
-function rawText(data: RawData): string {
+export function rawText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data as ArrayBuffer).toString('utf8');
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ADMINISTRATORS, samePrincipal, SYSTEM, type ServiceAccount } from './accounts';
-import type { Grant, InstallInputs, InstallPlan, Right, Step } from './plan';
+import type { Grant, InstallInputs, InstallPlan, Right, Step } from './plan-types';
 import { RESTART_POLICY } from './restart-policy';
 
 const HEALTH_WAIT_SECONDS = 90;
