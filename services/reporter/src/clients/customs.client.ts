@@ -36,7 +36,7 @@ export class CustomsClient {
 
   async upload(formBody: string): Promise<CustomsReply> {
     const started = Date.now();
-    let response: { status: number; text: string };
+    let response: { status: number; text: string; location: string | undefined };
     const sent = { connected: false };
     try {
       response = await this.post(Buffer.from(formBody, 'utf8'), sent);
@@ -59,6 +59,15 @@ export class CustomsClient {
       throw new CustomsUnreachableError('TRANSPORT', `customs unreachable (${cause})`, Date.now() - started, !neverSent);
     }
     const latencyMs = Date.now() - started;
+    if (response.status >= 300 && response.status < 400) {
+      // An upload is never re-sent to wherever a redirect points: the configured address is wrong or outdated.
+      throw new CustomsHttpError(
+        'CONFIG',
+        `customs URL ${this.uploadUrl} answered HTTP ${response.status}, a redirect to ${response.location ?? '(no Location)'}: uploads are not re-sent to a redirect; check CEB179_CUSTOMS_URL`,
+        response.status,
+        latencyMs,
+      );
+    }
     if (response.status >= 500 || RETRYABLE_4XX.has(response.status)) {
       throw new CustomsHttpError('TRANSPORT', `customs answered HTTP ${response.status}`, response.status, latencyMs);
     }
@@ -78,7 +87,7 @@ export class CustomsClient {
     this.agent.destroy();
   }
 
-  private post(body: Buffer, sent: { connected: boolean }): Promise<{ status: number; text: string }> {
+  private post(body: Buffer, sent: { connected: boolean }): Promise<{ status: number; text: string; location: string | undefined }> {
     const transport = this.url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = transport.request(
@@ -92,7 +101,7 @@ export class CustomsClient {
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), location: response.headers.location }));
           response.on('error', reject);
         },
       );
