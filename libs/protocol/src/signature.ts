@@ -1,9 +1,32 @@
 import { constants, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { AppError } from '@ceb179/errors';
 import { decodeBase64 } from './pem';
-import { readPublicKeyPem, type PublicKeyRef } from './public-key';
+import { readPublicKeyPem, type PublicKeyRef, type SubjectPublicKey } from './public-key';
 import type { CardCertificate } from './certificate';
 import { sm2SignatureToRaw, verifySm2Sm3 } from './sm2';
+
+interface ParsedKey {
+  publicKey: SubjectPublicKey;
+  rsa?: KeyObject;
+}
+
+/**
+ * Parsed keys by PEM text. A service verifies every signature against the same one or few card
+ * keys, and parsing the PEM (and OpenSSL's createPublicKey) cost more CPU than the RSA
+ * verification itself. Bounded: a caller passing ever new keys only re-parses.
+ */
+const parsedKeys = new Map<string, ParsedKey>();
+const PARSED_KEYS_KEPT = 64;
+
+function parsedKey(publicKeyPem: string): ParsedKey {
+  const known = parsedKeys.get(publicKeyPem);
+  if (known) return known;
+  const publicKey = readPublicKeyPem(publicKeyPem);
+  const parsed: ParsedKey = { publicKey, ...(publicKey.algorithm === 'RSA-SHA1' ? { rsa: rsaKey(publicKeyPem) } : {}) };
+  if (parsedKeys.size >= PARSED_KEYS_KEPT) parsedKeys.clear();
+  parsedKeys.set(publicKeyPem, parsed);
+  return parsed;
+}
 
 function rsaKey(publicKeyPem: string): KeyObject {
   try {
@@ -29,7 +52,7 @@ export function verifySignature(key: PublicKeyRef | CardCertificate, message: st
  * signs another encoding of the sign string (e.g. GBK), never for accepting a signature.
  */
 export function verifySignatureOverBytes(key: PublicKeyRef | CardCertificate, message: Buffer, signValueBase64: string): boolean {
-  const publicKey = readPublicKeyPem(key.publicKeyPem);
+  const { publicKey, rsa } = parsedKey(key.publicKeyPem);
   if (publicKey.algorithm !== key.algorithm) {
     throw new AppError('INVALID_INPUT', `key is declared ${key.algorithm} but holds an ${publicKey.algorithm} key`);
   }
@@ -46,7 +69,7 @@ export function verifySignatureOverBytes(key: PublicKeyRef | CardCertificate, me
       return false;
     }
   }
-  const rsa = rsaKey(key.publicKeyPem);
+  if (!rsa) return false;
   try {
     return nodeVerify('sha1', message, { key: rsa, padding: constants.RSA_PKCS1_PADDING }, signature);
   } catch {

@@ -42,9 +42,9 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     connectionName: 'ceb179-ingress',
     declareTopology: declareCallbackPublishing,
   });
-  const repository = new CallbackRepository(pool);
+  const repository = new CallbackRepository(pool, config.groupedWriteLingerMs);
   const publisher = new BrokerCallbackPublisher(broker);
-  const intake = new CallbackIntake(repository, new DuplicateCache(redis, config.duplicateHintTimeoutMs), publisher, logger, {
+  const intake = new CallbackIntake(repository, new DuplicateCache(redis, config.duplicateHintTimeoutMs, config.groupedWriteLingerMs), publisher, logger, {
     answerBudgetMs: config.answerBudgetMs,
   });
   const relay = new OutboxRelay(repository, publisher, () => broker.connected, config.relayIntervalMs, logger);

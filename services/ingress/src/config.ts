@@ -96,6 +96,14 @@ const schema = {
     default: 100,
     env: 'CEB179_INGRESS_DUPLICATE_HINT_TIMEOUT_MS',
   },
+  groupedWriteLingerMs: {
+    doc: 'How long the writes nobody waits for (the "handed to RabbitMQ" mark in the ledger, the Redis duplicate hint) may wait to be sent together with others, one statement per group: saves a round trip per callback under load (0 = each write alone). At most 1000: far below the outbox relay\'s 3 s minimum age, so the relay never re-publishes a callback whose mark is only waiting',
+    format: function groupedWriteLinger(value: unknown) {
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1_000) throw new Error('must be a whole number of ms from 0 to 1000');
+    },
+    default: 100,
+    env: 'CEB179_INGRESS_GROUPED_WRITE_LINGER_MS',
+  },
 };
 
 export type IngressConfig = ConfigOf<typeof schema>;

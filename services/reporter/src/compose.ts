@@ -36,10 +36,11 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     },
   });
   const metrics = new ServiceMetrics('reporter');
+  const customs = new CustomsClient(config.customsUrl, config.uploadTimeoutMs);
   const upload = new UploadRequest(
     // A claim is stale once its holder must have given up: the upload timeout plus the ledger writes after it.
     new MeteredRequestRepository(pool, config.uploadTimeoutMs + STALE_CLAIM_MARGIN_MS, metrics),
-    new CustomsClient(config.customsUrl, config.uploadTimeoutMs),
+    customs,
     { maxTransportRetries: config.maxTransportRetries },
     logger,
   );
@@ -72,6 +73,7 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
     // Not awaited: a stalled Redis would hold start-up in its ready check, and uploads never depend on it.
     { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
+    { start: () => undefined, stop: () => customs.close() },
     { start: () => broker.start(), stop: () => broker.stop() },
     { start: () => consumer.start(), stop: () => undefined },
     { start: () => resends.start(), stop: () => undefined },

@@ -18,6 +18,9 @@ export interface ServiceProcess {
 
 const SIMULATORS = new Set(['customs-sim', 'eport-sim']);
 
+/** What the image sets (Dockerfile, ENV NODE_OPTIONS): the memory settings the services are measured with. */
+export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=2';
+
 /**
  * Runs a built service or simulator exactly as production does (`node services/<name>/dist/main.js`,
  * `node simulators/<name>/dist/main.js`) with the given environment, logging to .test-logs/ for
@@ -33,7 +36,7 @@ export function startServiceProcess(service: string, env: Record<string, string>
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [main], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

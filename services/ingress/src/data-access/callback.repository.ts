@@ -1,5 +1,6 @@
 import type { Pool } from '@ceb179/db';
 import type { OpenReq } from '../domain/open-req';
+import { GroupedWrites } from './grouped-writes';
 
 export interface RecordedCallback {
   sessionID: string;
@@ -11,7 +12,28 @@ export interface RecordedCallback {
 
 /** The ledger rows ingress owns: a callback's arrival and whether it reached RabbitMQ yet. */
 export class CallbackRepository {
-  constructor(private readonly pool: Pool) {}
+  private readonly publishedMarks: GroupedWrites;
+
+  /**
+   * `markLingerMs`: how long a "published" mark may wait to be written with others (0 = each
+   * alone). Far below the outbox relay's minimum age, so the relay never takes a callback whose
+   * mark is merely waiting; if the grouped write fails, the relay re-publishes, as for any
+   * failed mark (the assembler is idempotent by sessionID).
+   */
+  constructor(
+    private readonly pool: Pool,
+    markLingerMs = 0,
+  ) {
+    this.publishedMarks = new GroupedWrites(
+      async (sessionIDs) => {
+        await this.pool.query(
+          'UPDATE ceb179.request SET published_at = now(), updated_at = now() WHERE session_id = ANY($1::text[]) AND published_at IS NULL',
+          [sessionIDs],
+        );
+      },
+      markLingerMs,
+    );
+  }
 
   /** Inserts the request; returns undefined when the sessionID is already recorded (a duplicate call). */
   async record(openReq: OpenReq, receivedAt: Date, deadlineAt: Date): Promise<RecordedCallback | undefined> {
@@ -26,11 +48,9 @@ export class CallbackRepository {
     return { sessionID: openReq.sessionID, orderNo: openReq.orderNo, customsServiceTime: openReq.serviceTime, receivedAt, deadlineAt };
   }
 
-  async markPublished(sessionID: string): Promise<void> {
-    await this.pool.query(
-      'UPDATE ceb179.request SET published_at = now(), updated_at = now() WHERE session_id = $1 AND published_at IS NULL',
-      [sessionID],
-    );
+  /** Resolves once the mark is written (with the others of its group). */
+  markPublished(sessionID: string): Promise<void> {
+    return this.publishedMarks.add(sessionID);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisKeys } from '@ceb179/contracts';
+import { GroupedWrites } from './grouped-writes';
 
 const TTL_SECONDS = 24 * 3600;
 
@@ -10,10 +11,19 @@ const TTL_SECONDS = 24 * 3600;
  * by that much, never wrong and never late.
  */
 export class DuplicateCache {
+  private readonly remembered: GroupedWrites;
+
+  /** `rememberLingerMs`: how long a hint may wait to be stored with others in one pipeline (0 = each alone). */
   constructor(
     private readonly redis: Redis,
     private readonly timeoutMs: number,
-  ) {}
+    rememberLingerMs = 0,
+  ) {
+    this.remembered = new GroupedWrites(async (sessionIDs) => {
+      if (this.redis.status !== 'ready') return;
+      await this.redis.pipeline(sessionIDs.map((sessionID) => ['set', RedisKeys.callback(sessionID), '1', 'EX', TTL_SECONDS])).exec();
+    }, rememberLingerMs);
+  }
 
   async seen(sessionID: string): Promise<boolean> {
     if (this.redis.status !== 'ready') return false;
@@ -33,7 +43,7 @@ export class DuplicateCache {
   /** Fire and forget: nobody waits for the hint to be stored. */
   remember(sessionID: string): void {
     if (this.redis.status !== 'ready') return;
-    this.redis.set(RedisKeys.callback(sessionID), '1', 'EX', TTL_SECONDS).catch(() => {
+    this.remembered.add(sessionID).catch(() => {
       // Redis down or slow: the database still deduplicates.
     });
   }

@@ -1,13 +1,14 @@
 import type { Pool } from '@ceb179/db';
 import { DEADLINE_MS } from '@ceb179/contracts';
 import { DEADLINE_BUCKETS, type ServiceMetrics } from '@ceb179/metrics';
-import { RequestRepository, type AttemptRecord } from './request.repository';
+import { RequestRepository, type AttemptRecord, type StageTimes } from './request.repository';
 
 /**
  * The reporter's ledger access, counting what it records: every customs reply by code and
  * outcome, transport faults (each one is retried until the limit), and for each upload the time
  * from customs' call to every stage and whether it beat the two-minute deadline. Reads the
- * stage times back from the ledger row, so the figures are the ledger's, not this process's.
+ * stage times from the ledger row (the final UPDATE returns them), so the figures are the ledger's,
+ * not this process's.
  */
 export class MeteredRequestRepository extends RequestRepository {
   private readonly replies;
@@ -16,7 +17,7 @@ export class MeteredRequestRepository extends RequestRepository {
   private readonly callbackToUpload;
   private readonly uploads;
 
-  constructor(private readonly ledger: Pool, staleClaimMs: number, metrics: ServiceMetrics) {
+  constructor(ledger: Pool, staleClaimMs: number, metrics: ServiceMetrics) {
     super(ledger, staleClaimMs);
     this.replies = metrics.counter('ceb179_customs_replies_total', 'Upload attempts by customs code (none: no customs answer) and outcome', ['code', 'outcome']);
     this.transportFaults = metrics.counter('ceb179_transport_faults_total', 'Upload attempts that met a transport fault (timeout, refused, 5xx); each is retried up to the limit');
@@ -34,18 +35,19 @@ export class MeteredRequestRepository extends RequestRepository {
   }
 
   override async finish(...args: Parameters<RequestRepository['finish']>): Promise<Awaited<ReturnType<RequestRepository['finish']>>> {
-    const result = await super.finish(...args);
-    if (result.applied) await this.observeUpload(args[0].sessionID).catch(() => undefined); // metrics never fail an upload
-    return result;
+    const { applied, late, times } = await this.finishReturningTimes(...args);
+    if (applied && times) {
+      try {
+        this.observeUpload(times);
+      } catch {
+        // metrics never fail an upload
+      }
+    }
+    return { applied, late };
   }
 
-  private async observeUpload(sessionID: string): Promise<void> {
-    const { rows } = await this.ledger.query<{ status: string; received_at: Date; deadline_at: Date; assembled_at: Date | null; signed_at: Date | null; uploaded_at: Date | null }>(
-      'SELECT status, received_at, deadline_at, assembled_at, signed_at, uploaded_at FROM ceb179.request WHERE session_id = $1',
-      [sessionID],
-    );
-    const row = rows[0];
-    if (!row || row.status !== 'uploaded' || !row.uploaded_at) return;
+  private observeUpload(row: StageTimes): void {
+    if (row.status !== 'uploaded' || !row.uploaded_at) return;
     // The call's moment: received_at, unless ingress recorded it late (it then keeps the deadline).
     const called = Math.min(row.received_at.getTime(), row.deadline_at.getTime() - DEADLINE_MS);
     for (const [stage, at] of [['assembled', row.assembled_at], ['signed', row.signed_at], ['uploaded', row.uploaded_at]] as const) {

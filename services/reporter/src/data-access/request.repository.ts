@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '@ceb179/db';
 
+/** A request's status and stage times, as the ledger holds them. */
+export interface StageTimes {
+  status: string;
+  received_at: Date;
+  deadline_at: Date;
+  assembled_at: Date | null;
+  signed_at: Date | null;
+  uploaded_at: Date | null;
+}
+
 export interface UploadClaim {
   sessionID: string;
   /** Fencing token: only the holder of this claim may finish or release it. */
@@ -121,17 +131,32 @@ export class RequestRepository {
     message: string | null,
     reason: string | null,
   ): Promise<{ applied: boolean; late: boolean }> {
-    const { rows } = await this.pool.query<{ late: boolean }>(
+    const { applied, late } = await this.finishReturningTimes(claim, status, code, message, reason);
+    return { applied, late };
+  }
+
+  /** finish(), with the row's stage times as the same statement left them (for metrics, without reading the row again). */
+  protected async finishReturningTimes(
+    claim: Pick<UploadClaim, 'sessionID' | 'token'>,
+    status: 'uploaded' | 'upload_rejected' | 'config_fault',
+    code: string | null,
+    message: string | null,
+    reason: string | null,
+  ): Promise<{ applied: boolean; late: boolean; times?: StageTimes }> {
+    const { rows } = await this.pool.query<StageTimes & { late: boolean }>(
       `UPDATE ceb179.request
           SET status = $2, customs_code = $3, customs_message = $4, reason = $5,
               upload_claimed_at = NULL, upload_claim_token = NULL,
               uploaded_at = CASE WHEN $2 = 'uploaded' THEN now() ELSE uploaded_at END,
               late = ($2 = 'uploaded' AND now() > deadline_at), updated_at = now()
         WHERE session_id = $1 AND status = 'signed' AND upload_claim_token = $6
-        RETURNING late`,
+        RETURNING late, status, received_at, deadline_at, assembled_at, signed_at, uploaded_at`,
       [claim.sessionID, status, code, message, reason, claim.token],
     );
-    return { applied: rows.length === 1, late: rows[0]?.late ?? false };
+    const row = rows[0];
+    if (!row) return { applied: false, late: false };
+    const { late, ...times } = row;
+    return { applied: true, late, times };
   }
 
   /** Gives the claim back (holder only) so the delayed retry can take it again at once. */
