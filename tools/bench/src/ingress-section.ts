@@ -77,7 +77,7 @@ export async function benchIngress(settings: BenchSettings['ingress'], progress:
     const pacedCpu = new CpuMeter({ ingress: [pid] });
     for (const rate of settings.rates) {
       progress.step(`ingress: paced at ${rate}/s for ${settings.seconds} s`);
-      const run = await openLoop(target, pacedSchedule(rate, settings.seconds));
+      const run = await openLoop(target, pacedSchedule(rate, settings.seconds), (text) => progress.done(text));
       callbacks += run.accepted;
       const figures = phase(`paced ${rate}/s`, rate, run);
       paced.push(figures);

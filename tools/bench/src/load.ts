@@ -42,7 +42,8 @@ export interface LoadResult {
   calls: SentCallback[];
 }
 
-const REQUEST_TIMEOUT_MS = 10_000;
+/** Customs' own client waits 30 s (customs-sim's fireCallback does too); a later answer counts as none. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 function callbackBody(orderNo: string, sessionID: string): string {
   return new URLSearchParams({ openReq: openReqText(orderNo, sessionID, Date.now(), 'string') }).toString();
@@ -125,10 +126,12 @@ export async function saturate(target: CallbackTarget, connections: number, seco
  * Open loop: call i is due `dueOffsetsMs[i]` after the start. Up to `maxSockets` connections
  * (keep-alive): a stalled server makes the generator open more rather than queue calls behind it.
  */
-export async function openLoop(target: CallbackTarget, dueOffsetsMs: number[], maxSockets = 512): Promise<LoadResult> {
+export async function openLoop(target: CallbackTarget, dueOffsetsMs: number[], tick?: (text: string) => void, maxSockets = 512): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const url = new URL(target.url);
   const tally = new Tally();
+  // A line every 10 s on long phases, so a stuck run is told apart from a slow one.
+  const ticker = tick && setInterval(() => tick(`${next}/${dueOffsetsMs.length} calls due so far, ${tally.accepted} answered 10000, ${tally.refused + tally.failed} not`), 10_000);
   const inFlight: Array<Promise<void>> = [];
   const started = nowMs() + 20;
   let next = 0;
@@ -151,6 +154,7 @@ export async function openLoop(target: CallbackTarget, dueOffsetsMs: number[], m
     // The rate offered, over the schedule's span: one call every 1/rate s means `count` calls in count/rate s.
     return tally.result(Math.max(nowMs() - started, lastDue) / 1000);
   } finally {
+    if (ticker) clearInterval(ticker);
     agent.destroy();
   }
 }

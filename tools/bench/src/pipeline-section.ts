@@ -1,9 +1,10 @@
+import path from 'node:path';
 import { startPipeline, type Pipeline } from '@ceb179/harness';
 import { makeFixture } from '@ceb179/testkit';
 import { controlSerialRate } from './control';
 import { burstSchedule, openLoop, pacedSchedule, type LoadResult } from './load';
 import { CpuMeter, PeakMemory, residentNow } from './proc-stats';
-import type { PipelineFigures, PipelinePhaseFigures } from './report-types';
+import { BENCH_PROCESS, type PipelineFigures, type PipelinePhaseFigures } from './report-types';
 import type { BenchSettings } from './settings';
 import { sleep, summarize } from './stats';
 import { onInterrupt } from './cleanup';
@@ -28,12 +29,20 @@ export async function benchPipeline(settings: BenchSettings['pipeline'], progres
     cards: Array.from({ length: settings.cards }, () => ({ algorithm: 'RSA' as const, signLatencyMs: settings.cardLatencyMs })),
     fixtures,
     // One load generator is one source address: the per-source limit would refuse most calls.
-    extraEnv: { CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '0' },
+    extraEnv: {
+      CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '0',
+      // Each service writes a V8 CPU profile when it stops (summarised by profile-summary.js).
+      ...(settings.cpuProfileDir
+        ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: settings.cpuProfileDir }
+        : {}),
+    },
     logLabel: 'bench',
   });
   const release = onInterrupt(() => pipeline.stop());
   try {
     const groups = serviceGroups(pipeline, settings.cards);
+    // This process: the load generator, the customs simulator and every control simulator (not a service: not in the totals).
+    const withBench = { ...groups, [BENCH_PROCESS]: [process.pid] };
     const target = { url: pipeline.ingressUrl, orderNo: (i: number) => `SO-bench-${i % FIXTURES}-1` };
     await sleep(1000);
     const idle = residentNow(groups);
@@ -45,16 +54,16 @@ export async function benchPipeline(settings: BenchSettings['pipeline'], progres
     const phases: PipelinePhaseFigures[] = [];
     for (const rate of settings.rates) {
       progress.step(`pipeline: paced at ${rate}/s for ${settings.seconds} s`);
-      const cpu = new CpuMeter(groups);
+      const cpu = new CpuMeter(withBench);
       const schedule = pacedSchedule(rate, settings.seconds);
-      const figures = await measurePhase(pipeline, groups, `paced ${rate}/s`, 'paced', rate, await openLoop(target, schedule), settings, cardMs, schedule.at(-1) ?? 0, cpu);
+      const figures = await measurePhase(pipeline, groups, `paced ${rate}/s`, 'paced', rate, await openLoop(target, schedule, (text) => progress.done(text)), settings, cardMs, schedule.at(-1) ?? 0, cpu);
       phases.push(figures);
       report(progress, figures);
     }
     progress.step(`pipeline: bursts of ${settings.burstSize} every second for ${settings.burstSeconds} s`);
-    const cpu = new CpuMeter(groups);
+    const cpu = new CpuMeter(withBench);
     const schedule = burstSchedule(settings.burstSize, settings.burstSeconds);
-    const burst = await measurePhase(pipeline, groups, `bursts of ${settings.burstSize}`, 'burst', settings.burstSize, await openLoop(target, schedule), settings, cardMs, schedule.at(-1) ?? 0, cpu);
+    const burst = await measurePhase(pipeline, groups, `bursts of ${settings.burstSize}`, 'burst', settings.burstSize, await openLoop(target, schedule, (text) => progress.done(text)), settings, cardMs, schedule.at(-1) ?? 0, cpu);
     phases.push(burst);
     report(progress, burst);
 
@@ -148,6 +157,7 @@ async function measurePhase(
   const cpuMsPerCallback: Record<string, number> = {};
   for (const group of Object.keys(groups)) cpuMsPerCallback[group] = (used[group] ?? 0) / run.accepted;
   cpuMsPerCallback.total = Object.keys(groups).reduce((sum, group) => sum + (cpuMsPerCallback[group] ?? 0), 0);
+  if (used[BENCH_PROCESS] !== undefined) cpuMsPerCallback[BENCH_PROCESS] = used[BENCH_PROCESS] / run.accepted;
   return {
     name, kind, offeredRate: rate, rate: run.rate, accepted: run.accepted, notAccepted: run.refused + run.failed, ack: run.latency,
     uploaded: overhead.length, missing: acked.length - overhead.length,

@@ -21,6 +21,9 @@ export interface IngressFigures {
   residentMb: { idle: number; peak: number };
 }
 
+/** The bench's own process in the CPU figures: load generator, customs and control simulators (not a service). */
+export const BENCH_PROCESS = 'generator+simulators';
+
 export interface PipelinePhaseFigures extends PhaseFigures {
   kind: 'paced' | 'burst';
   uploaded: number;

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * Every duration, rate and size of `npm run bench`, from flags and BENCH_* variables. The
  * defaults are the full run (about ten minutes on a 2-core machine); --smoke (BENCH_SMOKE=1)
@@ -23,6 +25,8 @@ export interface BenchSettings {
     cardLatencyMs: number;
     /** How long after a phase's last callback its uploads may still arrive before they count as lost. */
     drainSeconds: number;
+    /** Where the pipeline's services write V8 CPU profiles (--cpu-prof), or undefined for none. */
+    cpuProfileDir: string | undefined;
   };
   signer: { cardLatencyMs: number; jobsPerCard: number; cardCounts: number[]; zeroLatencyJobs: number };
   assembler: { orderCounts: number[]; requests: number };
@@ -54,6 +58,8 @@ export const USAGE = `usage: npm run bench -- [--smoke] [--no-write] [--json <fi
   --no-write   print only; leave docs/benchmarks.md and docs/benchmarks-latency.svg alone
   --json FILE  also write every figure as JSON to FILE (also BENCH_JSON)
   --only LIST  run only these sections (also BENCH_SECTIONS); the docs are then not written
+  --cpu-prof DIR  the pipeline's services write V8 CPU profiles into DIR when they stop (also
+               BENCH_CPU_PROFILE_DIR); node tools/bench/dist/profile-summary.js DIR/*.cpuprofile
 
 Settings (environment; full-run default / smoke default):
   BENCH_INGRESS_SECONDS (10/2)  BENCH_INGRESS_CONNECTIONS (50)  BENCH_INGRESS_RATES (500,1000)
@@ -68,16 +74,19 @@ export function parseSettings(argv: string[], env: Env): BenchSettings {
   let write = true;
   let jsonPath = env.BENCH_JSON || undefined;
   let only = env.BENCH_SECTIONS || undefined;
+  let cpuProfileDir = env.BENCH_CPU_PROFILE_DIR || undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--smoke') smoke = true;
     else if (arg === '--no-write') write = false;
     else if (arg === '--json') jsonPath = argv[++i];
     else if (arg === '--only') only = argv[++i];
+    else if (arg === '--cpu-prof') cpuProfileDir = argv[++i];
     else if (arg === '--help' || arg === '-h') throw new UsageRequested();
     else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (jsonPath === undefined && argv.includes('--json')) throw new Error('--json needs a file name');
+  if (cpuProfileDir === undefined && argv.includes('--cpu-prof')) throw new Error('--cpu-prof needs a folder');
   const sections = only === undefined ? [...SECTIONS] : only.split(',').map((s) => s.trim());
   for (const section of sections) {
     if (!SECTIONS.includes(section as SectionName)) throw new Error(`unknown section "${section}" (known: ${SECTIONS.join(', ')})`);
@@ -103,6 +112,7 @@ export function parseSettings(argv: string[], env: Env): BenchSettings {
       cards: numberFrom(env, 'BENCH_PIPELINE_CARDS', pick(8, 2)),
       cardLatencyMs,
       drainSeconds: numberFrom(env, 'BENCH_DRAIN_SECONDS', pick(60, 20)),
+      cpuProfileDir: cpuProfileDir === undefined ? undefined : path.resolve(cpuProfileDir),
     },
     signer: {
       cardLatencyMs,
