@@ -11,6 +11,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -40,6 +41,17 @@ function summarize(file: string, top: number): string {
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   for (let i = 0; i < samples.length; i++) selfUs.set(samples[i] as number, (selfUs.get(samples[i] as number) ?? 0) + (deltas[i] ?? 0));
+  const parent = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  // Time spent in Node's internals and native code, charged to the package whose code called into them.
+  const callerPlace = (node: ProfileNode): string => {
+    for (let at: ProfileNode | undefined = node; at; at = parent.get(at.id)) {
+      const place = placeOf(at.callFrame.url, at.callFrame.functionName);
+      if (!place.startsWith('(') && place !== 'node: internals') return place;
+    }
+    return placeOf(node.callFrame.url, node.callFrame.functionName);
+  };
+  const byCaller = new Map<string, number>();
   const byPlace = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let busy = 0;
@@ -50,6 +62,8 @@ function summarize(file: string, top: number): string {
     if (place === '(idle)') continue;
     busy += us;
     byPlace.set(place, (byPlace.get(place) ?? 0) + us);
+    const caller = callerPlace(node);
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + us);
     const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|libs|services|simulators|tools)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   }
@@ -57,6 +71,8 @@ function summarize(file: string, top: number): string {
   const lines = [`${path.basename(file)}: ${(busy / 1000).toFixed(0)} ms busy of ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms profiled`];
   lines.push('  by where the code lives:');
   for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${share(us)}  ${place}`);
+  lines.push('  by the package whose code ran or called into Node / V8 (logging, drivers, our code):');
+  for (const [place, us] of [...byCaller].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${share(us)}  ${place}`);
   lines.push('  functions with the most self time:');
   for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${share(us)}  ${name}`);
   return lines.join('\n');
