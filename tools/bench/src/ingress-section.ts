@@ -22,7 +22,8 @@ import type { Progress } from './progress';
  */
 export async function benchIngress(settings: BenchSettings['ingress'], progress: Progress): Promise<IngressFigures> {
   const bareHttp = await bareHttpCeiling(settings, progress);
-  const rawPublish = await rawPublishCeiling(settings, progress);
+  const rawPublish = await rawPublishCeiling(settings.connections, settings.seconds, progress);
+  const oneConfirm = await rawPublishCeiling(1, Math.min(3, settings.seconds), progress);
 
   const db = await createTestDatabase();
   const vhost = await createTestVhost();
@@ -33,8 +34,10 @@ export async function benchIngress(settings: BenchSettings['ingress'], progress:
   });
   try {
     const pool = new Pool({ connectionString: db.url, max: 1 });
+    let oneInsert: LatencySummary;
     try {
       await migrate(pool);
+      oneInsert = await postgresInsertCeiling(pool, Math.min(3, settings.seconds), progress);
     } finally {
       await pool.end();
     }
@@ -84,12 +87,32 @@ export async function benchIngress(settings: BenchSettings['ingress'], progress:
       progress.done(`ingress paced ${rate}/s: ack p50 ${figures.ack.p50.toFixed(1)} ms p99 ${figures.ack.p99.toFixed(1)} ms, ${figures.notAccepted} not accepted`);
     }
     const cpuMsPerCallback = (pacedCpu.used().ingress ?? 0) / Math.max(1, callbacks);
-    return { bareHttp, rawPublish, oneConnection, saturation, paced, cpuMsPerCallback, residentMb: { idle, peak: memory.stop().ingress ?? 0 } };
+    return { bareHttp, rawPublish, oneConfirm: oneConfirm.latency, oneInsert, oneConnection, saturation, paced, cpuMsPerCallback, residentMb: { idle, peak: memory.stop().ingress ?? 0 } };
   } finally {
     await ingress?.stop();
     await Promise.allSettled([db.drop(), vhost.delete()]);
     release();
   }
+}
+
+/**
+ * What one callback cannot do faster than: a single-row insert and commit on the same Postgres,
+ * one at a time (into a table of the ledger's shape, not the ledger).
+ */
+async function postgresInsertCeiling(pool: Pool, seconds: number, progress: Progress): Promise<LatencySummary> {
+  progress.step(`ceiling: Postgres insert + commit, one at a time for ${seconds} s`);
+  await pool.query('CREATE TABLE bench_insert (LIKE ceb179.request INCLUDING DEFAULTS INCLUDING INDEXES)');
+  const latencies: number[] = [];
+  const endAt = nowMs() + seconds * 1000;
+  for (let i = 0; nowMs() < endAt; i++) {
+    const started = nowMs();
+    await pool.query(`INSERT INTO bench_insert (session_id, order_no, deadline_at) VALUES ($1, $2, now() + interval '120 seconds')`, [`bench${i}`, `SO-bench-${i}`]);
+    latencies.push(nowMs() - started);
+  }
+  await pool.query('DROP TABLE bench_insert');
+  const summary = summarize(latencies);
+  progress.done(`ceiling, Postgres insert + commit: p50 ${summary.p50.toFixed(2)} ms`);
+  return summary;
 }
 
 function phase(name: string, offeredRate: number | undefined, run: LoadResult): PhaseFigures {
@@ -123,8 +146,8 @@ async function bareHttpCeiling(settings: BenchSettings['ingress'], progress: Pro
  * exchange into a quorum queue with the work queues' arguments, with as many publishes in flight
  * as ingress has connections.
  */
-async function rawPublishCeiling(settings: BenchSettings['ingress'], progress: Progress): Promise<{ rate: number; latency: LatencySummary }> {
-  progress.step(`ceiling: raw confirmed publishes to a quorum queue, ${settings.connections} in flight for ${settings.seconds} s`);
+async function rawPublishCeiling(inFlight: number, seconds: number, progress: Progress): Promise<{ rate: number; latency: LatencySummary }> {
+  progress.step(`ceiling: raw confirmed publishes to a quorum queue, ${inFlight} in flight for ${seconds} s`);
   const vhost = await createTestVhost();
   const release = onInterrupt(() => vhost.delete());
   try {
@@ -145,8 +168,8 @@ async function rawPublishCeiling(settings: BenchSettings['ingress'], progress: P
       const latencies: number[] = [];
       let i = 0;
       const started = nowMs();
-      const endAt = started + settings.seconds * 1000;
-      await Promise.all(Array.from({ length: settings.connections }, async () => {
+      const endAt = started + seconds * 1000;
+      await Promise.all(Array.from({ length: inFlight }, async () => {
         while (nowMs() < endAt) {
           const sent = nowMs();
           await publish(i++);
@@ -154,7 +177,7 @@ async function rawPublishCeiling(settings: BenchSettings['ingress'], progress: P
         }
       }));
       const rate = latencies.length / ((nowMs() - started) / 1000);
-      progress.done(`ceiling, raw confirmed publishes: ${rate.toFixed(0)}/s`);
+      progress.done(`ceiling, raw confirmed publishes, ${inFlight} in flight: ${rate.toFixed(0)}/s, p50 ${summarize(latencies).p50.toFixed(2)} ms`);
       await channel.close();
       return { rate, latency: summarize(latencies) };
     } finally {

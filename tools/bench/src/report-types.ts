@@ -14,6 +14,9 @@ export interface PhaseFigures {
 export interface IngressFigures {
   bareHttp: { rate: number; latency: LatencySummary };
   rawPublish: { rate: number; latency: LatencySummary };
+  /** One confirmed publish at a time, and one Postgres insert + commit at a time: a callback's floor. */
+  oneConfirm: LatencySummary;
+  oneInsert: LatencySummary;
   oneConnection: PhaseFigures;
   saturation: PhaseFigures;
   paced: PhaseFigures[];

@@ -29,6 +29,8 @@ export function renderMarkdown(results: BenchResults): string {
     const rows: string[][] = [
       ['ceiling: bare `node:http`, same JSON reply', '—', f0(ingress.bareHttp.rate), lat(ingress.bareHttp.latency), '—'],
       ['ceiling: raw amqplib confirmed publishes, quorum queue', '—', f0(ingress.rawPublish.rate), lat(ingress.rawPublish.latency), '—'],
+      ['floor: one Postgres insert + commit, one at a time', '—', f0(1000 / ingress.oneInsert.mean), lat(ingress.oneInsert), '—'],
+      ['floor: one confirmed publish to a quorum queue, one at a time', '—', f0(1000 / ingress.oneConfirm.mean), lat(ingress.oneConfirm), '—'],
       ...[ingress.oneConnection, ingress.saturation, ...ingress.paced].map((p) => [
         `ingress, ${p.name}`, p.offeredRate === undefined ? 'as fast as answered' : `${f0(p.offeredRate)}/s`, f0(p.rate), lat(p.ack), String(p.notAccepted),
       ]),
