@@ -19,7 +19,7 @@ export function undoOnSignals(): void {
       interrupted = true;
       process.stderr.write(`\n${signal}: removing the bench's databases, vhosts and processes ...\n`);
       const undo = [...pending].map((fn) => fn().catch(() => undefined));
-      const limit = setTimeout(() => process.exit(130), 30_000);
+      const limit = setTimeout(() => process.exit(130), 60_000);
       void Promise.all(undo).then(() => {
         clearTimeout(limit);
         process.exit(130);

@@ -38,7 +38,11 @@ export async function benchPipeline(settings: BenchSettings['pipeline'], progres
     },
     logLabel: 'bench',
   });
-  const release = onInterrupt(() => pipeline.stop());
+  const release = onInterrupt(async () => {
+    // Interrupted: no graceful drain, just gone; then the database, vhost and simulators.
+    await Promise.all(pipeline.services.map((s) => s.kill()));
+    await pipeline.stop();
+  });
   try {
     const groups = serviceGroups(pipeline, settings.cards);
     // This process: the load generator, the customs simulator and every control simulator (not a service: not in the totals).
