@@ -106,7 +106,8 @@ describe('the targets table', () => {
 
 describe('the report', () => {
   it('prints every section and the targets, and nothing that is not a number where a figure belongs', () => {
-    const text = renderMarkdown({ ...everything, targets: evaluateTargets(everything) });
+    const text = renderMarkdown({ ...everything, settings: parseSettings([], {}), targets: evaluateTargets(everything) });
+    expect(text).toContain('Settings: ingress 10 s per phase, 50 connections, paced 500, 1000/s; pipeline 60 s per paced rate (50, 200/s)');
     for (const heading of ['### Ingress', '### Pipeline', '### Signer', '### Assembler', '### Targets']) expect(text).toContain(heading);
     expect(text).not.toMatch(/NaN|undefined/);
     expect(text).not.toContain(BEGIN_MARKER);
