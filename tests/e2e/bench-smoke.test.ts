@@ -28,14 +28,14 @@ const ISSUE_TARGETS = [
 function figuresThatAreNotNumbers(value: unknown, at: string, found: string[] = []): string[] {
   if (value === null) found.push(at);
   else if (Array.isArray(value)) value.forEach((item, i) => figuresThatAreNotNumbers(item, `${at}[${i}]`, found));
-  else if (typeof value === 'object') for (const [key, item] of Object.entries(value as object)) figuresThatAreNotNumbers(item, `${at}.${key}`, found);
+  else if (typeof value === 'object') for (const [key, item] of Object.entries(value)) figuresThatAreNotNumbers(item, `${at}.${key}`, found);
   else if (typeof value === 'number' && !Number.isFinite(value)) found.push(at);
   return found;
 }
 
 function countNumbers(value: unknown): number {
   if (typeof value === 'number') return 1;
-  if (value && typeof value === 'object') return Object.values(value as object).reduce<number>((n, item) => n + countNumbers(item), 0);
+  if (value && typeof value === 'object') return Object.values(value).reduce<number>((n, item) => n + countNumbers(item), 0);
   return 0;
 }
 

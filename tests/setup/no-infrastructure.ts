@@ -26,7 +26,7 @@ interface Destination {
 function destinationOf(args: unknown[]): Destination {
   const [first] = args;
   if (Array.isArray(first)) return destinationOf(first); // net.connect's normalised form: [options, callback]
-  if (first !== null && typeof first === 'object') return first as Destination;
+  if (first !== null && typeof first === 'object') return first;
   if (typeof first === 'string' && !/^\d+$/.test(first)) return { path: first };
   return { port: first };
 }
@@ -44,6 +44,8 @@ function infrastructureDialled(args: unknown[]): string | undefined {
 }
 
 restoreSocketConnect(); // a guard a unit file before this one failed to remove
+// The prototype's own method, called later with .apply(socket, ...): `this` is supplied then.
+// eslint-disable-next-line @typescript-eslint/unbound-method -- re-bound with apply() in guardedConnect
 const originalConnect = net.Socket.prototype.connect;
 /** Connections refused since the last check: a client may swallow the error (fetch wraps it, ioredis retries). */
 const refused: string[] = [];
@@ -64,7 +66,7 @@ function guardedConnect(this: net.Socket, ...args: unknown[]): net.Socket {
 }
 
 Object.defineProperty(net.Socket.prototype, ORIGINAL_CONNECT, { value: originalConnect, configurable: true });
-net.Socket.prototype.connect = guardedConnect as typeof net.Socket.prototype.connect;
+net.Socket.prototype.connect = guardedConnect;
 
 function failOnRefusedConnections(): void {
   const problems = refused.splice(0);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CustomsClient, CustomsHttpError, CustomsUnreachableError } from '../src/clients/customs.client';
 
@@ -6,7 +6,7 @@ import { CustomsClient, CustomsHttpError, CustomsUnreachableError } from '../src
 describe('CustomsClient', () => {
   let server: Server;
   let url: string;
-  let answer: (response: import('node:http').ServerResponse) => void;
+  let answer: (response: ServerResponse) => void;
   const bodies: string[] = [];
   const sockets = new Set<unknown>();
 

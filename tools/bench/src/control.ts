@@ -36,7 +36,7 @@ export async function controlSerialRate(latencyMs: number, jobs: number): Promis
     for (let i = 0; i < jobs; i++) {
       const reply = new Promise<void>((resolve) => {
         const onMessage = (data: WebSocket.RawData) => {
-          if (parseControlFrame(data.toString()).kind !== 'reply') return;
+          if (parseControlFrame(rawText(data)).kind !== 'reply') return;
           socket.off('message', onMessage);
           resolve();
         };
@@ -50,4 +50,11 @@ export async function controlSerialRate(latencyMs: number, jobs: number): Promis
     socket.close();
     await eport.stop();
   }
+}
+
+/** A WebSocket frame's text, whichever shape ws delivers it in (one buffer, a fragment list, or an ArrayBuffer). */
+function rawText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return Buffer.from(new Uint8Array(data)).toString('utf8');
 }

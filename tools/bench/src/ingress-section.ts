@@ -163,7 +163,7 @@ async function rawPublishCeiling(inFlight: number, seconds: number, progress: Pr
           v: SCHEMA_VERSION, sessionID: `bench${String(i).padStart(27, '0')}`, orderNo: `SO-bench-${i % 1000}`, customsServiceTime: String(Date.now()),
           receivedAt: new Date().toISOString(), deadline: new Date(Date.now() + 120_000).toISOString(),
         };
-        channel.publish('bench.x.raw', '', Buffer.from(JSON.stringify(message)), { persistent: true, mandatory: true, contentType: 'application/json' }, (error) => (error ? reject(error) : resolve()));
+        channel.publish('bench.x.raw', '', Buffer.from(JSON.stringify(message)), { persistent: true, mandatory: true, contentType: 'application/json' }, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('the broker refused a confirmed publish')) : resolve()));
       });
       const latencies: number[] = [];
       let i = 0;
