@@ -1,6 +1,6 @@
 import type { Pool } from '@ceb179/db';
 import type { OpenReq } from '../domain/open-req';
-import { GroupedWrites } from './grouped-writes';
+import { GroupedWrites } from './grouped-writes.batcher';
 
 export interface RecordedCallback {
   sessionID: string;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisKeys } from '@ceb179/contracts';
-import { GroupedWrites } from './grouped-writes';
+import { GroupedWrites } from './grouped-writes.batcher';
 
 const TTL_SECONDS = 24 * 3600;
 

@@ -1,4 +1,4 @@
-import { GroupedWrites } from './grouped-writes';
+import { GroupedWrites } from './grouped-writes.batcher';
 
 describe('GroupedWrites', () => {
   afterEach(() => jest.useRealTimers());
