@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startPipeline, type Pipeline } from '@ceb179/harness';
+import { PRODUCTION_NODE_OPTIONS, startPipeline, type Pipeline } from '@ceb179/harness';
 import { makeFixture } from '@ceb179/testkit';
 import { controlSerialRate } from './control';
 import { burstSchedule, openLoop, pacedSchedule, type LoadResult } from './load';
@@ -33,7 +33,7 @@ export async function benchPipeline(settings: BenchSettings['pipeline'], progres
       CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '0',
       // Each service writes a V8 CPU profile when it stops (summarised by profile-summary.js).
       ...(settings.cpuProfileDir
-        ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: settings.cpuProfileDir }
+        ? { NODE_OPTIONS: `${PRODUCTION_NODE_OPTIONS} --require ${path.join(__dirname, 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: settings.cpuProfileDir }
         : {}),
     },
     logLabel: 'bench',
