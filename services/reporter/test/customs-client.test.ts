@@ -32,10 +32,16 @@ describe('CustomsClient', () => {
   beforeEach(() => (bodies.length = 0));
 
   it('posts the form body and returns customs code and message; keeps the connection for the next upload', async () => {
-    answer = (response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"code":"10000","message":"ok","serviceTime":1}');
+    answer = (response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"code":"10000","message":"ok","serviceTime":1}');
     const client = new CustomsClient(url, 5_000);
     const connectionsBefore = sockets.size;
-    expect(await client.upload('payExInfoStr=a%20b')).toEqual({ httpStatus: 200, code: '10000', message: 'ok', latencyMs: expect.any(Number) });
+    expect(await client.upload('payExInfoStr=a%20b')).toEqual({
+      httpStatus: 200,
+      code: '10000',
+      message: 'ok',
+      latencyMs: expect.any(Number),
+    });
     expect(await client.upload('payExInfoStr=c')).toMatchObject({ code: '10000' });
     expect(bodies).toEqual(['payExInfoStr=a%20b', 'payExInfoStr=c']);
     expect(sockets.size - connectionsBefore).toBe(1);
