@@ -40,7 +40,11 @@ const projects = [
     ...shared,
     displayName: 'unit',
     roots: [...packages, 'tests/docs', 'tests/k8s'].map((dir) => `<rootDir>/${dir}`),
-    testMatch: [...packages.map((dir) => `<rootDir>/${dir}/*/src/**/*.test.ts`), '<rootDir>/tests/docs/**/*.test.ts', '<rootDir>/tests/k8s/**/*.test.ts'],
+    testMatch: [
+      ...packages.map((dir) => `<rootDir>/${dir}/*/src/**/*.test.ts`),
+      '<rootDir>/tests/docs/**/*.test.ts',
+      '<rootDir>/tests/k8s/**/*.test.ts',
+    ],
     setupFiles: [],
     setupFilesAfterEnv: ['<rootDir>/tests/setup/no-infrastructure.ts'],
   },
@@ -57,7 +61,14 @@ const projects = [
     testMatch: ['<rootDir>/tests/{e2e,operator}/**/*.test.ts'],
   },
   ...(disruptive
-    ? [{ ...shared, displayName: 'disruptive', roots: ['<rootDir>/tests/disruptive'], testMatch: ['<rootDir>/tests/disruptive/**/*.test.ts'] }]
+    ? [
+        {
+          ...shared,
+          displayName: 'disruptive',
+          roots: ['<rootDir>/tests/disruptive'],
+          testMatch: ['<rootDir>/tests/disruptive/**/*.test.ts'],
+        },
+      ]
     : []),
 ];
 

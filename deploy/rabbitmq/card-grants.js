@@ -12,7 +12,13 @@ function cardSignerGrants(signerGrants, ebpCodes) {
     if (!pattern.includes(EBP_CODE)) throw new Error(`signer grant without an ebpCode pattern: ${pattern}`);
     if (ebpCodes.length === 0) {
       // Only the "any" queue: no ebp.<code> queue matches.
-      return pattern.split(`(ebp\\.${EBP_CODE}|any)`).join('any').split(`|sign-jobs\\.ebp\\.${EBP_CODE}`).join('').split(`sign-jobs\\.ebp\\.${EBP_CODE}|`).join('');
+      return pattern
+        .split(`(ebp\\.${EBP_CODE}|any)`)
+        .join('any')
+        .split(`|sign-jobs\\.ebp\\.${EBP_CODE}`)
+        .join('')
+        .split(`sign-jobs\\.ebp\\.${EBP_CODE}|`)
+        .join('');
     }
     const codes = `(${ebpCodes.join('|')})`;
     return pattern.split(`(ebp\\.${EBP_CODE}|any)`).join(`ebp\\.${codes}`).split(EBP_CODE).join(codes);

@@ -10,12 +10,22 @@ const path = require('node:path');
 // RabbitMQ's rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)), 4-byte salt.
 function hash(password) {
   const salt = randomBytes(4);
-  return Buffer.concat([salt, createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest()]).toString('base64');
+  return Buffer.concat([
+    salt,
+    createHash('sha256')
+      .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+      .digest(),
+  ]).toString('base64');
 }
 
 const vhost = 'ceb179';
 const { services } = JSON.parse(readFileSync(path.join(__dirname, 'permissions.json'), 'utf8'));
-const user = (name, tags) => ({ name, password_hash: hash(name === 'ceb179' ? 'ceb179' : name), hashing_algorithm: 'rabbit_password_hashing_sha256', tags });
+const user = (name, tags) => ({
+  name,
+  password_hash: hash(name === 'ceb179' ? 'ceb179' : name),
+  hashing_algorithm: 'rabbit_password_hashing_sha256',
+  tags,
+});
 const definitions = {
   users: [user('ceb179', ['administrator']), ...Object.keys(services).map((s) => user(`ceb179-${s}`, []))],
   vhosts: [{ name: vhost }],

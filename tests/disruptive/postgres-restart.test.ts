@@ -14,7 +14,10 @@ const OUTAGE_MS = 8_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Postgres restarted (down for 8 s) while callbacks arrive', () => {
-  const fixtures = [...Array.from({ length: 46 }, (_, i) => makeFixture(`pgre${i}`)), ...Array.from({ length: 2 }, (_, i) => makeFixture(`pgre-two${i}`, { orders: 2 }))];
+  const fixtures = [
+    ...Array.from({ length: 46 }, (_, i) => makeFixture(`pgre${i}`)),
+    ...Array.from({ length: 2 }, (_, i) => makeFixture(`pgre-two${i}`, { orders: 2 })),
+  ];
   const orderNos = fixtures.flatMap((f) => f.payment_order.map((o) => o.order_no));
   let infra: InfraControl;
   let pipeline: Pipeline;

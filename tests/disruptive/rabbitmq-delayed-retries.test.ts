@@ -23,7 +23,13 @@ describe('delayed retries across a RabbitMQ restart', () => {
     infra = await infraControl();
     await infra.ensureUp();
     vhost = await createTestVhost();
-    broker = new Broker({ url: vhost.url, logger, connectionName: 'delayed-retries-test', declareTopology: (c) => declareWorkQueue(c, Queues.callbacks), reconnectMaxDelayMs: 1_000 });
+    broker = new Broker({
+      url: vhost.url,
+      logger,
+      connectionName: 'delayed-retries-test',
+      declareTopology: (c) => declareWorkQueue(c, Queues.callbacks),
+      reconnectMaxDelayMs: 1_000,
+    });
     await broker.start();
   }, 60_000);
 
@@ -36,15 +42,19 @@ describe('delayed retries across a RabbitMQ restart', () => {
   it('20 retries parked for 10 s while RabbitMQ is stopped for 12 s: all 20 delivered again', async () => {
     const first = new Set<number>();
     const retried = new Set<number>();
-    await broker.consume(Queues.callbacks, async (m) => {
-      const { i } = m.payload as { i: number };
-      if (m.retries === 0) {
-        first.add(i);
-        return retryIn(10_000, 'not yet');
-      }
-      retried.add(i);
-      return ack;
-    }, { prefetch: 20 });
+    await broker.consume(
+      Queues.callbacks,
+      async (m) => {
+        const { i } = m.payload as { i: number };
+        if (m.retries === 0) {
+          first.add(i);
+          return retryIn(10_000, 'not yet');
+        }
+        retried.add(i);
+        return ack;
+      },
+      { prefetch: 20 },
+    );
     for (let i = 0; i < 20; i++) await broker.sendToQueue(Queues.callbacks, { i }, { sessionID: `s${i}` });
     await waitFor('20 first deliveries', async () => (first.size === 20 ? true : undefined), 10_000, 20);
     await sleep(500); // the parked copies are confirmed before the originals are acked

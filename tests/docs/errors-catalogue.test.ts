@@ -52,7 +52,8 @@ describe('docs/errors.md', () => {
     const states = (/SIGNER_STATES = \[([^\]]+)\]/.exec(statusSource) ?? /SignerState =([^;]+);/.exec(statusSource))?.[1] ?? '';
     const errorsSource = readFileSync(path.join(root, 'libs/errors/src/index.ts'), 'utf8').replace(/\/\/[^\n]*/g, '');
     const codes = /ErrorCode =([^;]+);/.exec(errorsSource)?.[1] ?? '';
-    const names = [...states.matchAll(/'([a-z-]+)'/g)].map((m) => `state-${m[1] as string}`)
+    const names = [...states.matchAll(/'([a-z-]+)'/g)]
+      .map((m) => `state-${m[1] as string}`)
       .concat([...codes.matchAll(/'([A-Z_]+)'/g)].map((m) => `code-${m[1] as string}`));
     expect(names.length).toBeGreaterThanOrEqual(15);
     for (const name of names) expect({ name, documented: anchors.has(name) }).toEqual({ name, documented: true });
@@ -67,12 +68,15 @@ describe('docs/errors.md', () => {
     for (const fault of [...faults.matchAll(/pattern: \/(\d{5})\//g)].map((m) => m[1] as string)) {
       expect({ fault, documented: anchors.has(`control-${fault}`) }).toEqual({ fault, documented: true });
     }
-    for (const anchor of ['customs-20000', 'customs-other', 'customs-transport', 'control-pin', 'control-timeout']) expect(anchors.has(anchor)).toBe(true);
+    for (const anchor of ['customs-20000', 'customs-other', 'customs-transport', 'control-pin', 'control-timeout'])
+      expect(anchors.has(anchor)).toBe(true);
   });
 
   it('every in-page link and every docs/errors.md#… reference in docs and code points at an existing anchor', () => {
     const inPage = [...catalogue.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1] as string);
-    const docs = readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => readFileSync(path.join(root, 'docs', f), 'utf8'));
+    const docs = readdirSync(path.join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => readFileSync(path.join(root, 'docs', f), 'utf8'));
     // A reference completed by a template (`errors.md#alert-${alert}`) is checked by the tests above.
     const fromElsewhere = [...[...docs, productionCode].join('\n').matchAll(/errors\.md#([A-Za-z0-9_-]+)(\$\{)?/g)]
       .filter((m) => m[2] === undefined)

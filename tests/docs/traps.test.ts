@@ -22,7 +22,11 @@ function sections(): Array<{ anchor: string; body: string }> {
 }
 
 function referencesOf(section: { anchor: string; body: string }): Reference[] {
-  return [...section.body.matchAll(/^- `([^`]+\.test\.ts)` › `([^`]+)`$/gm)].map((m) => ({ trap: section.anchor, file: m[1] as string, title: m[2] as string }));
+  return [...section.body.matchAll(/^- `([^`]+\.test\.ts)` › `([^`]+)`$/gm)].map((m) => ({
+    trap: section.anchor,
+    file: m[1] as string,
+    title: m[2] as string,
+  }));
 }
 
 /** The test's source with string escapes undone, so a title is found however it is quoted. */
@@ -31,7 +35,9 @@ function unescapedSource(file: string): string {
 }
 
 function declaresTest(source: string, title: string): boolean {
-  return ["'", '"', '`'].some((quote) => new RegExp(`\\b(it|test)(\\.each\\([^]*?\\))?\\(\\s*${quote}${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${quote}`).test(source));
+  return ["'", '"', '`'].some((quote) =>
+    new RegExp(`\\b(it|test)(\\.each\\([^]*?\\))?\\(\\s*${quote}${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${quote}`).test(source),
+  );
 }
 
 describe('docs/traps.md', () => {
@@ -39,17 +45,33 @@ describe('docs/traps.md', () => {
 
   it('names the traps the issue lists, each with at least one test', () => {
     const anchors = all.map((s) => s.anchor);
-    for (const required of ['sign-string-format', 'amount-form', 'guid-case', 'escaping', 'nulls', 'url-encoding', 'certno-case',
-      'operator-vs-legal-person-card', 'rsa-vs-sm2', 'sessionid-reused', 'firewall-user-agent', 'late-uploads', 'locked-card']) {
+    for (const required of [
+      'sign-string-format',
+      'amount-form',
+      'guid-case',
+      'escaping',
+      'nulls',
+      'url-encoding',
+      'certno-case',
+      'operator-vs-legal-person-card',
+      'rsa-vs-sm2',
+      'sessionid-reused',
+      'firewall-user-agent',
+      'late-uploads',
+      'locked-card',
+    ]) {
       expect(anchors).toContain(required);
     }
-    for (const section of all) expect({ trap: section.anchor, tests: referencesOf(section).length > 0 }).toEqual({ trap: section.anchor, tests: true });
+    for (const section of all)
+      expect({ trap: section.anchor, tests: referencesOf(section).length > 0 }).toEqual({ trap: section.anchor, tests: true });
   });
 
   it('every referenced test file exists and contains a test with the named title', () => {
     const references = all.flatMap(referencesOf);
     expect(references.length).toBeGreaterThanOrEqual(30);
-    const missing = references.filter((ref) => !existsSync(path.join(root, ref.file)) || !declaresTest(unescapedSource(ref.file), ref.title));
+    const missing = references.filter(
+      (ref) => !existsSync(path.join(root, ref.file)) || !declaresTest(unescapedSource(ref.file), ref.title),
+    );
     expect(missing).toEqual([]);
   });
 

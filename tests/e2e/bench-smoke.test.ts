@@ -28,7 +28,8 @@ const ISSUE_TARGETS = [
 function figuresThatAreNotNumbers(value: unknown, at: string, found: string[] = []): string[] {
   if (value === null) found.push(at);
   else if (Array.isArray(value)) value.forEach((item, i) => figuresThatAreNotNumbers(item, `${at}[${i}]`, found));
-  else if (typeof value === 'object') for (const [key, item] of Object.entries(value)) figuresThatAreNotNumbers(item, `${at}.${key}`, found);
+  else if (typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) figuresThatAreNotNumbers(item, `${at}.${key}`, found);
   else if (typeof value === 'number' && !Number.isFinite(value)) found.push(at);
   return found;
 }
@@ -62,7 +63,9 @@ describe('npm run bench --smoke', () => {
       // progress while it ran, one line per step of every section
       for (const section of ['ingress:', 'pipeline:', 'signer:', 'assembler:']) expect(stderr).toContain(section);
 
-      const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown> & { targets: Array<{ target: string; measured: string; met: unknown }> };
+      const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown> & {
+        targets: Array<{ target: string; measured: string; met: unknown }>;
+      };
       for (const section of ['ingress', 'pipeline', 'signer', 'assembler']) {
         expect(results[section]).toBeDefined();
         expect(countNumbers(results[section])).toBeGreaterThan(5);

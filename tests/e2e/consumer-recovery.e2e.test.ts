@@ -48,24 +48,49 @@ describe('consumers closed or cancelled by the broker', () => {
   it('the assembler comes back after the broker closes its connection', async () => {
     await fireAndUpload(orders.slice(0, 3));
     // The management API lists a connection a few seconds after it opened.
-    const assembler = await waitFor('the assembler connection listed', async () => {
-      const listed = await api('GET', `/vhosts/${encodeURIComponent(pipeline.vhost.name)}/connections`);
-      const connections = (await listed.json()) as Array<{ name: string; client_properties?: { connection_name?: string } }>;
-      return connections.find((c) => c.client_properties?.connection_name === 'ceb179-assembler');
-    }, 20_000, 500);
+    const assembler = await waitFor(
+      'the assembler connection listed',
+      async () => {
+        const listed = await api('GET', `/vhosts/${encodeURIComponent(pipeline.vhost.name)}/connections`);
+        const connections = (await listed.json()) as Array<{ name: string; client_properties?: { connection_name?: string } }>;
+        return connections.find((c) => c.client_properties?.connection_name === 'ceb179-assembler');
+      },
+      20_000,
+      500,
+    );
     expect((await api('DELETE', `/connections/${encodeURIComponent(assembler.name)}`)).ok).toBe(true);
 
-    await waitFor('the assembler reconnected', async () => (pipeline.current('assembler')!.output().split('RabbitMQ connected').length > 2 ? true : undefined), 20_000, 200);
+    await waitFor(
+      'the assembler reconnected',
+      async () => (pipeline.current('assembler')!.output().split('RabbitMQ connected').length > 2 ? true : undefined),
+      20_000,
+      200,
+    );
     await fireAndUpload(orders.slice(3, 6));
   }, 90_000);
 
   it('the reporter comes back after the broker cancels its consumer (queue deleted and re-declared)', async () => {
     const queue = Queues.signatures;
-    await waitFor('the reporter consuming', async () => ((await consumers(pipeline.vhost.name, queue)) === 1 ? true : undefined), 20_000, 500);
+    await waitFor(
+      'the reporter consuming',
+      async () => ((await consumers(pipeline.vhost.name, queue)) === 1 ? true : undefined),
+      20_000,
+      500,
+    );
     expect((await api('DELETE', `/queues/${encodeURIComponent(pipeline.vhost.name)}/${queue}`)).ok).toBe(true);
 
-    await waitFor('the reporter told of the cancel', async () => (pipeline.current('reporter')!.output().includes('RabbitMQ cancelled the consumer') ? true : undefined), 10_000, 100);
-    await waitFor('the reporter consuming the re-declared queue', async () => ((await consumers(pipeline.vhost.name, queue)) === 1 ? true : undefined), 30_000, 500);
+    await waitFor(
+      'the reporter told of the cancel',
+      async () => (pipeline.current('reporter')!.output().includes('RabbitMQ cancelled the consumer') ? true : undefined),
+      10_000,
+      100,
+    );
+    await waitFor(
+      'the reporter consuming the re-declared queue',
+      async () => ((await consumers(pipeline.vhost.name, queue)) === 1 ? true : undefined),
+      30_000,
+      500,
+    );
     expect(pipeline.current('reporter')!.output()).toContain('consumer back');
     await fireAndUpload(orders.slice(6, 9));
   }, 90_000);

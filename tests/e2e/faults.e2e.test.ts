@@ -70,7 +70,8 @@ describe('repeated callbacks and a failing customs', () => {
     const orderNos = orderNosOf(duplicated);
     const sequential = orderNos.slice(0, 9);
     const concurrent = orderNos.slice(9);
-    const fire = (orderNo: string, sessionID: string) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID });
+    const fire = (orderNo: string, sessionID: string) =>
+      pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID });
     const results: CallbackResult[] = [];
     const sessions = new Map<string, string>();
     await Promise.all([
@@ -111,7 +112,9 @@ describe('repeated callbacks and a failing customs', () => {
     pipeline.customs.failNextUploads(5, 503);
     const before = pipeline.customs.uploads().length;
     const results = await Promise.all(
-      orderNosOf(failing).map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })),
+      orderNosOf(failing).map((orderNo) =>
+        pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() }),
+      ),
     );
     for (const result of results) expect(result.body).toMatchObject({ code: '10000' });
     const sessionIDs = results.map((r) => r.sessionID);
@@ -140,7 +143,10 @@ describe('repeated callbacks and a failing customs', () => {
 describe('every service SIGKILLed once mid-batch', () => {
   // 30 payments of one order and 5 covering two: 40 orders; a card that takes 40 ms a signature,
   // so work is in flight at every step when the kills come.
-  const fixtures = [...Array.from({ length: 30 }, (_, i) => makeFixture(`kill${i}`)), ...Array.from({ length: 5 }, (_, i) => makeFixture(`kill-two${i}`, { orders: 2 }))];
+  const fixtures = [
+    ...Array.from({ length: 30 }, (_, i) => makeFixture(`kill${i}`)),
+    ...Array.from({ length: 5 }, (_, i) => makeFixture(`kill-two${i}`, { orders: 2 })),
+  ];
   let pipeline: Pipeline;
 
   beforeAll(async () => {
@@ -190,7 +196,11 @@ describe('every service SIGKILLed once mid-batch', () => {
     // no 10000 while ingress was down (a call recorded just before the kill must not upload twice).
     await waitFor('every call answered', async () => (answered === sessions.size ? true : undefined), 10_000);
     for (const sessionID of refused) {
-      const result = await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: sessions.get(sessionID) as string, sessionID });
+      const result = await pipeline.customs.fireCallback({
+        ingressUrl: pipeline.ingressUrl,
+        orderNo: sessions.get(sessionID) as string,
+        sessionID,
+      });
       expect(result.body).toMatchObject({ code: '10000' });
     }
 

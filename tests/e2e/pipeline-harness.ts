@@ -19,7 +19,9 @@ export {
 
 /** Fires one customs callback per orderNo at once; each must be answered 10000. Returns the sessionIDs. */
 export async function fire(pipeline: Pipeline, orderNos: string[]): Promise<string[]> {
-  const results = await Promise.all(orderNos.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })));
+  const results = await Promise.all(
+    orderNos.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })),
+  );
   for (const r of results) expect(r.body).toMatchObject({ code: '10000' });
   return results.map((r) => r.sessionID);
 }

@@ -10,7 +10,9 @@ import { ledgerRow, startPipeline, type Pipeline } from './pipeline-harness';
  */
 function fixtures(): SourceFixture[] {
   // 14 single-order payments and 3 payments covering two orders: 20 orders in all.
-  const single = Array.from({ length: 14 }, (_, i) => makeFixture(`s${i}`, { amount: ['100.50', '7', '0.00001', '12345678901234.12345'][i % 4] as string }));
+  const single = Array.from({ length: 14 }, (_, i) =>
+    makeFixture(`s${i}`, { amount: ['100.50', '7', '0.00001', '12345678901234.12345'][i % 4] as string }),
+  );
   const double = Array.from({ length: 3 }, (_, i) => makeFixture(`d${i}`, { orders: 2 }));
   return [...single, ...double];
 }
@@ -35,7 +37,12 @@ describe.each(['RSA', 'SM2'] as const)('walking pipeline with an %s card', (algo
   it('answers 20 callbacks with 10000 at once and uploads each exactly once, byte-exact and verified', async () => {
     const results = await Promise.all(
       orderNos.map((orderNo, i) =>
-        pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID(), serviceTimeAs: i % 2 === 0 ? 'string' : 'number' }),
+        pipeline.customs.fireCallback({
+          ingressUrl: pipeline.ingressUrl,
+          orderNo,
+          sessionID: randomUUID(),
+          serviceTimeAs: i % 2 === 0 ? 'string' : 'number',
+        }),
       ),
     );
     for (const result of results) {
@@ -79,10 +86,14 @@ describe.each(['RSA', 'SM2'] as const)('walking pipeline with an %s card', (algo
     const sessionID = randomUUID();
     const result = await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: 'NO-SUCH-ORDER', sessionID });
     expect(result.body).toMatchObject({ code: '10000', message: '' });
-    const row = await waitFor('data fault recorded', async () => {
-      const r = await ledgerRow(pipeline.db.url, sessionID);
-      return r?.status === 'data_fault' ? r : undefined;
-    }, 30_000);
+    const row = await waitFor(
+      'data fault recorded',
+      async () => {
+        const r = await ledgerRow(pipeline.db.url, sessionID);
+        return r?.status === 'data_fault' ? r : undefined;
+      },
+      30_000,
+    );
     expect(row.reason).toBe('order NO-SUCH-ORDER is not in payment_order');
     // Counted by sessionID, not by total, so uploads still arriving from another test do not count.
     expect(pipeline.customs.uploads().filter((u) => u.sessionID === sessionID)).toHaveLength(0);

@@ -16,7 +16,13 @@ async function tryPublish(url: string, exchange: string, routingKey: string): Pr
     const channel = await connection.createConfirmChannel();
     const closed = new Promise<string>((resolve) => channel.on('error', (error: Error) => resolve(error.message)));
     channel.publish(exchange, routingKey, Buffer.from('{"v":1,"forged":true}'), { persistent: true });
-    return await Promise.race([channel.waitForConfirms().then(() => 'accepted', async () => closed), closed]);
+    return await Promise.race([
+      channel.waitForConfirms().then(
+        () => 'accepted',
+        async () => closed,
+      ),
+      closed,
+    ]);
   } finally {
     await connection.close().catch(() => undefined);
   }
@@ -28,7 +34,15 @@ async function tryConsume(url: string, queue: string): Promise<string> {
   try {
     const channel = await connection.createChannel();
     const closed = new Promise<string>((resolve) => channel.on('error', (error: Error) => resolve(error.message)));
-    return await Promise.race([channel.consume(queue, () => undefined).then(() => 'accepted', async () => closed), closed]);
+    return await Promise.race([
+      channel
+        .consume(queue, () => undefined)
+        .then(
+          () => 'accepted',
+          async () => closed,
+        ),
+      closed,
+    ]);
   } finally {
     await connection.close().catch(() => undefined);
   }
@@ -41,8 +55,14 @@ const EBP_CODE = '3301963K69';
 const { cardSignerGrants } = require(path.join(repoRoot(), 'deploy/rabbitmq/card-grants.js')) as {
   cardSignerGrants: (signer: Grant, ebpCodes: string[]) => Grant;
 };
-interface Grant { configure: string; write: string; read: string }
-const permissions = JSON.parse(readFileSync(path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'), 'utf8')) as { services: Record<Service, Grant> };
+interface Grant {
+  configure: string;
+  write: string;
+  read: string;
+}
+const permissions = JSON.parse(readFileSync(path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'), 'utf8')) as {
+  services: Record<Service, Grant>;
+};
 const DEFAULT_EXCHANGE = '';
 
 /** Runs one statement as a service's Postgres role; returns 'ok' or the error message. */
@@ -86,14 +106,19 @@ describe('least-privilege RabbitMQ users and Postgres roles, one per service', (
     pipeline.customs.failNextUploads(1, 503); // the reporter's delayed retry goes through its delay queue
     pipeline.eport.failNextRequests(1); // a reader fault: the signer's retry goes through its own retry exchange
     const orderNos = [...fixtures.flatMap((f) => f.payment_order.map((o) => o.order_no)), 'NOT-IN-SOURCE'];
-    const results = await Promise.all(orderNos.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })));
+    const results = await Promise.all(
+      orderNos.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })),
+    );
     for (const r of results) expect(r.body).toMatchObject({ code: '10000' });
     const uploads = await pipeline.customs.waitForUploads(5, 30_000);
     expect(uploads.every((u) => u.verified)).toBe(true);
     // The unknown order went through the assembler's delay queue before it became a data fault.
     const unknown = results[results.length - 1]?.sessionID as string;
-    await waitFor('the unknown order recorded as a data fault', async () =>
-      (await ledgerRow(pipeline.db.url, unknown))?.status === 'data_fault' ? true : undefined, 15_000);
+    await waitFor(
+      'the unknown order recorded as a data fault',
+      async () => ((await ledgerRow(pipeline.db.url, unknown))?.status === 'data_fault' ? true : undefined),
+      15_000,
+    );
     expect(pipeline.customs.uploads().filter((u) => u.code === '').length).toBe(1); // the one injected 503
     expect(pipeline.current('signer-0')?.output()).toMatch(/card or control fault; job returns to the queue/);
     for (const service of pipeline.services) expect(service.output()).not.toMatch(/ACCESS_REFUSED|access to .* refused/i);
@@ -131,11 +156,14 @@ describe('least-privilege RabbitMQ users and Postgres roles, one per service', (
     ['reporter', retryExchangeFor(signJobQueueFor(EBP_CODE)), 'due'],
   );
 
-  it.each(forbiddenPublishes)('%s may not publish to exchange "%s" with key "%s": the broker refuses', async (service, exchange, routingKey) => {
-    const outcome = await tryPublish(url(service), exchange, routingKey);
-    expect(outcome).toMatch(/ACCESS_REFUSED/);
-    expect(outcome).toContain(`access to exchange '${exchange === '' ? 'amq.default' : exchange}' in vhost`);
-  });
+  it.each(forbiddenPublishes)(
+    '%s may not publish to exchange "%s" with key "%s": the broker refuses',
+    async (service, exchange, routingKey) => {
+      const outcome = await tryPublish(url(service), exchange, routingKey);
+      expect(outcome).toMatch(/ACCESS_REFUSED/);
+      expect(outcome).toContain(`access to exchange '${exchange === '' ? 'amq.default' : exchange}' in vhost`);
+    },
+  );
 
   // The control: what each role must be able to do is accepted with the same helper, so the refusals above are real.
   it.each([
@@ -180,7 +208,12 @@ describe('least-privilege RabbitMQ users and Postgres roles, one per service', (
     const cardUrl = await createVhostUser(pipeline.vhost, 'card1', cardSignerGrants(permissions.services.signer, [EBP_CODE]));
     const admin = await amqp.connect(pipeline.vhost.url);
     const otherQueue = signJobQueueFor('4403160Z9A'); // another card's queue
-    await (await admin.createChannel()).assertQueue(otherQueue, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters } });
+    await (
+      await admin.createChannel()
+    ).assertQueue(otherQueue, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters },
+    });
     await admin.close();
     for (const queue of [otherQueue, Queues.signJobsAny, Queues.signatures]) {
       const outcome = await tryConsume(cardUrl, queue);
@@ -192,9 +225,14 @@ describe('least-privilege RabbitMQ users and Postgres roles, one per service', (
     const signer = await pipeline.startSigner(0, { CEB179_AMQP_URL: cardUrl });
     const sessionID = randomUUID();
     const orderNo = fixtures[0]?.payment_order[0]?.order_no as string;
-    expect((await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID })).body).toMatchObject({ code: '10000' });
-    await waitFor('the request uploaded, signed by the card with its own user', async () =>
-      pipeline.customs.uploads().find((u) => u.sessionID === sessionID && u.code === '10000' && u.verified) ?? undefined, 20_000);
+    expect((await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID })).body).toMatchObject({
+      code: '10000',
+    });
+    await waitFor(
+      'the request uploaded, signed by the card with its own user',
+      async () => pipeline.customs.uploads().find((u) => u.sessionID === sessionID && u.code === '10000' && u.verified) ?? undefined,
+      20_000,
+    );
     expect(signer.output()).not.toMatch(/ACCESS_REFUSED|access to .* refused/i);
   });
 });

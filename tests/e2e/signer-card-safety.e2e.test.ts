@@ -65,7 +65,10 @@ const VARIANTS: Array<{ name: string; quirks: Partial<ControlQuirks> }> = [
   { name: 'signature as PEM', quirks: { signatureFormat: 'pem' } },
   { name: 'signature with blanks', quirks: { signatureFormat: 'whitespace' } },
   { name: 'certificate as PEM, certNo upper case', quirks: { certificateFormat: 'pem', certNoFormat: 'upper' } },
-  { name: 'certificate in CRLF lines, certNo with leading zeros', quirks: { certificateFormat: 'crlf-lines', certNoFormat: 'leading-zeros' } },
+  {
+    name: 'certificate in CRLF lines, certNo with leading zeros',
+    quirks: { certificateFormat: 'crlf-lines', certNoFormat: 'leading-zeros' },
+  },
   { name: 'empty certNo', quirks: { certNoFormat: 'empty' } },
   { name: 'no greeting, pings never answered', quirks: { greetingDelayMs: -1, answerPings: false } },
   { name: 'a greeting later than the signer waits', quirks: { greetingDelayMs: 1_500 } },
@@ -74,12 +77,19 @@ const VARIANTS: Array<{ name: string; quirks: Partial<ControlQuirks> }> = [
 
 describe('controls as they may really be', () => {
   const ebpCodeOf = (i: number) => `VARIANT${String(i).padStart(3, '0')}`;
-  const batches = [0, 1].map((batch) => VARIANTS.flatMap((_, i) => [0, 1].map((n) => makeFixture(`q${batch}v${i}n${n}`, { ebpCode: ebpCodeOf(i) }))));
+  const batches = [0, 1].map((batch) =>
+    VARIANTS.flatMap((_, i) => [0, 1].map((n) => makeFixture(`q${batch}v${i}n${n}`, { ebpCode: ebpCodeOf(i) }))),
+  );
   let pipeline: Pipeline;
 
   beforeAll(async () => {
     pipeline = await startPipeline({
-      cards: VARIANTS.map((variant, i) => ({ algorithm: i % 2 === 0 ? 'SM2' : 'RSA', ebpCodes: [ebpCodeOf(i)], signLatencyMs: 20, quirks: variant.quirks })),
+      cards: VARIANTS.map((variant, i) => ({
+        algorithm: i % 2 === 0 ? 'SM2' : 'RSA',
+        ebpCodes: [ebpCodeOf(i)],
+        signLatencyMs: 20,
+        quirks: variant.quirks,
+      })),
       fixtures: batches.flat(),
       extraEnv: { CEB179_SIGNER_GREETING_TIMEOUT_MS: '500' },
     });
@@ -98,9 +108,19 @@ describe('controls as they may really be', () => {
     VARIANTS.forEach((variant, i) => {
       const eport = pipeline.eports[i];
       const certNo = parseCertificate(eport?.card.certificateBase64 as string).certNo;
-      const mine = pipeline.customs.uploads().filter((u) => (JSON.parse(u.headJson as string) as { ebpCode: string }).ebpCode === ebpCodeOf(i));
-      expect({ variant: variant.name, uploads: mine.length, certNos: [...new Set(mine.map((u) => u.certNo))] }).toEqual({ variant: variant.name, uploads: 4, certNos: [certNo] });
-      expect({ variant: variant.name, maxInFlight: eport?.stats().maxInFlight, violations: eport?.stats().concurrentViolations }).toEqual({ variant: variant.name, maxInFlight: 1, violations: 0 });
+      const mine = pipeline.customs
+        .uploads()
+        .filter((u) => (JSON.parse(u.headJson as string) as { ebpCode: string }).ebpCode === ebpCodeOf(i));
+      expect({ variant: variant.name, uploads: mine.length, certNos: [...new Set(mine.map((u) => u.certNo))] }).toEqual({
+        variant: variant.name,
+        uploads: 4,
+        certNos: [certNo],
+      });
+      expect({ variant: variant.name, maxInFlight: eport?.stats().maxInFlight, violations: eport?.stats().concurrentViolations }).toEqual({
+        variant: variant.name,
+        maxInFlight: 1,
+        violations: 0,
+      });
     });
     // The connections survived the idle gap: no reconnect per batch.
     const unanswered = pipeline.eports[VARIANTS.length - 1];
@@ -130,7 +150,11 @@ describe('a control that signs GBK instead of UTF-8', () => {
     expect(pipeline.customs.uploads()).toHaveLength(0);
     const { rows } = await pipeline.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ceb179.request WHERE status = 'assembled'");
     expect(rows[0]?.n).toBe(2);
-    await waitFor('the management API to count the queues', async () => ((await queueDepth(pipeline.vhost.name, Queues.signJobsAny)) === 2 ? true : undefined), 20_000);
+    await waitFor(
+      'the management API to count the queues',
+      async () => ((await queueDepth(pipeline.vhost.name, Queues.signJobsAny)) === 2 ? true : undefined),
+      20_000,
+    );
     expect(await queueDepth(pipeline.vhost.name, Queues.deadLetters)).toBe(0);
     expect(signer.output()).not.toContain('consuming sign jobs');
   });
@@ -166,7 +190,11 @@ describe('a control that starts signing GBK while the signer runs', () => {
     expect(await (await fetch(`${healthUrl}/metrics`)).text()).toContain('ceb179_signer_state{state="signing-fault"} 1');
     const redis = new Redis(pipeline.env.CEB179_REDIS_URL as string);
     try {
-      await waitFor('the signing-fault heartbeat', async () => ((await redis.get(RedisKeys.signer('signer-0-0')))?.includes('"state":"signing-fault"') ? true : undefined), 20_000);
+      await waitFor(
+        'the signing-fault heartbeat',
+        async () => ((await redis.get(RedisKeys.signer('signer-0-0')))?.includes('"state":"signing-fault"') ? true : undefined),
+        20_000,
+      );
     } finally {
       redis.disconnect();
     }

@@ -12,7 +12,6 @@ import { CARD_PIN, SOURCE_SCHEMA, expectExactlyOnceVerified, fire, startPipeline
  */
 const FAST_BREAKER = { CEB179_SIGNER_BREAKER_COOLDOWN_MS: '500' };
 
-
 async function assembledCount(pipeline: Pipeline): Promise<number> {
   const { rows } = await pipeline.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ceb179.request WHERE status = 'assembled'");
   return rows[0]?.n ?? 0;
@@ -34,7 +33,10 @@ describe('signer PIN guard', () => {
   afterAll(() => pipeline?.stop());
 
   it('with a wrong PIN and 5 pending jobs: at most one PIN attempt, card not locked; with the right PIN all 5 uploaded', async () => {
-    const sessionIDs = await fire(pipeline, fixtures.map((f) => f.payment_order[0]?.order_no as string));
+    const sessionIDs = await fire(
+      pipeline,
+      fixtures.map((f) => f.payment_order[0]?.order_no as string),
+    );
     await waitFor('5 assembled requests', async () => ((await assembledCount(pipeline)) === 5 ? true : undefined));
 
     const wrongPin = '31415926';
@@ -52,10 +54,14 @@ describe('signer PIN guard', () => {
 
     // Heartbeats tell the cloud side why, without the PIN: the reporter keeps them in Redis.
     const redis = new Redis(pipeline.env.CEB179_REDIS_URL as string);
-    const heartbeat = await waitFor('the paused-for-pin heartbeat in Redis', async () => {
-      const text = await redis.get(RedisKeys.signer('signer-0-0'));
-      return text?.includes('"state":"paused-for-pin"') ? text : undefined;
-    }, 20_000);
+    const heartbeat = await waitFor(
+      'the paused-for-pin heartbeat in Redis',
+      async () => {
+        const text = await redis.get(RedisKeys.signer('signer-0-0'));
+        return text?.includes('"state":"paused-for-pin"') ? text : undefined;
+      },
+      20_000,
+    );
     redis.disconnect();
     expect(JSON.parse(heartbeat)).toMatchObject({ certNo: parseCertificate(pipeline.eport.card.certificateBase64).certNo });
     await wrong.stop();
@@ -89,9 +95,16 @@ describe.each(['RSA', 'SM2'] as const)('reader faults with an %s card', (algorit
   it('two 50070 faults and a dropped connection during a batch: every request uploaded exactly once, verified', async () => {
     pipeline.eport.failNextRequests(2, 'Err:Custom50070');
     pipeline.eport.dropDuringNextSigns(1);
-    const sessionIDs = await fire(pipeline, fixtures.map((f) => f.payment_order[0]?.order_no as string));
+    const sessionIDs = await fire(
+      pipeline,
+      fixtures.map((f) => f.payment_order[0]?.order_no as string),
+    );
     // This batch's own uploads: the other test of this pipeline may have uploaded one before.
-    await waitFor('the batch uploaded', async () => (sessionIDs.every((s) => pipeline.customs.accepted().has(s)) ? true : undefined), 60_000);
+    await waitFor(
+      'the batch uploaded',
+      async () => (sessionIDs.every((s) => pipeline.customs.accepted().has(s)) ? true : undefined),
+      60_000,
+    );
     expectExactlyOnceVerified(pipeline, sessionIDs);
     expect(pipeline.eport.stats().concurrentViolations).toBe(0);
     expect(pipeline.eport.stats().maxInFlight).toBe(1);
@@ -126,9 +139,13 @@ describe('two card PCs for one ebpCode', () => {
   afterAll(() => pipeline?.stop());
 
   it('share the work, and one takes over when the other dies mid-batch', async () => {
-    const sessionIDs = await fire(pipeline, fixtures.map((f) => f.payment_order[0]?.order_no as string));
+    const sessionIDs = await fire(
+      pipeline,
+      fixtures.map((f) => f.payment_order[0]?.order_no as string),
+    );
     await waitFor('a few signatures from each card', async () =>
-      pipeline.eports.every((e) => e.stats().signatures >= 2) ? true : undefined);
+      pipeline.eports.every((e) => e.stats().signatures >= 2) ? true : undefined,
+    );
     const first = pipeline.services.find((s) => s.name === 'signer-0') as ServiceProcess;
     await first.kill();
     await pipeline.customs.waitForUploads(30, 60_000);
@@ -156,10 +173,14 @@ describe('two ebpCodes, two cards', () => {
   afterAll(() => pipeline?.stop());
 
   it('signs each document with the card registered for its ebpCode', async () => {
-    const sessionIDs = await fire(pipeline, [...a, ...b].map((f) => f.payment_order[0]?.order_no as string));
+    const sessionIDs = await fire(
+      pipeline,
+      [...a, ...b].map((f) => f.payment_order[0]?.order_no as string),
+    );
     await pipeline.customs.waitForUploads(8, 30_000);
     expectExactlyOnceVerified(pipeline, sessionIDs);
-    const certOf = (i: number) => parseCertificate((pipeline.eports[i] as { card: { certificateBase64: string } }).card.certificateBase64).certNo;
+    const certOf = (i: number) =>
+      parseCertificate((pipeline.eports[i] as { card: { certificateBase64: string } }).card.certificateBase64).certNo;
     for (const upload of pipeline.customs.uploads()) {
       const ebpCode = (JSON.parse(upload.headJson as string) as { ebpCode: string }).ebpCode;
       expect(upload.certNo).toBe(ebpCode === 'EBPAAAA001' ? certOf(0) : certOf(1));

@@ -40,12 +40,10 @@ async function fireDuring(pipeline: Pipeline, orders: string[], forMs: number, e
     const sessionID = randomUUID().replace(/-/g, '');
     const sentAt = Date.now();
     fired.push(
-      pipeline.customs
-        .fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID, timeoutMs: 10_000 })
-        .then(
-          (result) => ({ sessionID, orderNo, result, elapsedMs: Date.now() - sentAt }),
-          (error: unknown) => ({ sessionID, orderNo, error: String(error), elapsedMs: Date.now() - sentAt }),
-        ),
+      pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID, timeoutMs: 10_000 }).then(
+        (result) => ({ sessionID, orderNo, result, elapsedMs: Date.now() - sentAt }),
+        (error: unknown) => ({ sessionID, orderNo, error: String(error), elapsedMs: Date.now() - sentAt }),
+      ),
     );
     await sleep(everyMs);
   }
@@ -54,26 +52,42 @@ async function fireDuring(pipeline: Pipeline, orders: string[], forMs: number, e
 
 function expectAnsweredInTime(fired: Fired[]): void {
   for (const call of fired) {
-    expect({ sessionID: call.sessionID, code: (call.result?.body as { code?: string } | undefined)?.code, error: call.error })
-      .toEqual({ sessionID: call.sessionID, code: '10000', error: undefined });
-    expect({ sessionID: call.sessionID, fast: call.elapsedMs < ANSWER_LIMIT_MS, elapsedMs: call.elapsedMs })
-      .toEqual({ sessionID: call.sessionID, fast: true, elapsedMs: call.elapsedMs });
+    expect({ sessionID: call.sessionID, code: (call.result?.body as { code?: string } | undefined)?.code, error: call.error }).toEqual({
+      sessionID: call.sessionID,
+      code: '10000',
+      error: undefined,
+    });
+    expect({ sessionID: call.sessionID, fast: call.elapsedMs < ANSWER_LIMIT_MS, elapsedMs: call.elapsedMs }).toEqual({
+      sessionID: call.sessionID,
+      fast: true,
+      elapsedMs: call.elapsedMs,
+    });
   }
 }
 
 /** Each sessionID stored by customs exactly once; any resend it judged was refused as a duplicate. */
 async function expectUploadedOnce(pipeline: Pipeline, sessionIDs: string[], timeoutMs: number): Promise<void> {
-  await waitFor(`${sessionIDs.length} uploads`, async () => {
-    const accepted = pipeline.customs.accepted();
-    return sessionIDs.every((s) => accepted.has(s)) ? true : undefined;
-  }, timeoutMs, 250);
-  await waitFor('the ledger to show them uploaded', async () => {
-    const { rows } = await pipeline.pool.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM ceb179.request WHERE session_id = ANY($1) AND status = 'uploaded'",
-      [sessionIDs],
-    );
-    return rows[0]?.n === sessionIDs.length ? true : undefined;
-  }, 30_000, 250);
+  await waitFor(
+    `${sessionIDs.length} uploads`,
+    async () => {
+      const accepted = pipeline.customs.accepted();
+      return sessionIDs.every((s) => accepted.has(s)) ? true : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+  await waitFor(
+    'the ledger to show them uploaded',
+    async () => {
+      const { rows } = await pipeline.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM ceb179.request WHERE session_id = ANY($1) AND status = 'uploaded'",
+        [sessionIDs],
+      );
+      return rows[0]?.n === sessionIDs.length ? true : undefined;
+    },
+    30_000,
+    250,
+  );
   await sleep(3_000); // a late second upload would show now
   const uploads = pipeline.customs.uploads();
   for (const sessionID of sessionIDs) {
@@ -120,7 +134,11 @@ describe('stalled Redis and Postgres (private instances)', () => {
     expectAnsweredInTime(all);
     expect(duringRedis.length).toBeGreaterThanOrEqual(14);
     expect(duringPostgres.length).toBeGreaterThanOrEqual(14);
-    await expectUploadedOnce(running, all.map((f) => f.sessionID), 120_000);
+    await expectUploadedOnce(
+      running,
+      all.map((f) => f.sessionID),
+      120_000,
+    );
   }, 240_000);
 
   it('readiness stays up while Postgres is stalled: ingress can still record through RabbitMQ', async () => {
@@ -167,10 +185,17 @@ describe('Postgres down for long (private instance, limits lowered)', () => {
     const running = pipeline as Pipeline;
     // Some are being signed when Postgres goes (the reporter meets the outage), the rest arrive while it is down (the assembler does).
     const before = await fireDuring(running, orders, 1_500, 250);
-    await waitFor('the first callbacks assembled', async () => {
-      const { rows } = await running.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ceb179.request WHERE status <> 'received'");
-      return rows[0]?.n === before.length ? true : undefined;
-    }, 10_000, 100);
+    await waitFor(
+      'the first callbacks assembled',
+      async () => {
+        const { rows } = await running.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM ceb179.request WHERE status <> 'received'",
+        );
+        return rows[0]?.n === before.length ? true : undefined;
+      },
+      10_000,
+      100,
+    );
     await postgres!.stop();
     const during = await fireDuring(running, orders, 10_000, 1_000);
     await sleep(50_000); // a minute without Postgres: 2 failures would have dead-lettered everything in hand
@@ -178,9 +203,16 @@ describe('Postgres down for long (private instance, limits lowered)', () => {
 
     const all = [...before, ...during];
     expectAnsweredInTime(all);
-    await expectUploadedOnce(running, all.map((f) => f.sessionID), 120_000);
+    await expectUploadedOnce(
+      running,
+      all.map((f) => f.sessionID),
+      120_000,
+    );
     for (const service of ['assembler', 'reporter'] as const) {
-      expect({ service, outage: running.current(service)!.output().includes('a dependency is unavailable') }).toEqual({ service, outage: true });
+      expect({ service, outage: running.current(service)!.output().includes('a dependency is unavailable') }).toEqual({
+        service,
+        outage: true,
+      });
     }
     await waitFor('the dead-letter count', async () => queueDepth(running.vhost.name, Queues.deadLetters), 10_000);
     expect(await queueDepth(running.vhost.name, Queues.deadLetters)).toBe(0);

@@ -26,7 +26,12 @@ const EBP = '3301963K69';
 const RECP_CN = '深圳市某某跨境电子商务有限公司';
 
 /** One payment, one order, one goods line; the fields a case does not care about are plain. */
-function single(key: string, payment: Partial<SourceFixture['payment']>, goods: { gname: string; item_link: string }, recp: { recp_code?: string | null; recp_name?: string } = {}): SourceFixture {
+function single(
+  key: string,
+  payment: Partial<SourceFixture['payment']>,
+  goods: { gname: string; item_link: string },
+  recp: { recp_code?: string | null; recp_name?: string } = {},
+): SourceFixture {
   const payId = payment.pay_transaction_id as string;
   return {
     payment: {
@@ -43,13 +48,15 @@ function single(key: string, payment: Partial<SourceFixture['payment']>, goods: 
       note: null,
       ...payment,
     },
-    payment_order: [{
-      order_no: `TRK-${key}-1`,
-      pay_transaction_id: payId,
-      recp_account: 'OSA571908863132601',
-      recp_code: recp.recp_code === undefined ? null : recp.recp_code,
-      recp_name: recp.recp_name ?? 'YUNJIHONGKONGLIMITED',
-    }],
+    payment_order: [
+      {
+        order_no: `TRK-${key}-1`,
+        pay_transaction_id: payId,
+        recp_account: 'OSA571908863132601',
+        recp_code: recp.recp_code === undefined ? null : recp.recp_code,
+        recp_name: recp.recp_name ?? 'YUNJIHONGKONGLIMITED',
+      },
+    ],
     order_goods: [{ order_no: `TRK-${key}-1`, line_no: 1, ...goods }],
   };
 }
@@ -73,17 +80,29 @@ const ESCAPES: UploadCase = {
       initial_response: '{"return_code":"SUCCESS","return_msg":"OK",\n\t"attach":"奶粉 \\"A2\\" 1段 C:\\\\dir\\\\",\r\n\t"sign":"a+b/c="}',
       note: null,
     },
-    payment_order: [{
-      order_no: 'TRK-A-1',
-      pay_transaction_id: '4200001234202311140000000001',
-      recp_account: '6217000010001234567',
-      recp_code: null,
-      recp_name: RECP_CN,
-    }],
+    payment_order: [
+      {
+        order_no: 'TRK-A-1',
+        pay_transaction_id: '4200001234202311140000000001',
+        recp_account: '6217000010001234567',
+        recp_code: null,
+        recp_name: RECP_CN,
+      },
+    ],
     order_goods: [
       // line 2 first: the order inside goodsInfo comes from line_no, not from insertion
-      { order_no: 'TRK-A-1', line_no: 2, gname: 'Swisse 维生素C\t60粒', item_link: 'https://shop.example.cn/item?id=2;https://m.shop.example.cn/item?id=2&from=<app>' },
-      { order_no: 'TRK-A-1', line_no: 1, gname: 'Aptamil 爱他美 "Gold" <Pro> & 1段 \\ 900g', item_link: 'https://shop.example.cn/item/detail.html?id=1&sku=a/b&ref=<home>&q=x>y' },
+      {
+        order_no: 'TRK-A-1',
+        line_no: 2,
+        gname: 'Swisse 维生素C\t60粒',
+        item_link: 'https://shop.example.cn/item?id=2;https://m.shop.example.cn/item?id=2&from=<app>',
+      },
+      {
+        order_no: 'TRK-A-1',
+        line_no: 1,
+        gname: 'Aptamil 爱他美 "Gold" <Pro> & 1段 \\ 900g',
+        item_link: 'https://shop.example.cn/item/detail.html?id=1&sku=a/b&ref=<home>&q=x>y',
+      },
     ],
   },
   head: (guid) =>
@@ -94,15 +113,21 @@ const ESCAPES: UploadCase = {
 const TINY: UploadCase = {
   name: '0.00001, an Alipay gateway URL with + / =, a quoted note with a backslash, 23:59:59 China time',
   orderNo: 'TRK-B-1',
-  fixture: single('B', {
-    pay_transaction_id: '2023123122001400000000000002',
-    total_amount: '0.00001',
-    pay_type: '2',
-    trading_time: '2023-12-31T15:59:59Z',
-    initial_request: 'https://openapi.alipay.com/gateway.do?method=alipay.trade.page.pay&out_trade_no=TRK-B-1&total_amount=0.00001&sign=AbC+/=',
-    initial_response: 'success',
-    note: '备注 "quoted" \\ back',
-  }, { gname: 'B 商品', item_link: 'https://shop.example.cn/b?x=1&y=2' }, { recp_code: '91440300MA5XXXXX1X' }),
+  fixture: single(
+    'B',
+    {
+      pay_transaction_id: '2023123122001400000000000002',
+      total_amount: '0.00001',
+      pay_type: '2',
+      trading_time: '2023-12-31T15:59:59Z',
+      initial_request:
+        'https://openapi.alipay.com/gateway.do?method=alipay.trade.page.pay&out_trade_no=TRK-B-1&total_amount=0.00001&sign=AbC+/=',
+      initial_response: 'success',
+      note: '备注 "quoted" \\ back',
+    },
+    { gname: 'B 商品', item_link: 'https://shop.example.cn/b?x=1&y=2' },
+    { recp_code: '91440300MA5XXXXX1X' },
+  ),
   head: (guid) =>
     String.raw`{"guid":"${guid}","initalRequest":"https://openapi.alipay.com/gateway.do?method=alipay.trade.page.pay&out_trade_no=TRK-B-1&total_amount=0.00001&sign=AbC+/=","initalResponse":"success","ebpCode":"3301963K69","payCode":"312226T001","payTransactionId":"2023123122001400000000000002","totalAmount":0.00001,"currency":"142","verDept":"3","payType":"2","tradingTime":"20231231235959","note":"备注 \"quoted\" \\ back"}`,
   lists: String.raw`[{"orderNo":"TRK-B-1","goodsInfo":[{"gname":"B 商品","itemLink":"https://shop.example.cn/b?x=1&y=2"}],"recpAccount":"OSA571908863132601","recpCode":"91440300MA5XXXXX1X","recpName":"YUNJIHONGKONGLIMITED"}]`,
@@ -111,14 +136,19 @@ const TINY: UploadCase = {
 const HUGE: UploadCase = {
   name: '12345678901234.12345 exactly, a new year in China while still the old one in UTC',
   orderNo: 'TRK-C-1',
-  fixture: single('C', {
-    pay_transaction_id: '2023123122001400000000000003',
-    total_amount: '12345678901234.12345',
-    ver_dept: '1',
-    pay_type: '4',
-    trading_time: '2023-12-31T16:00:00Z',
-    note: 'C',
-  }, { gname: 'C 商品', item_link: 'https://shop.example.cn/c' }, { recp_name: '某某国际贸易（香港）有限公司' }),
+  fixture: single(
+    'C',
+    {
+      pay_transaction_id: '2023123122001400000000000003',
+      total_amount: '12345678901234.12345',
+      ver_dept: '1',
+      pay_type: '4',
+      trading_time: '2023-12-31T16:00:00Z',
+      note: 'C',
+    },
+    { gname: 'C 商品', item_link: 'https://shop.example.cn/c' },
+    { recp_name: '某某国际贸易（香港）有限公司' },
+  ),
   head: (guid) =>
     String.raw`{"guid":"${guid}","initalRequest":"req-C","initalResponse":"resp-C","ebpCode":"3301963K69","payCode":"312226T001","payTransactionId":"2023123122001400000000000003","totalAmount":12345678901234.12345,"currency":"142","verDept":"1","payType":"4","tradingTime":"20240101000000","note":"C"}`,
   lists: String.raw`[{"orderNo":"TRK-C-1","goodsInfo":[{"gname":"C 商品","itemLink":"https://shop.example.cn/c"}],"recpAccount":"OSA571908863132601","recpCode":"","recpName":"某某国际贸易（香港）有限公司"}]`,
@@ -127,17 +157,26 @@ const HUGE: UploadCase = {
 const INTEGER: UploadCase = {
   name: '7 (stored as 7.00000), a leap day in China with milliseconds dropped',
   orderNo: 'TRK-D-1',
-  fixture: single('D', {
-    pay_transaction_id: '2024022922001400000000000004',
-    total_amount: '7',
-    trading_time: '2024-02-28T16:30:00.999Z',
-  }, { gname: 'D', item_link: 'https://shop.example.cn/d' }),
+  fixture: single(
+    'D',
+    {
+      pay_transaction_id: '2024022922001400000000000004',
+      total_amount: '7',
+      trading_time: '2024-02-28T16:30:00.999Z',
+    },
+    { gname: 'D', item_link: 'https://shop.example.cn/d' },
+  ),
   head: (guid) =>
     String.raw`{"guid":"${guid}","initalRequest":"req-D","initalResponse":"resp-D","ebpCode":"3301963K69","payCode":"312226T001","payTransactionId":"2024022922001400000000000004","totalAmount":7,"currency":"142","verDept":"3","payType":"1","tradingTime":"20240229003000","note":""}`,
   lists: String.raw`[{"orderNo":"TRK-D-1","goodsInfo":[{"gname":"D","itemLink":"https://shop.example.cn/d"}],"recpAccount":"OSA571908863132601","recpCode":"","recpName":"YUNJIHONGKONGLIMITED"}]`,
 };
 
-const E_RECP = { pay_transaction_id: '4200001234202311140000000005', recp_account: '6217000010001234567', recp_code: '91440300MA5XXXXX1X', recp_name: RECP_CN };
+const E_RECP = {
+  pay_transaction_id: '4200001234202311140000000005',
+  recp_account: '6217000010001234567',
+  recp_code: '91440300MA5XXXXX1X',
+  recp_name: RECP_CN,
+};
 const THREE_ORDERS: UploadCase = {
   name: 'a three-order payment (asked for by its middle order): every order, sorted, goods by line_no',
   orderNo: 'TRK-E-2',
@@ -155,7 +194,11 @@ const THREE_ORDERS: UploadCase = {
       initial_response: '<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>',
       note: '合并支付：3 单',
     },
-    payment_order: [{ order_no: 'TRK-E-3', ...E_RECP }, { order_no: 'TRK-E-1', ...E_RECP }, { order_no: 'TRK-E-2', ...E_RECP }],
+    payment_order: [
+      { order_no: 'TRK-E-3', ...E_RECP },
+      { order_no: 'TRK-E-1', ...E_RECP },
+      { order_no: 'TRK-E-2', ...E_RECP },
+    ],
     order_goods: [
       { order_no: 'TRK-E-2', line_no: 3, gname: 'E2 第三', item_link: 'https://shop.example.cn/e2?n=3' },
       { order_no: 'TRK-E-2', line_no: 1, gname: 'E2 第一', item_link: 'https://shop.example.cn/e2?n=1' },
@@ -184,7 +227,11 @@ const GNAME_AT_LIMIT: UploadCase = {
 
 const GNAME_TOO_LONG = {
   orderNo: 'TRK-F-1',
-  fixture: single('F', { pay_transaction_id: '4200001234202311140000000006' }, { gname: '名'.repeat(251), item_link: 'https://shop.example.cn/f' }),
+  fixture: single(
+    'F',
+    { pay_transaction_id: '4200001234202311140000000006' },
+    { gname: '名'.repeat(251), item_link: 'https://shop.example.cn/f' },
+  ),
   reason: 'payment document breaks protocol rules: payExchangeInfoLists[0].goodsInfo[0].gname longer than 250 characters (251)',
 };
 
@@ -231,21 +278,32 @@ function runTrickyData(algorithm: 'RSA' | 'SM2', cases: UploadCase[]): void {
         );
         expect(upload.signValue).toHaveLength(algorithm === 'RSA' ? 172 : 88);
         expect({ case: c.name, verified: upload.verified, problem: upload.verifyProblem, code: upload.code }).toEqual({
-          case: c.name, verified: true, problem: undefined, code: '10000',
+          case: c.name,
+          verified: true,
+          problem: undefined,
+          code: '10000',
         });
         // Customs answered before the reporter wrote it down: wait for the ledger, do not race it.
-        const row = await waitFor(`${sessionID} uploaded in the ledger`, async () => {
-          const found = await ledgerRow(pipeline.db.url, sessionID);
-          return found?.status === 'uploaded' ? found : undefined;
-        }, 10_000);
+        const row = await waitFor(
+          `${sessionID} uploaded in the ledger`,
+          async () => {
+            const found = await ledgerRow(pipeline.db.url, sessionID);
+            return found?.status === 'uploaded' ? found : undefined;
+          },
+          10_000,
+        );
         expect(row).toMatchObject({ status: 'uploaded', head_json: c.head(guid), lists_json: c.lists, cert_no: certNo });
       }
 
       const faultSession = sessionOf.get(GNAME_TOO_LONG.orderNo) as string;
-      const fault = await waitFor('the data fault', async () => {
-        const row = await ledgerRow(pipeline.db.url, faultSession);
-        return row?.status === 'data_fault' ? row : undefined;
-      }, 30_000);
+      const fault = await waitFor(
+        'the data fault',
+        async () => {
+          const row = await ledgerRow(pipeline.db.url, faultSession);
+          return row?.status === 'data_fault' ? row : undefined;
+        },
+        30_000,
+      );
       expect(fault.reason).toBe(GNAME_TOO_LONG.reason);
       expect(fault).toMatchObject({ head_json: null, sign_string: null });
       expect(pipeline.customs.uploads().filter((u) => u.sessionID === faultSession)).toHaveLength(0);

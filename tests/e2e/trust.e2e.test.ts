@@ -2,7 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
-import { authenticateSignJob, Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignJobMessage, signJobQueueFor } from '@ceb179/contracts';
+import {
+  authenticateSignJob,
+  Exchanges,
+  Queues,
+  SCHEMA_VERSION,
+  type SignatureMessage,
+  type SignJobMessage,
+  signJobQueueFor,
+} from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { SoftCard } from '@ceb179/eport-sim';
 import { Headers } from '@ceb179/mq';
@@ -40,29 +48,47 @@ async function tapDeadLetters(url: string): Promise<{ letters: DeadLetter[]; clo
   const connection = await amqp.connect(url);
   const channel = await connection.createChannel();
   const letters: DeadLetter[] = [];
-  await channel.consume(Queues.deadLetters, (message) => {
-    if (!message) return;
-    const headers = message.properties.headers ?? {};
-    let payload: Record<string, unknown> = {};
-    try {
-      payload = JSON.parse(message.content.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      // not JSON: kept with an empty payload
-    }
-    letters.push({ payload, reason: String(headers[Headers.deadLetterReason] ?? ''), queue: String(headers[Headers.deadLetterQueue] ?? '') });
-  }, { noAck: true });
+  await channel.consume(
+    Queues.deadLetters,
+    (message) => {
+      if (!message) return;
+      const headers = message.properties.headers ?? {};
+      let payload: Record<string, unknown> = {};
+      try {
+        payload = JSON.parse(message.content.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        // not JSON: kept with an empty payload
+      }
+      letters.push({
+        payload,
+        reason: String(headers[Headers.deadLetterReason] ?? ''),
+        queue: String(headers[Headers.deadLetterQueue] ?? ''),
+      });
+    },
+    { noAck: true },
+  );
   return { letters, close: () => connection.close() };
 }
 
 /** Publishes raw messages to an exchange with the given credentials, waiting for the broker's confirm. */
-async function publishAs(url: string, exchange: string, routingKey: string, payloads: object[], sessionID: (p: object) => string): Promise<void> {
+async function publishAs(
+  url: string,
+  exchange: string,
+  routingKey: string,
+  payloads: object[],
+  sessionID: (p: object) => string,
+): Promise<void> {
   const connection = await amqp.connect(url);
   try {
     const channel = await connection.createConfirmChannel();
     for (const payload of payloads) {
       const id = sessionID(payload);
       channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(payload)), {
-        persistent: true, contentType: 'application/json', messageId: id, correlationId: id, headers: { [Headers.sessionID]: id },
+        persistent: true,
+        contentType: 'application/json',
+        messageId: id,
+        correlationId: id,
+        headers: { [Headers.sessionID]: id },
       });
     }
     await channel.waitForConfirms();
@@ -113,41 +139,61 @@ describe('a forged sign job never reaches the card', () => {
 
     const before = pipeline.eport.stats();
     const unsigned = (sessionID: string) => ({
-      v: SCHEMA_VERSION as typeof SCHEMA_VERSION, sessionID, ebpCode: CARD_EBP, signString: forgedSignString(sessionID, CARD_EBP),
+      v: SCHEMA_VERSION as typeof SCHEMA_VERSION,
+      sessionID,
+      ebpCode: CARD_EBP,
+      signString: forgedSignString(sessionID, CARD_EBP),
       deadline: new Date(Date.now() + 120_000).toISOString(),
     });
     const noMac = unsigned(`forged-nomac-${randomUUID()}`);
     const badMac = { ...unsigned(`forged-badmac-${randomUUID()}`), mac: randomBytes(32).toString('base64') };
     const otherKey = authenticateSignJob(randomBytes(32).toString('base64'), unsigned(`forged-otherkey-${randomUUID()}`));
     // Made with the real key (as a captured old job would be), but stale or oversized.
-    const stale = authenticateSignJob(TEST_SIGN_JOB_KEY, { ...unsigned(`stale-${randomUUID()}`), deadline: new Date(Date.now() - 2 * 3_600_000).toISOString() }); // past the default grace of an hour
+    const stale = authenticateSignJob(TEST_SIGN_JOB_KEY, {
+      ...unsigned(`stale-${randomUUID()}`),
+      deadline: new Date(Date.now() - 2 * 3_600_000).toISOString(),
+    }); // past the default grace of an hour
     const oversized = authenticateSignJob(TEST_SIGN_JOB_KEY, unsigned(`oversized-${'x'.repeat(200)}`));
     const jobs = [noMac, badMac, otherKey, realJobForOther, stale, oversized];
     // The attacker can write to the sign-job exchange (the administrator's credentials here), but holds no key.
     await publishAs(pipeline.vhost.url, Exchanges.signJobs, CARD_EBP, jobs, (p) => (p as SignJobMessage).sessionID.slice(0, 100));
 
-    const refused = await waitFor('every forged sign job refused', async () => {
-      const mine = deadLetters.letters.filter((l) => l.reason.startsWith('sign job refused'));
-      return mine.length >= jobs.length ? mine : undefined;
-    }, 20_000);
+    const refused = await waitFor(
+      'every forged sign job refused',
+      async () => {
+        const mine = deadLetters.letters.filter((l) => l.reason.startsWith('sign job refused'));
+        return mine.length >= jobs.length ? mine : undefined;
+      },
+      20_000,
+    );
     const reasonOf = (sessionID: string) => refused.find((l) => l.payload.sessionID === sessionID)?.reason;
     expect(reasonOf(noMac.sessionID)).toBe('sign job refused: not authenticated: the job carries no MAC');
     expect(reasonOf(badMac.sessionID)).toMatch(/^sign job refused: not authenticated: the MAC does not match the job/);
     expect(reasonOf(otherKey.sessionID)).toMatch(/^sign job refused: not authenticated: the MAC does not match the job/);
-    expect(reasonOf(realJobForOther.sessionID)).toBe(`sign job refused: this card does not sign for ebpCode ${OTHER_EBP} (a job replayed onto another card's queue?)`);
+    expect(reasonOf(realJobForOther.sessionID)).toBe(
+      `sign job refused: this card does not sign for ebpCode ${OTHER_EBP} (a job replayed onto another card's queue?)`,
+    );
     expect(reasonOf(stale.sessionID)).toMatch(/^sign job refused: the deadline passed \d+ s ago$/);
     expect(reasonOf(oversized.sessionID)).toBe('sign job refused: sessionID is longer than 128 characters');
     for (const letter of refused) expect(letter.queue).toBe(signJobQueueFor(CARD_EBP));
 
     // The card was asked nothing: no request of any kind reached the control, no PIN, no signature.
-    expect(pipeline.eport.stats()).toMatchObject({ requests: before.requests, signatures: before.signatures, pinAttempts: before.pinAttempts });
+    expect(pipeline.eport.stats()).toMatchObject({
+      requests: before.requests,
+      signatures: before.signatures,
+      pinAttempts: before.pinAttempts,
+    });
     const signerLog = pipeline.current('signer-0')?.output() ?? '';
     expect(signerLog.match(/sign job refused before reaching the card/g)).toHaveLength(jobs.length);
     expect(pipeline.customs.uploads().filter((u) => jobs.some((j) => j.sessionID === u.sessionID))).toEqual([]);
     expect((await ledgerRow(pipeline.db.url, other.sessionID))?.status).toBe('assembled');
 
     // And the card still signs what the assembler sends.
-    const real = await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: fixtures[0]?.payment_order[0]?.order_no as string, sessionID: randomUUID() });
+    const real = await pipeline.customs.fireCallback({
+      ingressUrl: pipeline.ingressUrl,
+      orderNo: fixtures[0]?.payment_order[0]?.order_no as string,
+      sessionID: randomUUID(),
+    });
     const [upload] = await pipeline.customs.waitForUploads(1, 20_000);
     expect(upload).toMatchObject({ sessionID: real.sessionID, code: '10000', verified: true });
     expect(pipeline.eport.stats().signatures).toBe(before.signatures + 1);
@@ -161,7 +207,11 @@ describe('a forged signature for a request in flight', () => {
 
   beforeAll(async () => {
     // A slow card keeps the request in flight while the forgeries arrive.
-    pipeline = await startPipeline({ cards: [{ algorithm: 'RSA', ebpCodes: [CARD_EBP], signLatencyMs: 3_000 }], fixtures, perServiceUsers: true });
+    pipeline = await startPipeline({
+      cards: [{ algorithm: 'RSA', ebpCodes: [CARD_EBP], signLatencyMs: 3_000 }],
+      fixtures,
+      perServiceUsers: true,
+    });
     deadLetters = await tapDeadLetters(pipeline.vhost.url);
   }, 60_000);
   afterAll(async () => {
@@ -169,8 +219,12 @@ describe('a forged signature for a request in flight', () => {
     await pipeline?.stop();
   });
 
-  it('sent with a card PC\'s own credentials, it changes nothing: the request uploads the real signature', async () => {
-    const callback = await pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: fixtures[0]?.payment_order[0]?.order_no as string, sessionID: randomUUID() });
+  it("sent with a card PC's own credentials, it changes nothing: the request uploads the real signature", async () => {
+    const callback = await pipeline.customs.fireCallback({
+      ingressUrl: pipeline.ingressUrl,
+      orderNo: fixtures[0]?.payment_order[0]?.order_no as string,
+      sessionID: randomUUID(),
+    });
     expect(callback.body).toMatchObject({ code: '10000' });
     const assembled = await waitFor('the request assembled (its job at the card)', async () => {
       const row = await ledgerRow(pipeline.db.url, callback.sessionID);
@@ -180,8 +234,15 @@ describe('a forged signature for a request in flight', () => {
     const card = pipeline.eport.card;
     const stranger = SoftCard.create({ algorithm: 'RSA', pin: '1' });
     const forged = (signValue: string, certNo = card.certNo): SignatureMessage => ({
-      v: SCHEMA_VERSION, sessionID: callback.sessionID, ebpCode: CARD_EBP, certNo, signValue, algorithm: 'RSA-SHA1',
-      signedAt: new Date().toISOString(), signerId: 'forger', deadline: new Date(Date.now() + 60_000).toISOString(),
+      v: SCHEMA_VERSION,
+      sessionID: callback.sessionID,
+      ebpCode: CARD_EBP,
+      certNo,
+      signValue,
+      algorithm: 'RSA-SHA1',
+      signedAt: new Date().toISOString(),
+      signerId: 'forger',
+      deadline: new Date(Date.now() + 60_000).toISOString(),
     });
     const againstTheCard = [
       forged(stranger.sign(signString)), // a real signature over the real text, by another key, claiming the card's certNo
@@ -194,12 +255,19 @@ describe('a forged signature for a request in flight', () => {
     // A stolen card-PC credential may publish signatures (that is its job): the reporter must not believe them.
     await publishAs(pipeline.amqpUrls?.signer as string, Exchanges.signatures, '', forgeries, (p) => (p as SignatureMessage).sessionID);
 
-    const refused = await waitFor('the forged signatures refused', async () => {
-      const mine = deadLetters.letters.filter((l) => l.payload.sessionID === callback.sessionID && l.reason.startsWith('signature refused'));
-      return mine.length === againstTheCard.length ? mine : undefined;
-    }, 20_000);
+    const refused = await waitFor(
+      'the forged signatures refused',
+      async () => {
+        const mine = deadLetters.letters.filter(
+          (l) => l.payload.sessionID === callback.sessionID && l.reason.startsWith('signature refused'),
+        );
+        return mine.length === againstTheCard.length ? mine : undefined;
+      },
+      20_000,
+    );
     expect(refused.map((l) => l.queue)).toEqual(againstTheCard.map(() => Queues.signatures));
-    for (const letter of refused) expect(letter.reason).toMatch(/^signature refused: the signature does not verify over the stored sign string with certificate /);
+    for (const letter of refused)
+      expect(letter.reason).toMatch(/^signature refused: the signature does not verify over the stored sign string with certificate /);
     const meanwhile = await ledgerRow(pipeline.db.url, callback.sessionID);
     expect(meanwhile).toMatchObject({ sign_value: null, cert_no: null });
 
@@ -222,23 +290,40 @@ describe('ingress on the internet', () => {
 
   const portsOf = async (ingress: ServiceProcess): Promise<{ port: number; healthPort: number }> => {
     await waitForOutput(ingress, 'ingress started');
-    const lines = ingress.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; port?: number });
+    const lines = ingress
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; port?: number });
     const port = lines.find((l) => l.msg === 'ingress listening on /platDataOpen')?.port;
     const healthPort = lines.find((l) => l.msg.startsWith('ingress health endpoints'))?.port;
     if (!port || !healthPort) throw new Error('ingress printed no ports');
     return { port, healthPort };
   };
   const start = async (env: Record<string, string>): Promise<{ process: ServiceProcess; port: number; healthPort: number }> => {
-    const ingress = startServiceProcess('ingress', {
-      CEB179_AMQP_URL: vhost.url, CEB179_DATABASE_URL: db.url, CEB179_REDIS_URL: testRedisUrl(),
-      CEB179_INGRESS_PORT: '0', CEB179_INGRESS_HEALTH_PORT: '0', CEB179_METRICS_PORT: '0',
-      // customs' sources: a network this test is not calling from
-      CEB179_INGRESS_ALLOWED_SOURCES: '10.0.0.0/8', ...env,
-    }, 'ingress-trust');
+    const ingress = startServiceProcess(
+      'ingress',
+      {
+        CEB179_AMQP_URL: vhost.url,
+        CEB179_DATABASE_URL: db.url,
+        CEB179_REDIS_URL: testRedisUrl(),
+        CEB179_INGRESS_PORT: '0',
+        CEB179_INGRESS_HEALTH_PORT: '0',
+        CEB179_METRICS_PORT: '0',
+        // customs' sources: a network this test is not calling from
+        CEB179_INGRESS_ALLOWED_SOURCES: '10.0.0.0/8',
+        ...env,
+      },
+      'ingress-trust',
+    );
     processes.push(ingress);
     return { process: ingress, ...(await portsOf(ingress)) };
   };
-  const call = async (port: number, sessionID: string, forwardedFor?: string): Promise<{ status: number; body: { code: string; message: string } }> => {
+  const call = async (
+    port: number,
+    sessionID: string,
+    forwardedFor?: string,
+  ): Promise<{ status: number; body: { code: string; message: string } }> => {
     const response = await fetch(`http://127.0.0.1:${port}/platDataOpen`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
@@ -263,7 +348,10 @@ describe('ingress on the internet', () => {
     const { process, port } = await start({});
     for (const forged of ['10.1.2.3', '10.1.2.3, 10.9.9.9']) {
       const sessionID = `xff-${randomUUID()}`;
-      expect(await call(port, sessionID, forged)).toEqual({ status: 403, body: expect.objectContaining({ code: '20000', message: 'source address not allowed' }) });
+      expect(await call(port, sessionID, forged)).toEqual({
+        status: 403,
+        body: expect.objectContaining({ code: '20000', message: 'source address not allowed' }),
+      });
       expect(await recorded(sessionID)).toBe(false);
     }
     expect(process.output()).not.toContain('CEB179_INGRESS_ALLOWED_SOURCES is empty');
@@ -297,10 +385,11 @@ describe('ingress on the internet', () => {
 
   it('caps open connections: past the cap a new connection is closed at once, and served again once one frees up', async () => {
     const { port } = await start({ CEB179_INGRESS_ALLOWED_SOURCES: '', CEB179_INGRESS_MAX_CONNECTIONS: '2' });
-    const open = (): Promise<Socket> => new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(socket));
-      socket.once('error', reject);
-    });
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket));
+        socket.once('error', reject);
+      });
     const closedWithin = (socket: Socket, ms: number): Promise<boolean> =>
       new Promise((resolve) => {
         const timer = setTimeout(() => resolve(false), ms);
@@ -319,7 +408,11 @@ describe('ingress on the internet', () => {
   });
 
   it('refuses a source over its rate limit with 429, recording nothing', async () => {
-    const { port } = await start({ CEB179_INGRESS_ALLOWED_SOURCES: '', CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '1', CEB179_INGRESS_RATE_LIMIT_BURST: '2' });
+    const { port } = await start({
+      CEB179_INGRESS_ALLOWED_SOURCES: '',
+      CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '1',
+      CEB179_INGRESS_RATE_LIMIT_BURST: '2',
+    });
     const ids = Array.from({ length: 4 }, () => `rate-${randomUUID()}`);
     const replies = [];
     for (const id of ids) replies.push(await call(port, id));

@@ -24,7 +24,8 @@ type K8sObject = {
 const root = repoRoot();
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
 const describeWithKubectl = kubectl.status === 0 ? describe : describe.skip;
-if (kubectl.status !== 0) process.stdout.write('SKIPPING the k8s manifest tests: kubectl is missing (scripts/bootstrap.sh --test-tools installs it)\n');
+if (kubectl.status !== 0)
+  process.stdout.write('SKIPPING the k8s manifest tests: kubectl is missing (scripts/bootstrap.sh --test-tools installs it)\n');
 
 /** apiVersion/kind -> the packaged model whose validate() checks the object against its schema. */
 const MODELS: Record<string, string> = {
@@ -41,10 +42,14 @@ const MODELS: Record<string, string> = {
   'monitoring.coreos.com/v1/PrometheusRule': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule',
 };
 const ajv = new Ajv({ allErrors: true, strict: false });
-const SCHEMAS = new Map(readdirSync(path.join(root, 'k8s/schemas')).filter((f) => f.endsWith('.json')).map((f) => {
-  const [group, version, kind] = f.replace(/\.json$/, '').split('_') as [string, string, string];
-  return [`${group}/${version}/${kind}`, ajv.compile(JSON.parse(readFileSync(path.join(root, 'k8s/schemas', f), 'utf8')))];
-}));
+const SCHEMAS = new Map(
+  readdirSync(path.join(root, 'k8s/schemas'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => {
+      const [group, version, kind] = f.replace(/\.json$/, '').split('_') as [string, string, string];
+      return [`${group}/${version}/${kind}`, ajv.compile(JSON.parse(readFileSync(path.join(root, 'k8s/schemas', f), 'utf8')))];
+    }),
+);
 
 function validate(object: K8sObject): void {
   const key = `${object.apiVersion}/${object.kind}`;
@@ -93,12 +98,41 @@ function metricFamilies(text: string): string[] {
 describe('the offline validator', () => {
   it('refuses objects that break their schema, and kinds it does not know', () => {
     const broken: [string, K8sObject][] = [
-      ['replicas must be integer', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: {} } }],
-      ['required property triggers', { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'x' }, spec: { scaleTargetRef: { name: 'x' } } }],
-      ['must be string', { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { selector: {}, endpoints: [{ port: 9464 }] } }],
-      ['must NOT have additional properties', { apiVersion: 'rabbitmq.com/v1beta1', kind: 'Permission', metadata: { name: 'x' },
-        spec: { vhost: 'v', user: 'u', permissions: { configure: '', write: '', read: '', admin: '' }, rabbitmqClusterReference: { name: 'c' } } }],
-      ["required property 'rabbitmqClusterReference'", { apiVersion: 'rabbitmq.com/v1beta1', kind: 'User', metadata: { name: 'x' }, spec: {} }],
+      [
+        'replicas must be integer',
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: {} } },
+      ],
+      [
+        'required property triggers',
+        { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'x' }, spec: { scaleTargetRef: { name: 'x' } } },
+      ],
+      [
+        'must be string',
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { name: 'x' },
+          spec: { selector: {}, endpoints: [{ port: 9464 }] },
+        },
+      ],
+      [
+        'must NOT have additional properties',
+        {
+          apiVersion: 'rabbitmq.com/v1beta1',
+          kind: 'Permission',
+          metadata: { name: 'x' },
+          spec: {
+            vhost: 'v',
+            user: 'u',
+            permissions: { configure: '', write: '', read: '', admin: '' },
+            rabbitmqClusterReference: { name: 'c' },
+          },
+        },
+      ],
+      [
+        "required property 'rabbitmqClusterReference'",
+        { apiVersion: 'rabbitmq.com/v1beta1', kind: 'User', metadata: { name: 'x' }, spec: {} },
+      ],
       ['unknown apiVersion/kind', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x' }, spec: {} }],
     ];
     for (const [problem, object] of broken) expect(() => validate(object)).toThrow(problem);
@@ -142,7 +176,12 @@ describeWithKubectl.each(['test', 'production'])('k8s overlay %s', (overlay) => 
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
       for (const c of pod.containers) {
-        expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        });
         expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
         expect(c.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
         const ports = new Set((c.ports ?? []).map((p: { name: string }) => p.name));
@@ -160,15 +199,30 @@ describeWithKubectl.each(['test', 'production'])('k8s overlay %s', (overlay) => 
   });
 
   it('scales assembler and reporter with KEDA on their RabbitMQ queues, never below 2', () => {
-    const scaled = of('ScaledObject').map((s) => [s.spec.scaleTargetRef.name, s.spec.minReplicaCount, s.spec.triggers[0].type, s.spec.triggers[0].metadata.queueName]);
-    expect(scaled.sort()).toEqual([['assembler', 2, 'rabbitmq', Queues.callbacks], ['reporter', 2, 'rabbitmq', Queues.signatures]]);
+    const scaled = of('ScaledObject').map((s) => [
+      s.spec.scaleTargetRef.name,
+      s.spec.minReplicaCount,
+      s.spec.triggers[0].type,
+      s.spec.triggers[0].metadata.queueName,
+    ]);
+    expect(scaled.sort()).toEqual([
+      ['assembler', 2, 'rabbitmq', Queues.callbacks],
+      ['reporter', 2, 'rabbitmq', Queues.signatures],
+    ]);
     for (const s of of('ScaledObject')) expect(named('TriggerAuthentication', s.spec.triggers[0].authenticationRef.name)).toBeDefined();
   });
 
   it('denies all traffic by default; only the reporter may leave for the internet (customs)', () => {
     const policies = of('NetworkPolicy');
-    expect(policies.find((p) => p.metadata.name === 'default-deny-all')?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    const toInternet = policies.filter((p) => (p.spec.egress ?? []).some((rule: { to?: Array<{ ipBlock?: { cidr?: string } }> }) => (rule.to ?? []).some((to) => to.ipBlock?.cidr === '0.0.0.0/0')));
+    expect(policies.find((p) => p.metadata.name === 'default-deny-all')?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
+    const toInternet = policies.filter((p) =>
+      (p.spec.egress ?? []).some((rule: { to?: Array<{ ipBlock?: { cidr?: string } }> }) =>
+        (rule.to ?? []).some((to) => to.ipBlock?.cidr === '0.0.0.0/0'),
+      ),
+    );
     expect(toInternet.map((p) => p.spec.podSelector)).toEqual([{ matchLabels: { app: 'reporter' } }]);
   });
 
@@ -176,9 +230,17 @@ describeWithKubectl.each(['test', 'production'])('k8s overlay %s', (overlay) => 
     const monitor = named('ServiceMonitor', 'ceb179');
     expect(monitor?.spec.selector.matchLabels).toEqual({ 'ceb179.io/metrics': 'true' });
     const rules = of('PrometheusRule').flatMap((r) => r.spec.groups.flatMap((g: { rules: { alert: string; expr: string }[] }) => g.rules));
-    expect(rules.map((r) => r.alert).sort()).toEqual(expect.arrayContaining([
-      'CeB179LateUploads', 'CeB179ConfigFault', 'CeB179SignerPaused', 'CeB179SignerSilent', 'CeB179CertificateExpiring', 'CeB179DeadLetters', 'CeB179BacklogAge',
-    ]));
+    expect(rules.map((r) => r.alert).sort()).toEqual(
+      expect.arrayContaining([
+        'CeB179LateUploads',
+        'CeB179ConfigFault',
+        'CeB179SignerPaused',
+        'CeB179SignerSilent',
+        'CeB179CertificateExpiring',
+        'CeB179DeadLetters',
+        'CeB179BacklogAge',
+      ]),
+    );
     const registered = registeredMetricNames();
     const dashboard = of('ConfigMap').find((c) => c.metadata.name === 'ceb179-grafana-dashboard');
     const dashboardJson = JSON.parse(dashboard?.data?.['grafana-dashboard.json'] ?? 'null') as { panels: unknown[] };
@@ -189,16 +251,23 @@ describeWithKubectl.each(['test', 'production'])('k8s overlay %s', (overlay) => 
 
   it('runs RabbitMQ 4.x with the per-service users and permissions of deploy/rabbitmq/permissions.json', () => {
     expect(named('RabbitmqCluster', 'ceb179-rabbitmq')?.spec.image).toMatch(/^rabbitmq:4\./);
-    const grants = (JSON.parse(readFileSync(path.join(root, 'deploy/rabbitmq/permissions.json'), 'utf8')) as { services: Record<string, unknown> }).services;
-    const permissions = Object.fromEntries(of('Permission').map((p) => [p.spec.userReference.name.replace(/^ceb179-/, ''), p.spec.permissions]));
+    const grants = (
+      JSON.parse(readFileSync(path.join(root, 'deploy/rabbitmq/permissions.json'), 'utf8')) as { services: Record<string, unknown> }
+    ).services;
+    const permissions = Object.fromEntries(
+      of('Permission').map((p) => [p.spec.userReference.name.replace(/^ceb179-/, ''), p.spec.permissions]),
+    );
     expect(permissions).toEqual(grants);
-    for (const service of Object.keys(grants)) expect(named('User', `ceb179-${service}`)?.spec.importCredentialsSecret.name).toBe(`ceb179-rabbitmq-${service}`);
+    for (const service of Object.keys(grants))
+      expect(named('User', `ceb179-${service}`)?.spec.importCredentialsSecret.name).toBe(`ceb179-rabbitmq-${service}`);
   });
 
   it('uploads to the customs endpoint of its environment', () => {
     const config = of('ConfigMap').find((c) => c.metadata.name.startsWith('ceb179-config'));
-    expect(config?.data?.CEB179_CUSTOMS_URL).toBe(overlay === 'production'
-      ? 'https://customs.chinaport.gov.cn/ceb2grab/grab/realTimeDataUpload'
-      : 'https://swapptest.singlewindow.cn/ceb2grab/grab/realTimeDataUpload');
+    expect(config?.data?.CEB179_CUSTOMS_URL).toBe(
+      overlay === 'production'
+        ? 'https://customs.chinaport.gov.cn/ceb2grab/grab/realTimeDataUpload'
+        : 'https://swapptest.singlewindow.cn/ceb2grab/grab/realTimeDataUpload',
+    );
   });
 });

@@ -30,7 +30,10 @@ describe('ceb179 operator CLI', () => {
     scenario = await startOperatorScenario('operator-cli');
     ({ pipeline, sessions, orders } = scenario);
     // The CLI connects to RabbitMQ as the least-privilege "operator" user of deploy/rabbitmq/permissions.json.
-    const users = (await createServiceUsers(pipeline.vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))) as Record<string, string>;
+    const users = (await createServiceUsers(pipeline.vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))) as Record<
+      string,
+      string
+    >;
     env = { ...cliEnv(pipeline.env), CEB179_AMQP_URL: users.operator as string };
     certDir = mkdtempSync(path.join(tmpdir(), 'ceb179-cli-cert-'));
   }, 120_000);
@@ -46,18 +49,29 @@ describe('ceb179 operator CLI', () => {
     const row = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [sessions.uploaded])).rows[0];
     const attempts = (await pipeline.pool.query('SELECT * FROM ceb179.upload_attempt WHERE session_id = $1', [sessions.uploaded])).rows;
     expect(attempts).toHaveLength(1);
-    for (const at of [row.received_at, row.assembled_at, row.signed_at, row.uploaded_at]) expect(text.stdout).toContain((at as Date).toISOString());
+    for (const at of [row.received_at, row.assembled_at, row.signed_at, row.uploaded_at])
+      expect(text.stdout).toContain((at as Date).toISOString());
     expect(text.stdout).toContain(`order ${orders.uploaded}`);
     expect(text.stdout).toMatch(/status +uploaded +customs 10000/);
     expect(text.stdout).toMatch(/uploaded \d+\.\d s inside the 2-minute deadline/);
-    expect(text.stdout).toMatch(new RegExp(`1\\. ${(attempts[0].attempted_at as Date).toISOString()}  HTTP 200  code 10000 .* accepted  ${attempts[0].latency_ms} ms`));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `1\\. ${(attempts[0].attempted_at as Date).toISOString()}  HTTP 200  code 10000 .* accepted  ${attempts[0].latency_ms} ms`,
+      ),
+    );
 
     const json = await runCli(['show', orders.uploaded, '--json'], env);
     expect(json.code).toBe(0);
     const timeline = JSON.parse(json.stdout);
     expect(timeline).toMatchObject({
-      sessionID: sessions.uploaded, orderNo: orders.uploaded, status: 'uploaded', customsCode: '10000', late: false,
-      certNo: row.cert_no, guid: row.guid, serviceTime: row.service_time,
+      sessionID: sessions.uploaded,
+      orderNo: orders.uploaded,
+      status: 'uploaded',
+      customsCode: '10000',
+      late: false,
+      certNo: row.cert_no,
+      guid: row.guid,
+      serviceTime: row.service_time,
       deadline: { verdict: 'inside', deadlineAt: (row.deadline_at as Date).toISOString() },
       attempts: [{ httpStatus: 200, customsCode: '10000', outcome: 'accepted', latencyMs: attempts[0].latency_ms }],
     });
@@ -77,7 +91,12 @@ describe('ceb179 operator CLI', () => {
 
   it('list --failed, --in-flight and --late find the right requests', async () => {
     const failed = JSON.parse((await runCli(['list', '--failed', '--json'], env)).stdout) as { sessionID: string; status: string }[];
-    expect(failed.map((t) => [t.sessionID, t.status]).sort()).toEqual([[sessions.rejected, 'upload_rejected'], [sessions.unknown, 'data_fault']].sort());
+    expect(failed.map((t) => [t.sessionID, t.status]).sort()).toEqual(
+      [
+        [sessions.rejected, 'upload_rejected'],
+        [sessions.unknown, 'data_fault'],
+      ].sort(),
+    );
     const inFlight = await runCli(['list', '--in-flight'], env);
     expect(inFlight.code).toBe(0);
     expect(inFlight.stdout).toContain(sessions.waiting);
@@ -111,8 +130,14 @@ describe('ceb179 operator CLI', () => {
     expect(known.stderr).toBe('');
     expect(known.code).toBe(0);
     expect(JSON.parse(known.stdout)).toMatchObject({
-      signatureValid: true, certNoMatches: true, signStringMatchesDocument: true,
-      certificate: { certNo, algorithm: 'RSA-SHA1', source: `the certificate a signer reported for certNo ${certNo} (Redis ceb179:certificates)` },
+      signatureValid: true,
+      certNoMatches: true,
+      signStringMatchesDocument: true,
+      certificate: {
+        certNo,
+        algorithm: 'RSA-SHA1',
+        source: `the certificate a signer reported for certNo ${certNo} (Redis ceb179:certificates)`,
+      },
     });
 
     const unsigned = await runCli(['verify', sessions.unknown], env);
@@ -122,14 +147,30 @@ describe('ceb179 operator CLI', () => {
 
   it('signers shows the card PC that signed, with its certNo and state', async () => {
     const certNo = parseCertificate(pipeline.eport.card.certificateBase64).certNo;
-    const cards = await waitFor('a heartbeat in Redis', async () => {
-      const result = await runCli(['signers', '--json'], env);
-      // The worker's Redis db may hold signers of earlier test files (silent by now): look at ours.
-      const ours = (JSON.parse(result.stdout) as { signerId: string; certNo: string | null }[]).filter((c) => c.certNo === certNo);
-      return ours.length > 0 ? ours : undefined;
-    }, 30_000, 1_000);
-    expect(cards).toEqual([expect.objectContaining({ signerId: expect.stringMatching(/^signer-0-/), state: 'ready', certNo, algorithm: 'RSA-SHA1', silent: false, ebpCodes: [SERVED] })]);
-    expect((await runCli(['signers'], env)).stdout).toMatch(new RegExp(`signer-0-\\d+ +ready +certNo ${certNo} RSA-SHA1 +ebpCodes ${SERVED}`));
+    const cards = await waitFor(
+      'a heartbeat in Redis',
+      async () => {
+        const result = await runCli(['signers', '--json'], env);
+        // The worker's Redis db may hold signers of earlier test files (silent by now): look at ours.
+        const ours = (JSON.parse(result.stdout) as { signerId: string; certNo: string | null }[]).filter((c) => c.certNo === certNo);
+        return ours.length > 0 ? ours : undefined;
+      },
+      30_000,
+      1_000,
+    );
+    expect(cards).toEqual([
+      expect.objectContaining({
+        signerId: expect.stringMatching(/^signer-0-/),
+        state: 'ready',
+        certNo,
+        algorithm: 'RSA-SHA1',
+        silent: false,
+        ebpCodes: [SERVED],
+      }),
+    ]);
+    expect((await runCli(['signers'], env)).stdout).toMatch(
+      new RegExp(`signer-0-\\d+ +ready +certNo ${certNo} RSA-SHA1 +ebpCodes ${SERVED}`),
+    );
   });
 
   it('resend refuses a request customs holds and one never signed, and uploads nothing', async () => {
@@ -157,8 +198,13 @@ describe('ceb179 operator CLI', () => {
     expect(result.stdout).toContain('upload attempts: 2');
     const upload = pipeline.customs.accepted().get(rejected);
     expect(upload).toMatchObject({
-      headJson: stored.head_json, listsJson: stored.lists_json, serviceTime: stored.service_time,
-      certNo: stored.cert_no, signValue: stored.sign_value, signString: stored.sign_string, verified: true,
+      headJson: stored.head_json,
+      listsJson: stored.lists_json,
+      serviceTime: stored.service_time,
+      certNo: stored.cert_no,
+      signValue: stored.sign_value,
+      signString: stored.sign_string,
+      verified: true,
     });
     const after = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [rejected])).rows[0];
     expect(after).toMatchObject({ status: 'uploaded', guid: stored.guid, sign_value: stored.sign_value, customs_code: '10000' });
@@ -172,9 +218,16 @@ describe('ceb179 operator CLI', () => {
   it('the reporter itself refuses a re-send of a request customs holds, even when asked directly', async () => {
     const before = pipeline.customs.uploads().length;
     await new AmqpResendPublisher(pipeline.env.CEB179_AMQP_URL as string, 'test').publishResend({
-      v: 1, sessionID: sessions.uploaded, requestedBy: 'test', requestedAt: new Date().toISOString(),
+      v: 1,
+      sessionID: sessions.uploaded,
+      requestedBy: 'test',
+      requestedAt: new Date().toISOString(),
     });
-    await waitFor('the reporter refusing', async () => (pipeline.current('reporter')?.output().includes('re-send refused') ? true : undefined), 20_000);
+    await waitFor(
+      'the reporter refusing',
+      async () => (pipeline.current('reporter')?.output().includes('re-send refused') ? true : undefined),
+      20_000,
+    );
     expect(pipeline.customs.uploads()).toHaveLength(before);
     expect(await status(sessions.uploaded)).toBe('uploaded');
   });
@@ -186,7 +239,11 @@ describe('ceb179 operator CLI', () => {
       // A message the assembler cannot read: it is dead-lettered with its source queue.
       channel.sendToQueue(Queues.callbacks, Buffer.from('{"v":1,"sessionID":"poison"}'), { persistent: true });
       await channel.waitForConfirms();
-      await waitFor('a dead letter', async () => ((await channel.checkQueue(Queues.deadLetters)).messageCount === 1 ? true : undefined), 20_000);
+      await waitFor(
+        'a dead letter',
+        async () => ((await channel.checkQueue(Queues.deadLetters)).messageCount === 1 ? true : undefined),
+        20_000,
+      );
       // The operator user may send re-send requests only: re-driving is an administrator's job.
       const refused = await runCli(['redrive'], env);
       expect(refused.code).toBe(1);
@@ -196,10 +253,15 @@ describe('ceb179 operator CLI', () => {
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({ moved: { [Queues.callbacks]: 1 }, left: 0 });
       // Still poison: the assembler dead-letters it again, which proves it went back to its queue.
-      await waitFor('dead-lettered again', async () => {
-        const dead = await channel.checkQueue(Queues.deadLetters);
-        return dead.messageCount === 1 ? true : undefined;
-      }, 20_000, 1000);
+      await waitFor(
+        'dead-lettered again',
+        async () => {
+          const dead = await channel.checkQueue(Queues.deadLetters);
+          return dead.messageCount === 1 ? true : undefined;
+        },
+        20_000,
+        1000,
+      );
       expect((await runCli(['redrive', '--queue', 'ceb179.elsewhere'], admin)).stdout).toContain(`1 left in ${Queues.deadLetters}`);
     } finally {
       await connection.close();

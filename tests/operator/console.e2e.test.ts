@@ -37,8 +37,21 @@ describeWithChromium('operator console in headless Chromium', () => {
     pipeline = scenario.pipeline;
     const port = 23_000 + Math.floor(Math.random() * 1_000);
     // The console connects to RabbitMQ as the least-privilege "operator" user of deploy/rabbitmq/permissions.json.
-    const users = (await createServiceUsers(pipeline.vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))) as Record<string, string>;
-    consoleProcess = startServiceProcess('console', { ...cliEnv(pipeline.env), CEB179_AMQP_URL: users.operator as string, CEB179_CONSOLE_PORT: String(port), CEB179_CONSOLE_TOKEN: TOKEN, CEB179_METRICS_PORT: '0' }, 'operator-console-console');
+    const users = (await createServiceUsers(pipeline.vhost, path.join(repoRoot(), 'deploy/rabbitmq/permissions.json'))) as Record<
+      string,
+      string
+    >;
+    consoleProcess = startServiceProcess(
+      'console',
+      {
+        ...cliEnv(pipeline.env),
+        CEB179_AMQP_URL: users.operator as string,
+        CEB179_CONSOLE_PORT: String(port),
+        CEB179_CONSOLE_TOKEN: TOKEN,
+        CEB179_METRICS_PORT: '0',
+      },
+      'operator-console-console',
+    );
     await waitForOutput(consoleProcess, 'console started');
     baseUrl = `http://127.0.0.1:${port}`;
     profileDir = mkdtempSync(path.join(tmpdir(), 'ceb179-chromium-'));
@@ -46,8 +59,16 @@ describeWithChromium('operator console in headless Chromium', () => {
     browser = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       timeout: 30_000,
       httpCredentials: { username: 'tester', password: TOKEN },
       viewport: { width: 1500, height: 1100 },
@@ -84,13 +105,20 @@ describeWithChromium('operator console in headless Chromium', () => {
   it('shows counts per stage, the signer card and every request with its status', async () => {
     await openConsole();
     // The ledger's counts: the scenario's four requests, plus the one the re-send test rejects and uploads if it ran first.
-    const { rows } = await pipeline.pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM ceb179.request GROUP BY status');
+    const { rows } = await pipeline.pool.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM ceb179.request GROUP BY status',
+    );
     const ledger = new Map(rows.map((row) => [row.status, row.n]));
     expect([...ledger.keys()].sort()).toEqual(['assembled', 'data_fault', 'upload_rejected', 'uploaded']);
     for (const status of ['uploaded', 'upload_rejected', 'assembled', 'data_fault', 'signed']) {
       await expect(page.locator(`.count[data-status="${status}"] b`).textContent()).resolves.toBe(String(ledger.get(status) ?? 0));
     }
-    for (const [key, status] of [['uploaded', 'uploaded'], ['rejected', 'upload_rejected'], ['waiting', 'assembled'], ['unknown', 'data_fault']] as const) {
+    for (const [key, status] of [
+      ['uploaded', 'uploaded'],
+      ['rejected', 'upload_rejected'],
+      ['waiting', 'assembled'],
+      ['unknown', 'data_fault'],
+    ] as const) {
       await expect(page.locator(`tr[data-session="${scenario.sessions[key]}"] .status`).textContent()).resolves.toBe(status);
     }
     const certNo = parseCertificate(pipeline.eport.card.certificateBase64).certNo;
@@ -116,9 +144,14 @@ describeWithChromium('operator console in headless Chromium', () => {
 
   it('filters the requests: failed, in flight, all', async () => {
     await openConsole();
-    const shown = () => page.locator('#requests tr[data-session]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-session')).sort());
+    const shown = () =>
+      page.locator('#requests tr[data-session]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-session')).sort());
     const showsExactly = (expected: string[]) =>
-      waitFor(`rows ${expected.join(',')}`, async () => (JSON.stringify(await shown()) === JSON.stringify(expected) ? true : undefined), 10_000);
+      waitFor(
+        `rows ${expected.join(',')}`,
+        async () => (JSON.stringify(await shown()) === JSON.stringify(expected) ? true : undefined),
+        10_000,
+      );
     await page.locator('#filters a[data-kind="failed"]').click();
     await showsExactly([scenario.sessions.rejected, scenario.sessions.unknown].sort());
     await page.locator('#filters a[data-kind="in-flight"]').click();
@@ -137,19 +170,47 @@ describeWithChromium('operator console in headless Chromium', () => {
     const row = (await pipeline.pool.query('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0];
     const attempts = (await pipeline.pool.query('SELECT * FROM ceb179.upload_attempt WHERE session_id = $1 ORDER BY id', [sessionID])).rows;
 
-    const stagesOnPage = await page.locator('#stages tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
-    const ledgerStages = [['received', row.received_at], ['assembled', row.assembled_at], ['signed', row.signed_at], ['uploaded', row.uploaded_at]]
-      .map(([stage, at]) => [stage, (at as Date).toISOString(), `+${(at as Date).getTime() - (row.received_at as Date).getTime()} ms`]);
+    const stagesOnPage = await page
+      .locator('#stages tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    const ledgerStages = [
+      ['received', row.received_at],
+      ['assembled', row.assembled_at],
+      ['signed', row.signed_at],
+      ['uploaded', row.uploaded_at],
+    ].map(([stage, at]) => [stage, (at as Date).toISOString(), `+${(at as Date).getTime() - (row.received_at as Date).getTime()} ms`]);
     expect(stagesOnPage).toEqual(ledgerStages);
-    expect(cli.stages.map((s: { stage: string; at: string; sinceReceivedMs: number }) => [s.stage, s.at, `+${s.sinceReceivedMs} ms`])).toEqual(ledgerStages);
+    expect(
+      cli.stages.map((s: { stage: string; at: string; sinceReceivedMs: number }) => [s.stage, s.at, `+${s.sinceReceivedMs} ms`]),
+    ).toEqual(ledgerStages);
 
-    const attemptsOnPage = await page.locator('#attempts tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
-    const ledgerAttempts = attempts.map((a, i) => [String(i + 1), (a.attempted_at as Date).toISOString(), String(a.http_status), a.customs_code, a.customs_message ?? '', a.outcome, `${a.latency_ms} ms`, a.error ?? '']);
+    const attemptsOnPage = await page
+      .locator('#attempts tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    const ledgerAttempts = attempts.map((a, i) => [
+      String(i + 1),
+      (a.attempted_at as Date).toISOString(),
+      String(a.http_status),
+      a.customs_code,
+      a.customs_message ?? '',
+      a.outcome,
+      `${a.latency_ms} ms`,
+      a.error ?? '',
+    ]);
     expect(attemptsOnPage).toEqual(ledgerAttempts);
-    expect(cli.attempts.map((a: { attemptedAt: string; httpStatus: number; customsCode: string; outcome: string; latencyMs: number }) =>
-      [a.attemptedAt, String(a.httpStatus), a.customsCode, a.outcome, `${a.latencyMs} ms`])).toEqual(ledgerAttempts.map((a) => [a[1], a[2], a[3], a[5], a[6]]));
+    expect(
+      cli.attempts.map((a: { attemptedAt: string; httpStatus: number; customsCode: string; outcome: string; latencyMs: number }) => [
+        a.attemptedAt,
+        String(a.httpStatus),
+        a.customsCode,
+        a.outcome,
+        `${a.latencyMs} ms`,
+      ]),
+    ).toEqual(ledgerAttempts.map((a) => [a[1], a[2], a[3], a[5], a[6]]));
 
-    await expect(page.locator('#detail-deadline').textContent()).resolves.toBe(`uploaded ${(((row.deadline_at as Date).getTime() - (row.uploaded_at as Date).getTime()) / 1000).toFixed(1)} s inside`);
+    await expect(page.locator('#detail-deadline').textContent()).resolves.toBe(
+      `uploaded ${(((row.deadline_at as Date).getTime() - (row.uploaded_at as Date).getTime()) / 1000).toFixed(1)} s inside`,
+    );
     expect(await page.locator('#resend').isDisabled()).toBe(true);
     await expect(page.locator('#resend-note').textContent()).resolves.toContain('customs already holds');
   });
@@ -167,17 +228,35 @@ describeWithChromium('operator console in headless Chromium', () => {
     await page.locator('#attempts tbody tr').nth(1).waitFor();
 
     expect(pipeline.customs.accepted().get(sessionID)).toMatchObject({
-      headJson: stored.head_json, listsJson: stored.lists_json, serviceTime: stored.service_time, certNo: stored.cert_no, signValue: stored.sign_value, verified: true,
+      headJson: stored.head_json,
+      listsJson: stored.lists_json,
+      serviceTime: stored.service_time,
+      certNo: stored.cert_no,
+      signValue: stored.sign_value,
+      verified: true,
     });
     expect(pipeline.customs.uploads().filter((u) => u.sessionID === sessionID)).toHaveLength(2); // the 503, then the re-send
-    const attemptsOnPage = await page.locator('#attempts tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
-    expect(attemptsOnPage.map((a) => [a[2], a[3], a[5]])).toEqual([['503', '-', 'transport_fault'], ['200', '10000', 'accepted']]);
+    const attemptsOnPage = await page
+      .locator('#attempts tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(attemptsOnPage.map((a) => [a[2], a[3], a[5]])).toEqual([
+      ['503', '-', 'transport_fault'],
+      ['200', '10000', 'accepted'],
+    ]);
     expect(await page.locator('#resend').isDisabled()).toBe(true);
 
-    const again = await fetch(`${baseUrl}/api/requests/${sessionID}/resend`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+    const again = await fetch(`${baseUrl}/api/requests/${sessionID}/resend`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: string }).error).toContain('customs already holds');
-    const form = await fetch(`${baseUrl}/api/requests/${scenario.sessions.uploaded}/resend`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const form = await fetch(`${baseUrl}/api/requests/${scenario.sessions.uploaded}/resend`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     expect(form.status).toBe(415);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(pipeline.customs.uploads().filter((u) => u.sessionID === sessionID)).toHaveLength(2);
@@ -187,4 +266,3 @@ describeWithChromium('operator console in headless Chromium', () => {
     expect(existsSync(path.join(repoRoot(), 'docs/console.png'))).toBe(true);
   });
 });
-

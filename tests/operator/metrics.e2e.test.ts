@@ -57,12 +57,20 @@ describe('metrics, health and readiness of every cloud service', () => {
     // One upload meets a transport fault first (retried), one call asks about an unknown order.
     pipeline.customs.failNextUploads(1, 503);
     const orders = [...fixtures.map((f) => f.payment_order[0]?.order_no as string), 'SO-metrics-unknown'];
-    await Promise.all(orders.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })));
-    await waitFor('4 uploaded and 1 data fault', async () => {
-      const { rows } = await pipeline.pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM ceb179.request GROUP BY 1');
-      const n = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
-      return n('uploaded') === 4 && n('data_fault') === 1 ? true : undefined;
-    }, 60_000);
+    await Promise.all(
+      orders.map((orderNo) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo, sessionID: randomUUID() })),
+    );
+    await waitFor(
+      '4 uploaded and 1 data fault',
+      async () => {
+        const { rows } = await pipeline.pool.query<{ status: string; n: number }>(
+          'SELECT status, count(*)::int AS n FROM ceb179.request GROUP BY 1',
+        );
+        const n = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
+        return n('uploaded') === 4 && n('data_fault') === 1 ? true : undefined;
+      },
+      60_000,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -91,7 +99,8 @@ describe('metrics, health and readiness of every cloud service', () => {
 
     // The histogram's sum is the ledger's: received -> uploaded over the four uploads.
     const { rows } = await pipeline.pool.query<{ total: number }>(
-      "SELECT sum(extract(epoch FROM uploaded_at - received_at))::float8 AS total FROM ceb179.request WHERE status = 'uploaded'");
+      "SELECT sum(extract(epoch FROM uploaded_at - received_at))::float8 AS total FROM ceb179.request WHERE status = 'uploaded'",
+    );
     expect(sample(m, 'ceb179_callback_to_upload_seconds_sum')).toBeCloseTo(rows[0]?.total as number, 2);
 
     expect(sample(m, 'ceb179_requests', { status: 'uploaded' })).toBe(4);
@@ -107,10 +116,18 @@ describe('metrics, health and readiness of every cloud service', () => {
     const signer = /"signerId":"(signer-0-\d+)"/.exec(pipeline.current('signer-0')?.output() ?? '')?.[1] ?? 'signer-0-0';
     // Until the signer's 'ready' heartbeat is in (the reporter reads the registry at most once a second,
     // so a scrape may still show the 'starting' one that came first), it is up but not ready yet.
-    const m = await waitFor('the signer in the metrics, ready', async () => {
-      const scraped = await scrape('reporter');
-      return sample(scraped, 'ceb179_signer_up', { signer }) === 1 && sample(scraped, 'ceb179_signer_state', { signer, state: 'ready' }) === 1 ? scraped : undefined;
-    }, 20_000, 500);
+    const m = await waitFor(
+      'the signer in the metrics, ready',
+      async () => {
+        const scraped = await scrape('reporter');
+        return sample(scraped, 'ceb179_signer_up', { signer }) === 1 &&
+          sample(scraped, 'ceb179_signer_state', { signer, state: 'ready' }) === 1
+          ? scraped
+          : undefined;
+      },
+      20_000,
+      500,
+    );
     expect(sample(m, 'ceb179_signer_state', { signer, state: 'starting' })).toBeUndefined();
     const daysLeft = Math.floor((certificate.notAfter.getTime() - Date.now()) / 86_400_000);
     expect(sample(m, 'ceb179_signer_certificate_days_left', { signer, cert_no: certificate.certNo })).toBeGreaterThanOrEqual(daysLeft - 1);
@@ -118,15 +135,18 @@ describe('metrics, health and readiness of every cloud service', () => {
     expect(Date.now() / 1000 - (sample(m, 'ceb179_signer_last_heartbeat_timestamp_seconds', { signer }) as number)).toBeLessThan(60);
   });
 
-  it.each(['ingress', 'assembler', 'reporter'] as const)('%s answers /healthz and is ready with its dependencies and consumers', async (service) => {
-    const health = await fetch(`${opsUrl(service)}/healthz`);
-    expect(health.status).toBe(200);
-    const ready = await fetch(`${opsUrl(service)}/readyz`);
-    const body = (await ready.json()) as { status: string; checks: Record<string, boolean> };
-    expect(ready.status).toBe(200);
-    expect(body.status).toBe('ready');
-    if (service !== 'ingress') expect(body.checks).toEqual({ database: true, broker: true, consumers: true });
-    const m = await scrape(service);
-    expect(sample(m, 'process_resident_memory_bytes', { service })).toBeGreaterThan(0);
-  });
+  it.each(['ingress', 'assembler', 'reporter'] as const)(
+    '%s answers /healthz and is ready with its dependencies and consumers',
+    async (service) => {
+      const health = await fetch(`${opsUrl(service)}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await fetch(`${opsUrl(service)}/readyz`);
+      const body = (await ready.json()) as { status: string; checks: Record<string, boolean> };
+      expect(ready.status).toBe(200);
+      expect(body.status).toBe('ready');
+      if (service !== 'ingress') expect(body.checks).toEqual({ database: true, broker: true, consumers: true });
+      const m = await scrape(service);
+      expect(sample(m, 'process_resident_memory_bytes', { service })).toBeGreaterThan(0);
+    },
+  );
 });

@@ -31,7 +31,11 @@ export async function startOperatorScenario(logLabel: string): Promise<OperatorS
   const pipeline = await startPipeline({
     cards: [{ algorithm: 'RSA', ebpCodes: [SERVED_EBP_CODE] }],
     fixtures: [uploaded, rejected, waiting],
-    extraEnv: { CEB179_REPORTER_MAX_TRANSPORT_RETRIES: '0', CEB179_ASSEMBLER_LOOKUP_RETRIES: '1', CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '300' },
+    extraEnv: {
+      CEB179_REPORTER_MAX_TRANSPORT_RETRIES: '0',
+      CEB179_ASSEMBLER_LOOKUP_RETRIES: '1',
+      CEB179_ASSEMBLER_LOOKUP_RETRY_DELAY_MS: '300',
+    },
     logLabel,
   });
   const status = async (sessionID: string) =>
@@ -42,7 +46,8 @@ export async function startOperatorScenario(logLabel: string): Promise<OperatorS
   const first = (f: ReturnType<typeof makeFixture>) => f.payment_order[0]?.order_no as string;
   const orders = { uploaded: first(uploaded), rejected: first(rejected), waiting: first(waiting), unknown: `SO-${logLabel}-NO-SUCH-ORDER` };
   try {
-    const fire = (key: keyof typeof sessions) => pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: orders[key], sessionID: sessions[key] });
+    const fire = (key: keyof typeof sessions) =>
+      pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: orders[key], sessionID: sessions[key] });
     await fire('uploaded');
     await until(sessions.uploaded, 'uploaded');
     pipeline.customs.failNextUploads(1, 503);

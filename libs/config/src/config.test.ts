@@ -25,8 +25,12 @@ describe('loadConfig', () => {
   });
 
   it('names the variable of a bad value', () => {
-    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_AMQP_URL: 'http://x' })).toThrow(/CEB179_AMQP_URL: must start with amqp: or amqps:/);
-    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_TIMEZONE: 'Mars/Olympus' })).toThrow(/CEB179_TIMEZONE: must be an IANA time zone/);
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_AMQP_URL: 'http://x' })).toThrow(
+      /CEB179_AMQP_URL: must start with amqp: or amqps:/,
+    );
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_TIMEZONE: 'Mars/Olympus' })).toThrow(
+      /CEB179_TIMEZONE: must be an IANA time zone/,
+    );
     expect(() => loadConfig(schema, { CEB179_CARD_PIN: '1', CEB179_INGRESS_PORT: '70000' })).toThrow(/CEB179_INGRESS_PORT/);
   });
 
@@ -57,7 +61,9 @@ describe('loadConfig', () => {
     writeFileSync(file, '8888\n');
     const config = loadConfig(schema, { CEB179_CARD_PIN_FILE: file, CEB179_AMQP_URL: AMQP_URL });
     expect(config.pin).toBe('8888');
-    expect(() => loadConfig(schema, { CEB179_CARD_PIN_FILE: path.join(dir, 'missing'), CEB179_AMQP_URL: AMQP_URL })).toThrow(/CEB179_CARD_PIN_FILE: cannot read .* \(ENOENT\)/);
+    expect(() => loadConfig(schema, { CEB179_CARD_PIN_FILE: path.join(dir, 'missing'), CEB179_AMQP_URL: AMQP_URL })).toThrow(
+      /CEB179_CARD_PIN_FILE: cannot read .* \(ENOENT\)/,
+    );
   });
 
   it('types the settings from the schema itself (checked by npm run typecheck)', () => {

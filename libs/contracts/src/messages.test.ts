@@ -15,10 +15,13 @@ describe('message contracts', () => {
 
   it('names every bad field of a callback message', () => {
     expect(() => parseCallbackMessage({ ...callback, v: 2, orderNo: '' })).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT', fields: [
-        { field: 'v', problem: 'must be 1' },
-        { field: 'orderNo', problem: 'must be a non-empty string' },
-      ] }),
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        fields: [
+          { field: 'v', problem: 'must be 1' },
+          { field: 'orderNo', problem: 'must be a non-empty string' },
+        ],
+      }),
     );
   });
 
@@ -29,12 +32,21 @@ describe('message contracts', () => {
 
   it('rejects a signature message with an unknown algorithm', () => {
     const signature = {
-      v: SCHEMA_VERSION, sessionID: 's', ebpCode: 'E', certNo: 'c', signValue: 'x', algorithm: 'MD5',
-      signedAt: 't', signerId: 'id', deadline: 'd',
+      v: SCHEMA_VERSION,
+      sessionID: 's',
+      ebpCode: 'E',
+      certNo: 'c',
+      signValue: 'x',
+      algorithm: 'MD5',
+      signedAt: 't',
+      signerId: 'id',
+      deadline: 'd',
     };
-    expect(() => parseSignatureMessage(signature)).toThrow(expect.objectContaining({
-      fields: [{ field: 'algorithm', problem: 'must be RSA-SHA1 or SM2-SM3' }],
-    }));
+    expect(() => parseSignatureMessage(signature)).toThrow(
+      expect.objectContaining({
+        fields: [{ field: 'algorithm', problem: 'must be RSA-SHA1 or SM2-SM3' }],
+      }),
+    );
     expect(parseSignatureMessage({ ...signature, algorithm: 'SM2-SM3' }).algorithm).toBe('SM2-SM3');
   });
 });

@@ -124,7 +124,9 @@ export function parseSignerHeartbeatMessage(payload: unknown): SignerHeartbeatMe
     sentAt: 'string',
   });
   if (!Array.isArray(message.ebpCodes)) {
-    throw new AppError('INVALID_INPUT', 'signer heartbeat: invalid payload', { fields: [{ field: 'ebpCodes', problem: 'must be an array' }] });
+    throw new AppError('INVALID_INPUT', 'signer heartbeat: invalid payload', {
+      fields: [{ field: 'ebpCodes', problem: 'must be an array' }],
+    });
   }
   return message;
 }

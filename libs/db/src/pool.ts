@@ -32,7 +32,10 @@ export function createPool(url: string, options: PoolOptions): Pool {
     // Migrations (statementTimeoutMs 0) run without either limit: an index build on a big ledger takes its time.
     ...(options.statementTimeoutMs === 0
       ? {}
-      : { statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS, query_timeout: Math.max(options.queryTimeoutMs ?? 20_000, 1) }),
+      : {
+          statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
+          query_timeout: Math.max(options.queryTimeoutMs ?? 20_000, 1),
+        }),
     // A transaction left open by a stalled client must not hold row locks for ever.
     idle_in_transaction_session_timeout: 60_000,
     // TCP keep-alive finds a peer that vanished (host down, connection silently dropped by a NAT).

@@ -14,7 +14,13 @@ import { createServiceRoles, SERVICE_ROLES, type ServiceRole } from './roles';
  */
 async function main(): Promise<void> {
   const config = loadConfig({
-    adminUrl: { doc: 'Postgres URL of a role with CREATEROLE, database included', format: 'postgres-url', default: '', env: 'CEB179_DATABASE_ADMIN_URL', sensitive: true },
+    adminUrl: {
+      doc: 'Postgres URL of a role with CREATEROLE, database included',
+      format: 'postgres-url',
+      default: '',
+      env: 'CEB179_DATABASE_ADMIN_URL',
+      sensitive: true,
+    },
     rolePrefix: { doc: 'Role name prefix', format: 'identifier', default: 'ceb179', env: 'CEB179_DATABASE_ROLE_PREFIX' },
   });
   const admin = new URL(config.adminUrl);
@@ -40,7 +46,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(out, role), url.toString(), { mode: 0o600 });
     process.stdout.write(`role ${config.rolePrefix}_${role}: login set on database ${database}; URL in postgres-urls/${role}\n`);
   }
-  process.stdout.write('next: CEB179_DATABASE_URL_FILE=postgres-urls/migrate npm run migrate  (creates the schema and grants each role its privileges)\n');
+  process.stdout.write(
+    'next: CEB179_DATABASE_URL_FILE=postgres-urls/migrate npm run migrate  (creates the schema and grants each role its privileges)\n',
+  );
 }
 
 main().catch((error: unknown) => {

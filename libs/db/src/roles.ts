@@ -67,7 +67,9 @@ export async function createServiceRoles(
     const { rowCount } = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
     // A password is a literal in CREATE/ALTER ROLE (no parameters there): quoted, never logged.
     const literal = `'${password.replace(/'/g, "''")}'`;
-    await admin.query(`${rowCount ? 'ALTER' : 'CREATE'} ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${literal}`);
+    await admin.query(
+      `${rowCount ? 'ALTER' : 'CREATE'} ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${literal}`,
+    );
     await admin.query(`GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(role)}`);
   }
   // migrate creates the ceb179 schema, so owns it and everything in it.

@@ -18,8 +18,11 @@ describe('migrate (real Postgres)', () => {
       expect(await migrate(pool)).toEqual([]);
       const { rows } = await pool.query<{ valid: boolean; def: string }>(
         `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-          WHERE c.relname = 'request_in_flight_deadline_idx'`);
-      expect(rows).toEqual([{ valid: true, def: expect.stringContaining("WHERE (status = ANY (ARRAY['received'::text, 'assembled'::text, 'signed'::text]))") }]);
+          WHERE c.relname = 'request_in_flight_deadline_idx'`,
+      );
+      expect(rows).toEqual([
+        { valid: true, def: expect.stringContaining("WHERE (status = ANY (ARRAY['received'::text, 'assembled'::text, 'signed'::text]))") },
+      ]);
       // The migrate pool has no statement time limit; the services' pool keeps 15 s.
       expect((await pool.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]?.statement_timeout).toBe('0');
     } finally {

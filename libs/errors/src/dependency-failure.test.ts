@@ -8,9 +8,13 @@ describe('isDependencyFailure', () => {
     expect(isDependencyFailure(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isDependencyFailure(new Error('Command timed out'))).toBe(true); // ioredis commandTimeout
     expect(isDependencyFailure(Object.assign(new Error('the database system is shutting down'), { code: '57P03' }))).toBe(true);
-    expect(isDependencyFailure(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(true);
+    expect(isDependencyFailure(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(
+      true,
+    );
     expect(isDependencyFailure(new AppError('TRANSPORT', 'RabbitMQ is not connected'))).toBe(true);
-    expect(isDependencyFailure(new AppError('INTERNAL', 'wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))).toBe(true);
+    expect(isDependencyFailure(new AppError('INTERNAL', 'wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))).toBe(
+      true,
+    );
     expect(isDependencyFailure(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], 'connect failed'))).toBe(true);
   });
 

@@ -9,7 +9,14 @@ function capture(): { stream: Writable; lines: () => Array<Record<string, unknow
       done();
     },
   });
-  return { stream, lines: () => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('createLogger', () => {
@@ -19,7 +26,13 @@ describe('createLogger', () => {
     logger.error({ alert: 'config', code: '20004' }, 'CONFIGURATION ALERT');
     logger.info({ code: '10000' }, 'uploaded');
     const [alertLine, plainLine] = out.lines();
-    expect(alertLine).toMatchObject({ service: 'test', sessionID: 'S-1', alert: 'config', errorDoc: 'docs/errors.md#alert-config', msg: 'CONFIGURATION ALERT' });
+    expect(alertLine).toMatchObject({
+      service: 'test',
+      sessionID: 'S-1',
+      alert: 'config',
+      errorDoc: 'docs/errors.md#alert-config',
+      msg: 'CONFIGURATION ALERT',
+    });
     expect(plainLine).not.toHaveProperty('errorDoc');
     expect(alertDoc('pin')).toBe('docs/errors.md#alert-pin');
   });

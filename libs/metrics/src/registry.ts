@@ -17,7 +17,10 @@ export class ServiceMetrics {
    * `labelSeries: false` leaves the service label off (the signer, whose loopback /metrics is
    * read by people and by monitors on the card PC that know which PC they are asking).
    */
-  constructor(readonly service: string, options: { labelSeries?: boolean } = {}) {
+  constructor(
+    readonly service: string,
+    options: { labelSeries?: boolean } = {},
+  ) {
     if (options.labelSeries !== false) this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
   }
@@ -33,7 +36,9 @@ export class ServiceMetrics {
   /** A counter whose value is read at scrape time from a count kept elsewhere (it only grows). */
   counterFrom(name: string, help: string, read: () => number): Counter<string> {
     return new Counter({
-      name, help, registers: [this.registry],
+      name,
+      help,
+      registers: [this.registry],
       collect(this: Counter<string>) {
         this.reset();
         this.inc(read());
@@ -44,8 +49,17 @@ export class ServiceMetrics {
   /** A gauge whose value is read at scrape time (`collect`), e.g. from the ledger or Redis. */
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: (gauge: Gauge<L>) => Promise<void>): Gauge<L> {
     return new Gauge({
-      name, help, labelNames, registers: [this.registry],
-      ...(collect ? { async collect(this: Gauge<L>) { await collect(this); } } : {}),
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect
+        ? {
+            async collect(this: Gauge<L>) {
+              await collect(this);
+            },
+          }
+        : {}),
     });
   }
 

@@ -71,7 +71,8 @@ export class Broker {
     });
     this.policy = new DeliveryPolicy(
       {
-        publish: (exchange, routingKey, content, properties, what) => this.connection.publish(exchange, routingKey, content, properties, what),
+        publish: (exchange, routingKey, content, properties, what) =>
+          this.connection.publish(exchange, routingKey, content, properties, what),
         ensureDelayQueue: (workQueue, bucketMs) => this.ensureDelayQueue(workQueue, bucketMs),
       },
       options,
@@ -200,7 +201,9 @@ export class Broker {
     const connection = this.connection.current;
     if (!connection) return;
     const channel = await connection.createChannel();
-    channel.on('error', (error: Error) => this.options.logger.warn({ err: error.message, queue: consumer.queue }, 'consumer channel error'));
+    channel.on('error', (error: Error) =>
+      this.options.logger.warn({ err: error.message, queue: consumer.queue }, 'consumer channel error'),
+    );
     // The broker may close a consumer's channel alone (a delivery not acked within consumer_timeout,
     // an operator closing it) while the connection lives on: consume again on a new channel.
     channel.on('close', () => {
@@ -258,7 +261,10 @@ export class Broker {
         .then(
           () => this.options.logger.info({ queue: consumer.queue }, 'consumer back'),
           (error: unknown) => {
-            this.options.logger.warn({ err: toAppError(error).message, queue: consumer.queue, attempt }, 'consumer could not come back yet; retrying');
+            this.options.logger.warn(
+              { err: toAppError(error).message, queue: consumer.queue, attempt },
+              'consumer could not come back yet; retrying',
+            );
             this.scheduleConsumerRecovery(consumer, attempt + 1);
           },
         );

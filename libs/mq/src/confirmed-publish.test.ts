@@ -25,24 +25,42 @@ const message = (overrides: Partial<ConfirmedPublish> = {}): ConfirmedPublish =>
 });
 
 async function failure(promise: Promise<void>): Promise<AppError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
   return error;
 }
 
 describe('publishConfirmed', () => {
   it('resolves once the broker confirms', async () => {
-    await expect(publishConfirmed(fakeChannel((confirm) => confirm(null)), message())).resolves.toBeUndefined();
+    await expect(
+      publishConfirmed(
+        fakeChannel((confirm) => confirm(null)),
+        message(),
+      ),
+    ).resolves.toBeUndefined();
   });
 
   it('fails as TRANSPORT, naming what was published, when the broker nacks', async () => {
-    const error = await failure(publishConfirmed(fakeChannel((confirm) => confirm(new Error('nack'))), message()));
+    const error = await failure(
+      publishConfirmed(
+        fakeChannel((confirm) => confirm(new Error('nack'))),
+        message(),
+      ),
+    );
     expect(error.code).toBe('TRANSPORT');
     expect(error.message).toBe('RabbitMQ refused the test message (nack)');
   });
 
   it('fails as TRANSPORT when no confirm comes within the time limit', async () => {
-    const error = await failure(publishConfirmed(fakeChannel(() => undefined), message({ timeoutMs: 5 })));
+    const error = await failure(
+      publishConfirmed(
+        fakeChannel(() => undefined),
+        message({ timeoutMs: 5 }),
+      ),
+    );
     expect(error.code).toBe('TRANSPORT');
     expect(error.message).toBe('test message not confirmed by RabbitMQ within 5 ms');
   });
@@ -56,14 +74,22 @@ describe('publishConfirmed', () => {
 
   it("fails with the caller's error when afterConfirm refuses (a returned mandatory message)", async () => {
     const refusal = new AppError('TRANSPORT', 'no queue is bound');
-    const error = await failure(publishConfirmed(fakeChannel((confirm) => confirm(null)), message({ afterConfirm: () => refusal })));
+    const error = await failure(
+      publishConfirmed(
+        fakeChannel((confirm) => confirm(null)),
+        message({ afterConfirm: () => refusal }),
+      ),
+    );
     expect(error).toBe(refusal);
   });
 
   it('runs afterConfirm even when the confirm comes after the time limit', async () => {
     let confirmLater: Confirm | undefined;
     let ran = 0;
-    const publishing = publishConfirmed(fakeChannel((confirm) => (confirmLater = confirm)), message({ timeoutMs: 5, afterConfirm: () => void (ran += 1) }));
+    const publishing = publishConfirmed(
+      fakeChannel((confirm) => (confirmLater = confirm)),
+      message({ timeoutMs: 5, afterConfirm: () => void (ran += 1) }),
+    );
     await failure(publishing);
     confirmLater?.(null);
     expect(ran).toBe(1);

@@ -18,8 +18,13 @@ describe('DeadlineOrder', () => {
     order.push('due in 30 s', now + 30_000, now);
     order.push('late by 60 s', now - 60_000, now); // ranks as due in 60 s
     order.push('due in 119 s', now + 119_000, now);
-    expect([order.take(now), order.take(now), order.take(now), order.take(now), order.take(now)])
-      .toEqual(['due in 30 s', 'late by 60 s', 'due in 100 s', 'late by 5 s', 'due in 119 s']);
+    expect([order.take(now), order.take(now), order.take(now), order.take(now), order.take(now)]).toEqual([
+      'due in 30 s',
+      'late by 60 s',
+      'due in 100 s',
+      'late by 5 s',
+      'due in 119 s',
+    ]);
     // Never starved: a late one is taken before anything that arrives later than LATE_STEP_BACK_MS minus its lateness.
     order.push('late by 1 s', now - 1_000, now);
     order.push('fresh, due in 120 s', now + LATE_STEP_BACK_MS, now);

@@ -42,9 +42,20 @@ function delivery(headers: Record<string, unknown>, content = '{"sessionID":"s-1
     content: Buffer.from(content, 'utf8'),
     fields: { deliveryTag: 1, redelivered: false, exchange: '', routingKey: QUEUE, consumerTag: 'c-1' },
     properties: {
-      contentType: 'application/json', contentEncoding: undefined, headers, deliveryMode: 2, priority: undefined,
-      correlationId: 's-1', replyTo: undefined, expiration: undefined, messageId: 's-1', timestamp: undefined,
-      type: undefined, userId: undefined, appId: undefined, clusterId: undefined,
+      contentType: 'application/json',
+      contentEncoding: undefined,
+      headers,
+      deliveryMode: 2,
+      priority: undefined,
+      correlationId: 's-1',
+      replyTo: undefined,
+      expiration: undefined,
+      messageId: 's-1',
+      timestamp: undefined,
+      type: undefined,
+      userId: undefined,
+      appId: undefined,
+      clusterId: undefined,
     },
   };
 }
@@ -52,7 +63,11 @@ function delivery(headers: Record<string, unknown>, content = '{"sessionID":"s-1
 function setUp(options: Partial<DeliveryPolicyOptions> = {}) {
   const channel = new FakeChannel();
   const publisher = new FakePublisher();
-  const policy = new DeliveryPolicy(publisher, { logger: createLogger({ service: 'delivery-policy-test', level: 'silent' }), requeuePauseMs: 0, ...options });
+  const policy = new DeliveryPolicy(publisher, {
+    logger: createLogger({ service: 'delivery-policy-test', level: 'silent' }),
+    requeuePauseMs: 0,
+    ...options,
+  });
   const run = async (handler: MessageHandler, headers: Record<string, unknown> = {}, content?: string) => {
     const message = delivery(headers, content);
     let json = true;
@@ -67,10 +82,15 @@ function setUp(options: Partial<DeliveryPolicyOptions> = {}) {
   return { channel, publisher, run };
 }
 
-const returning = (outcome: HandlerOutcome): MessageHandler => async () => outcome;
-const throwing = (error: unknown): MessageHandler => async () => {
-  throw error;
-};
+const returning =
+  (outcome: HandlerOutcome): MessageHandler =>
+  async () =>
+    outcome;
+const throwing =
+  (error: unknown): MessageHandler =>
+  async () => {
+    throw error;
+  };
 const outage = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 describe('DeliveryPolicy', () => {
@@ -84,16 +104,31 @@ describe('DeliveryPolicy', () => {
   it('shows the handler the parsed payload, the sessionID and the counters from the headers', async () => {
     const { run } = setUp();
     const seen: IncomingMessage[] = [];
-    await run(async (message) => {
-      seen.push(message);
-      return ack;
-    }, { [Headers.sessionID]: 's-header', 'x-delivery-count': 2, [Headers.retries]: 3 });
-    expect(seen[0]).toMatchObject({ payload: { sessionID: 's-1' }, sessionID: 's-header', deliveryCount: 2, retries: 3, redelivered: false });
+    await run(
+      async (message) => {
+        seen.push(message);
+        return ack;
+      },
+      { [Headers.sessionID]: 's-header', 'x-delivery-count': 2, [Headers.retries]: 3 },
+    );
+    expect(seen[0]).toMatchObject({
+      payload: { sessionID: 's-1' },
+      sessionID: 's-header',
+      deliveryCount: 2,
+      retries: 3,
+      redelivered: false,
+    });
   });
 
   it('parks a retry in the delay queue of the next bucket, counts it, forgets the failures in a row, then acks', async () => {
     const { channel, publisher, run } = setUp();
-    await run(returning(retryIn(2_500, 'not yet')), { [Headers.retries]: 1, [Headers.failures]: 4, 'x-delivery-count': 3, 'x-death': [{}], other: 'kept' });
+    await run(returning(retryIn(2_500, 'not yet')), {
+      [Headers.retries]: 1,
+      [Headers.failures]: 4,
+      'x-delivery-count': 3,
+      'x-death': [{}],
+      other: 'kept',
+    });
     expect(publisher.delayQueues).toEqual([{ workQueue: QUEUE, bucketMs: 3_000 }]);
     expect(publisher.published[0]).toMatchObject({ exchange: retryExchangeFor(QUEUE), routingKey: '3000ms' });
     expect(publisher.published[0]?.properties.persistent).toBe(true);
@@ -106,11 +141,15 @@ describe('DeliveryPolicy', () => {
     await run(returning(deadLetter('breaks the contract')), { other: 'kept' });
     expect(publisher.published[0]).toMatchObject({ exchange: Exchanges.deadLetters, routingKey: QUEUE });
     expect(publisher.published[0]?.content.toString('utf8')).toBe('{"sessionID":"s-1"}');
-    expect(publisher.headersOfOnly()).toEqual({ other: 'kept', [Headers.deadLetterReason]: 'breaks the contract', [Headers.deadLetterQueue]: QUEUE });
+    expect(publisher.headersOfOnly()).toEqual({
+      other: 'kept',
+      [Headers.deadLetterReason]: 'breaks the contract',
+      [Headers.deadLetterQueue]: QUEUE,
+    });
     expect(channel.settled).toEqual([{ how: 'ack' }]);
   });
 
-  it('leaves a dead letter RabbitMQ would not take to the queue\'s own dead-lettering (nack without requeue)', async () => {
+  it("leaves a dead letter RabbitMQ would not take to the queue's own dead-lettering (nack without requeue)", async () => {
     const { channel, publisher, run } = setUp();
     publisher.down = true;
     await run(returning(deadLetter('breaks the contract')));
@@ -120,10 +159,14 @@ describe('DeliveryPolicy', () => {
   it('dead-letters a message that is not JSON without running the handler', async () => {
     const { channel, publisher, run } = setUp();
     let ran = false;
-    await run(async () => {
-      ran = true;
-      return ack;
-    }, {}, 'not json{');
+    await run(
+      async () => {
+        ran = true;
+        return ack;
+      },
+      {},
+      'not json{',
+    );
     expect(ran).toBe(false);
     expect(publisher.headersOfOnly()[Headers.deadLetterReason]).toBe('message is not JSON');
     expect(channel.settled).toEqual([{ how: 'ack' }]);

@@ -109,12 +109,21 @@ export class DeliveryPolicy {
    * message's fault. It waits in a delay queue and comes back, however long the outage lasts;
    * neither the failure count nor the quorum delivery limit is spent on it.
    */
-  private async dependencyUnavailable(queue: string, channel: DeliveryChannel, message: ConsumeMessage, problem: string, log: Logger): Promise<void> {
+  private async dependencyUnavailable(
+    queue: string,
+    channel: DeliveryChannel,
+    message: ConsumeMessage,
+    problem: string,
+    log: Logger,
+  ): Promise<void> {
     const outages = Number(message.properties.headers?.[Headers.outageRetries] ?? 0);
     const delayMs = backoffMs(outages, 1_000, this.options.outageRetryMaxDelayMs ?? 30_000);
     try {
       await this.republishDelayed(queue, message, delayMs, Headers.outageRetries);
-      log.warn({ err: problem, outageRetries: outages + 1, delayMs }, 'a dependency is unavailable; retrying later (not counted against the message)');
+      log.warn(
+        { err: problem, outageRetries: outages + 1, delayMs },
+        'a dependency is unavailable; retrying later (not counted against the message)',
+      );
       safely(() => channel.ack(message));
     } catch {
       // RabbitMQ itself is going: the message returns to the queue when the channel closes.
@@ -128,7 +137,13 @@ export class DeliveryPolicy {
    * counts against the quorum delivery limit. A message that keeps failing is poison:
    * dead-lettered with the error once the failures run out.
    */
-  private async handlerFailed(queue: string, channel: DeliveryChannel, message: ConsumeMessage, problem: string, log: Logger): Promise<void> {
+  private async handlerFailed(
+    queue: string,
+    channel: DeliveryChannel,
+    message: ConsumeMessage,
+    problem: string,
+    log: Logger,
+  ): Promise<void> {
     const failures = Number(message.properties.headers?.[Headers.failures] ?? 0) + 1;
     const maxFailures = this.options.maxHandlerFailures ?? DEFAULT_MAX_HANDLER_FAILURES;
     try {
@@ -159,7 +174,13 @@ export class DeliveryPolicy {
       [Headers.deadLetterReason]: reason.slice(0, 1000),
       [Headers.deadLetterQueue]: queue,
     };
-    await this.publisher.publish(Exchanges.deadLetters, queue, message.content, { ...message.properties, headers, persistent: true }, 'dead letter');
+    await this.publisher.publish(
+      Exchanges.deadLetters,
+      queue,
+      message.content,
+      { ...message.properties, headers, persistent: true },
+      'dead letter',
+    );
   }
 
   /** Parks a message in the delay queue of `delayMs`, counting it in `counter` (retries, failures or outages). */
@@ -172,7 +193,13 @@ export class DeliveryPolicy {
     headers[counter] = Number(headers[counter] ?? 0) + 1;
     // A handler that got through resets the failure count: only failures in a row make poison.
     if (counter === Headers.retries) delete headers[Headers.failures];
-    await this.publisher.publish(retryExchangeFor(queue), delayRoutingKey(bucket), message.content, { ...message.properties, headers, persistent: true }, 'delayed retry');
+    await this.publisher.publish(
+      retryExchangeFor(queue),
+      delayRoutingKey(bucket),
+      message.content,
+      { ...message.properties, headers, persistent: true },
+      'delayed retry',
+    );
   }
 }
 

@@ -14,10 +14,7 @@ export interface IncomingMessage {
 }
 
 /** What a handler decides; the broker turns it into ack, delayed retry or dead-letter. */
-export type HandlerOutcome =
-  | { kind: 'ack' }
-  | { kind: 'retry'; delayMs: number; reason: string }
-  | { kind: 'dead-letter'; reason: string };
+export type HandlerOutcome = { kind: 'ack' } | { kind: 'retry'; delayMs: number; reason: string } | { kind: 'dead-letter'; reason: string };
 
 export type MessageHandler = (message: IncomingMessage) => Promise<HandlerOutcome>;
 

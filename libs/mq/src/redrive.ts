@@ -19,9 +19,18 @@ export interface RedriveResult {
 
 /** Headers a dead letter collected on its way that must not follow it back (counters start afresh). */
 const DROPPED_HEADERS = [
-  Headers.deadLetterReason, Headers.deadLetterQueue, Headers.failures, Headers.outageRetries,
-  'x-death', 'x-delivery-count', 'x-first-death-queue', 'x-first-death-reason', 'x-first-death-exchange',
-  'x-last-death-queue', 'x-last-death-reason', 'x-last-death-exchange',
+  Headers.deadLetterReason,
+  Headers.deadLetterQueue,
+  Headers.failures,
+  Headers.outageRetries,
+  'x-death',
+  'x-delivery-count',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-first-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+  'x-last-death-exchange',
 ];
 
 /** The queue a dead letter came from: our own header, else RabbitMQ's x-death (delivery limit reached). */

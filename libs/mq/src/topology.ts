@@ -70,7 +70,11 @@ export async function declareSignJobQueues(channel: Channel, ebpCodes: readonly 
     await channel.checkExchange(Exchanges.signJobs);
     if (ebpCodes.length === 0) await channel.checkQueue(Queues.signJobsAny);
   } catch (error) {
-    throw new AppError('TRANSPORT', `the sign-job exchange or queue is not declared yet: start the assembler once (it declares them) (${(error as Error).message})`, { cause: error });
+    throw new AppError(
+      'TRANSPORT',
+      `the sign-job exchange or queue is not declared yet: start the assembler once (it declares them) (${(error as Error).message})`,
+      { cause: error },
+    );
   }
   for (const ebpCode of ebpCodes) {
     const queue = signJobQueueFor(ebpCode);

@@ -23,8 +23,13 @@ describe('Broker recovery (real RabbitMQ)', () => {
   beforeEach(async () => {
     vhost = await createTestVhost();
     broker = new Broker({
-      url: vhost.url, logger, connectionName: 'broker-recovery-test', declareTopology: (c) => declareWorkQueue(c, QUEUE),
-      reconnectMaxDelayMs: 500, maxHandlerFailures: 2, outageRetryMaxDelayMs: 1_000,
+      url: vhost.url,
+      logger,
+      connectionName: 'broker-recovery-test',
+      declareTopology: (c) => declareWorkQueue(c, QUEUE),
+      reconnectMaxDelayMs: 500,
+      maxHandlerFailures: 2,
+      outageRetryMaxDelayMs: 1_000,
     });
     await broker.start();
     raw = await amqp.connect(vhost.url);
@@ -39,11 +44,15 @@ describe('Broker recovery (real RabbitMQ)', () => {
   it('retries a handler whose dependency is unreachable for as long as it takes, never dead-lettering it', async () => {
     const seen: IncomingMessage[] = [];
     const outageAttempts = 5; // more than maxHandlerFailures (2), which a real failure would exhaust
-    await broker.consume(QUEUE, async (m) => {
-      seen.push(m);
-      if (seen.length <= outageAttempts) throw unreachable();
-      return ack;
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        seen.push(m);
+        if (seen.length <= outageAttempts) throw unreachable();
+        return ack;
+      },
+      { prefetch: 1 },
+    );
     await broker.sendToQueue(QUEUE, { n: 1 }, { sessionID: 'outage-1' });
 
     await waitFor('delivery after the outage', async () => (seen.length === outageAttempts + 1 ? true : undefined), 30_000, 50);
@@ -56,10 +65,14 @@ describe('Broker recovery (real RabbitMQ)', () => {
 
   it('still dead-letters a message whose handler fails for another reason', async () => {
     let calls = 0;
-    await broker.consume(QUEUE, async () => {
-      calls += 1;
-      throw new TypeError("Cannot read properties of undefined (reading 'orderNo')");
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async () => {
+        calls += 1;
+        throw new TypeError("Cannot read properties of undefined (reading 'orderNo')");
+      },
+      { prefetch: 1 },
+    );
     await broker.sendToQueue(QUEUE, { n: 2 }, { sessionID: 'poison-1' });
     const channel = await raw.createConfirmChannel();
     await waitFor('the dead letter', async () => ((await deadLetterCount(channel)) === 1 ? true : undefined), 20_000, 100);
@@ -68,24 +81,36 @@ describe('Broker recovery (real RabbitMQ)', () => {
 
   it('consumes again after the broker cancels the consumer (queue deleted), on the re-declared queue', async () => {
     const seen: string[] = [];
-    await broker.consume(QUEUE, async (m) => {
-      seen.push(m.sessionID ?? '');
-      return ack;
-    }, { prefetch: 4 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        seen.push(m.sessionID ?? '');
+        return ack;
+      },
+      { prefetch: 4 },
+    );
     await broker.sendToQueue(QUEUE, { n: 1 }, { sessionID: 'before' });
     await waitFor('first delivery', async () => (seen.includes('before') ? true : undefined));
 
-    const deleted = await fetch(`${testInfra.rabbitApiUrl}/queues/${vhost.name}/${QUEUE}`, { method: 'DELETE', headers: { authorization: auth } });
+    const deleted = await fetch(`${testInfra.rabbitApiUrl}/queues/${vhost.name}/${QUEUE}`, {
+      method: 'DELETE',
+      headers: { authorization: auth },
+    });
     expect(deleted.ok).toBe(true);
     // The consumer re-declares the queue (its topology) and consumes again.
     const channel = await raw.createChannel();
-    await waitFor('a consumer on the re-declared queue', async () => {
-      const probe = await raw.createChannel();
-      probe.on('error', () => undefined);
-      const info = await probe.checkQueue(QUEUE).catch(() => undefined);
-      await probe.close().catch(() => undefined);
-      return info && info.consumerCount === 1 ? true : undefined;
-    }, 20_000, 200);
+    await waitFor(
+      'a consumer on the re-declared queue',
+      async () => {
+        const probe = await raw.createChannel();
+        probe.on('error', () => undefined);
+        const info = await probe.checkQueue(QUEUE).catch(() => undefined);
+        await probe.close().catch(() => undefined);
+        return info && info.consumerCount === 1 ? true : undefined;
+      },
+      20_000,
+      200,
+    );
     await channel.close();
     await broker.sendToQueue(QUEUE, { n: 2 }, { sessionID: 'after' });
     await waitFor('delivery after the cancel', async () => (seen.includes('after') ? true : undefined), 10_000);
@@ -93,14 +118,21 @@ describe('Broker recovery (real RabbitMQ)', () => {
 
   it('starts the deliveries it holds earliest deadline first, those already late after the ones that can make it', async () => {
     const now = Date.now();
-    const backlog = [60, 50, 40, -10, 30, 20].map((s) => ({ name: s < 0 ? 'late' : `due in ${s} s`, deadline: new Date(now + s * 1_000).toISOString() }));
+    const backlog = [60, 50, 40, -10, 30, 20].map((s) => ({
+      name: s < 0 ? 'late' : `due in ${s} s`,
+      deadline: new Date(now + s * 1_000).toISOString(),
+    }));
     for (const item of backlog) await broker.sendToQueue(QUEUE, item, { sessionID: item.name });
     const order: string[] = [];
-    await broker.consume(QUEUE, async (m) => {
-      order.push((m.payload as { name: string }).name);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return ack;
-    }, { prefetch: 10, concurrency: 1 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        order.push((m.payload as { name: string }).name);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return ack;
+      },
+      { prefetch: 10, concurrency: 1 },
+    );
     await waitFor('the backlog drained', async () => (order.length === backlog.length ? true : undefined), 10_000);
     // The first delivery starts on arrival, before the rest are held; the rest go by deadline.
     expect(order).toEqual(['due in 60 s', 'due in 20 s', 'due in 30 s', 'due in 40 s', 'due in 50 s', 'late']);
@@ -109,11 +141,15 @@ describe('Broker recovery (real RabbitMQ)', () => {
   it('moves dead letters back to their source queue (npm run redrive)', async () => {
     let poisoned = true;
     const seen: IncomingMessage[] = [];
-    await broker.consume(QUEUE, async (m) => {
-      if (poisoned) throw new TypeError('a bug, fixed later');
-      seen.push(m);
-      return ack;
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        if (poisoned) throw new TypeError('a bug, fixed later');
+        seen.push(m);
+        return ack;
+      },
+      { prefetch: 1 },
+    );
     await broker.sendToQueue(QUEUE, { n: 3 }, { sessionID: 'redrive-1' });
     const channel = await raw.createConfirmChannel();
     await waitFor('the dead letter', async () => ((await deadLetterCount(channel)) === 1 ? true : undefined), 20_000, 100);

@@ -10,8 +10,14 @@ const QUEUE = Queues.callbacks;
 /** Closes every client connection of the vhost from the broker side, as a broker restart would. */
 async function closeConnections(vhost: string): Promise<number> {
   const auth = `Basic ${Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64')}`;
-  const list = (await (await fetch(`${testInfra.rabbitApiUrl}/vhosts/${vhost}/connections`, { headers: { authorization: auth } })).json()) as Array<{ name: string }>;
-  for (const c of list) await fetch(`${testInfra.rabbitApiUrl}/connections/${encodeURIComponent(c.name)}`, { method: 'DELETE', headers: { authorization: auth } });
+  const list = (await (
+    await fetch(`${testInfra.rabbitApiUrl}/vhosts/${vhost}/connections`, { headers: { authorization: auth } })
+  ).json()) as Array<{ name: string }>;
+  for (const c of list)
+    await fetch(`${testInfra.rabbitApiUrl}/connections/${encodeURIComponent(c.name)}`, {
+      method: 'DELETE',
+      headers: { authorization: auth },
+    });
   return list.length;
 }
 
@@ -23,7 +29,12 @@ describe('Broker (real RabbitMQ)', () => {
   beforeEach(async () => {
     vhost = await createTestVhost();
     broker = new Broker({
-      url: vhost.url, logger, connectionName: 'broker-test', declareTopology: (c) => declareWorkQueue(c, QUEUE), reconnectMaxDelayMs: 500, maxHandlerFailures: 3,
+      url: vhost.url,
+      logger,
+      connectionName: 'broker-test',
+      declareTopology: (c) => declareWorkQueue(c, QUEUE),
+      reconnectMaxDelayMs: 500,
+      maxHandlerFailures: 3,
     });
     await broker.start();
     raw = await amqp.connect(vhost.url);
@@ -37,19 +48,30 @@ describe('Broker (real RabbitMQ)', () => {
 
   it('declares a durable quorum queue with a delivery limit and dead-lettering', async () => {
     const auth = `Basic ${Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64')}`;
-    const info = (await (await fetch(`${testInfra.rabbitApiUrl}/queues/${vhost.name}/${QUEUE}`, { headers: { authorization: auth } })).json()) as {
-      durable: boolean; arguments: Record<string, unknown>;
+    const info = (await (
+      await fetch(`${testInfra.rabbitApiUrl}/queues/${vhost.name}/${QUEUE}`, { headers: { authorization: auth } })
+    ).json()) as {
+      durable: boolean;
+      arguments: Record<string, unknown>;
     };
     expect(info.durable).toBe(true);
-    expect(info.arguments).toMatchObject({ 'x-queue-type': 'quorum', 'x-delivery-limit': 10, 'x-dead-letter-exchange': Exchanges.deadLetters });
+    expect(info.arguments).toMatchObject({
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': 10,
+      'x-dead-letter-exchange': Exchanges.deadLetters,
+    });
   });
 
   it('publishes persistent messages with the sessionID, and acks only what the handler accepted', async () => {
     const seen: IncomingMessage[] = [];
-    await broker.consume(QUEUE, async (m) => {
-      seen.push(m);
-      return ack;
-    }, { prefetch: 4 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        seen.push(m);
+        return ack;
+      },
+      { prefetch: 4 },
+    );
     await broker.sendToQueue(QUEUE, { hello: 'world' }, { sessionID: 's-1' });
     await waitFor('delivery', async () => (seen.length === 1 ? true : undefined));
     expect(seen[0]?.payload).toEqual({ hello: 'world' });
@@ -61,10 +83,14 @@ describe('Broker (real RabbitMQ)', () => {
 
   it('retries through a delay queue, counting retries, then acks', async () => {
     const deliveries: Array<{ at: number; retries: number }> = [];
-    await broker.consume(QUEUE, async (m) => {
-      deliveries.push({ at: Date.now(), retries: m.retries });
-      return m.retries < 2 ? retryIn(1_000, 'not yet') : ack;
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        deliveries.push({ at: Date.now(), retries: m.retries });
+        return m.retries < 2 ? retryIn(1_000, 'not yet') : ack;
+      },
+      { prefetch: 1 },
+    );
     await broker.sendToQueue(QUEUE, { n: 1 }, { sessionID: 's-2' });
     await waitFor('three deliveries', async () => (deliveries.length === 3 ? true : undefined), 10_000);
     expect(deliveries.map((d) => d.retries)).toEqual([0, 1, 2]);
@@ -82,7 +108,12 @@ describe('Broker (real RabbitMQ)', () => {
     });
     expect(info.type).toBe('quorum');
     // Back through the queue's own retry exchange: no user may write to the default exchange.
-    expect(info.arguments).toMatchObject({ 'x-message-ttl': 1_000, 'x-dead-letter-exchange': `${QUEUE}.retry`, 'x-dead-letter-routing-key': 'due', 'x-dead-letter-strategy': 'at-least-once' });
+    expect(info.arguments).toMatchObject({
+      'x-message-ttl': 1_000,
+      'x-dead-letter-exchange': `${QUEUE}.retry`,
+      'x-dead-letter-routing-key': 'due',
+      'x-dead-letter-strategy': 'at-least-once',
+    });
   });
 
   it('still retries through a classic delay queue an earlier version left, without losing its connection', async () => {
@@ -94,10 +125,14 @@ describe('Broker (real RabbitMQ)', () => {
     const changes: boolean[] = [];
     broker.onConnectionChange((up) => changes.push(up));
     const retries: number[] = [];
-    await broker.consume(QUEUE, async (m) => {
-      retries.push(m.retries);
-      return m.retries < 1 ? retryIn(1_000, 'not yet') : ack;
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        retries.push(m.retries);
+        return m.retries < 1 ? retryIn(1_000, 'not yet') : ack;
+      },
+      { prefetch: 1 },
+    );
     await broker.sendToQueue(QUEUE, { n: 1 }, { sessionID: 's-2c' });
     await waitFor('the retry', async () => (retries.length === 2 ? true : undefined), 10_000);
     expect(retries).toEqual([0, 1]);
@@ -117,13 +152,21 @@ describe('Broker (real RabbitMQ)', () => {
 
   it('retries a message whose handler throws after a back-off, apart from its own retries, and dead-letters it with the error once failures run out', async () => {
     const attempts: Array<{ at: number; retries: number }> = [];
-    await broker.consume(QUEUE, async (m) => {
-      attempts.push({ at: Date.now(), retries: m.retries });
-      throw new Error('database down');
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        attempts.push({ at: Date.now(), retries: m.retries });
+        throw new Error('database down');
+      },
+      { prefetch: 1 },
+    );
     await broker.sendToQueue(QUEUE, { poison: true }, { sessionID: 's-4' });
     const channel = await raw.createChannel();
-    const dead = await waitFor('poison dead-lettered', async () => (await channel.get(Queues.deadLetters, { noAck: true })) || undefined, 30_000);
+    const dead = await waitFor(
+      'poison dead-lettered',
+      async () => (await channel.get(Queues.deadLetters, { noAck: true })) || undefined,
+      30_000,
+    );
     expect(JSON.parse(dead.content.toString())).toEqual({ poison: true });
     expect(dead.properties.headers?.[Headers.deadLetterReason]).toBe('handler failed 3 times: database down');
     expect(attempts.map((a) => a.retries)).toEqual([0, 0, 0]);
@@ -138,12 +181,16 @@ describe('Broker (real RabbitMQ)', () => {
     const outageUntil = Date.now() + 3_500;
     let attempts = 0;
     let handled = false;
-    await broker.consume(QUEUE, async () => {
-      attempts += 1;
-      if (Date.now() < outageUntil) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-      handled = true;
-      return ack;
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async () => {
+        attempts += 1;
+        if (Date.now() < outageUntil) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+        handled = true;
+        return ack;
+      },
+      { prefetch: 1 },
+    );
     await broker.sendToQueue(QUEUE, { request: 1 }, { sessionID: 's-4b' });
     await waitFor('handled after the outage', async () => (handled ? true : undefined), 20_000);
     expect(attempts).toBe(3);
@@ -153,10 +200,14 @@ describe('Broker (real RabbitMQ)', () => {
 
   it('reconnects after the broker drops the connection, and keeps consuming', async () => {
     const seen: unknown[] = [];
-    await broker.consume(QUEUE, async (m) => {
-      seen.push(m.payload);
-      return ack;
-    }, { prefetch: 1 });
+    await broker.consume(
+      QUEUE,
+      async (m) => {
+        seen.push(m.payload);
+        return ack;
+      },
+      { prefetch: 1 },
+    );
     const changes: boolean[] = [];
     broker.onConnectionChange((up) => changes.push(up));
     await waitFor('connection listed', async () => ((await closeConnections(vhost.name)) > 0 ? true : undefined), 15_000);

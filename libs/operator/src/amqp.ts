@@ -1,7 +1,14 @@
 import * as amqp from 'amqplib';
 import { Exchanges, Queues, type ResendRequestMessage } from '@ceb179/contracts';
 import { AppError } from '@ceb179/errors';
-import { declareResendPublishing, Headers, publishConfirmed, redriveDeadLetters, type RedriveOptions, type RedriveResult } from '@ceb179/mq';
+import {
+  declareResendPublishing,
+  Headers,
+  publishConfirmed,
+  redriveDeadLetters,
+  type RedriveOptions,
+  type RedriveResult,
+} from '@ceb179/mq';
 import type { ResendPublisher } from './resend';
 
 /** Bounded: an operator's command never hangs on a broker that does not answer. */
@@ -62,7 +69,12 @@ export class AmqpResendPublisher implements ResendPublisher {
         timeoutMs: CONFIRM_TIMEOUT_MS,
         // A returned message arrives before its confirm.
         afterConfirm: () =>
-          returned ? new AppError('TRANSPORT', `no queue takes re-send requests yet: start the reporter once (it declares ${Queues.resendRequests})`) : undefined,
+          returned
+            ? new AppError(
+                'TRANSPORT',
+                `no queue takes re-send requests yet: start the reporter once (it declares ${Queues.resendRequests})`,
+              )
+            : undefined,
       });
     });
   }
@@ -81,7 +93,10 @@ export async function redrive(url: string, options: RedriveOptions = {}): Promis
       // The dead-letter queue is declared by the first service that runs: none yet, nothing dead.
       if ((error as { code?: number }).code === 404) return { moved: {}, left: 0 };
       if ((error as { code?: number }).code === 403) {
-        throw new AppError('CONFIG', `re-driving needs a RabbitMQ user that may read ${Queues.deadLetters} and publish through the default exchange (an administrator; no service or operator user may): ${(error as Error).message}`);
+        throw new AppError(
+          'CONFIG',
+          `re-driving needs a RabbitMQ user that may read ${Queues.deadLetters} and publish through the default exchange (an administrator; no service or operator user may): ${(error as Error).message}`,
+        );
       }
       throw error;
     }

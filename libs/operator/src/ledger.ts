@@ -111,20 +111,34 @@ export function deadlineOf(row: Pick<RequestRow, 'status' | 'deadline_at' | 'upl
   const inFlight = (IN_FLIGHT_STATUSES as readonly string[]).includes(row.status);
   if (row.uploaded_at) {
     const margin = deadline - row.uploaded_at.getTime();
-    return { deadlineAt: row.deadline_at.toISOString(), marginMs: margin, verdict: margin >= 0 ? 'inside' : 'late', settledAt: row.uploaded_at.toISOString() };
+    return {
+      deadlineAt: row.deadline_at.toISOString(),
+      marginMs: margin,
+      verdict: margin >= 0 ? 'inside' : 'late',
+      settledAt: row.uploaded_at.toISOString(),
+    };
   }
   if (inFlight) {
     const margin = deadline - now.getTime();
     return { deadlineAt: row.deadline_at.toISOString(), marginMs: margin, verdict: margin >= 0 ? 'open' : 'missed', settledAt: null };
   }
   // A final fault: customs never got (an accepted) upload.
-  return { deadlineAt: row.deadline_at.toISOString(), marginMs: deadline - row.updated_at.getTime(), verdict: 'missed', settledAt: row.updated_at.toISOString() };
+  return {
+    deadlineAt: row.deadline_at.toISOString(),
+    marginMs: deadline - row.updated_at.getTime(),
+    verdict: 'missed',
+    settledAt: row.updated_at.toISOString(),
+  };
 }
 
 function toTimeline(row: RequestRow, attempts: AttemptRow[], now: Date): RequestTimeline {
   const received = row.received_at.getTime();
   const stages: StageView[] = [{ stage: 'received', at: row.received_at.toISOString(), sinceReceivedMs: 0 }];
-  for (const [stage, at] of [['assembled', row.assembled_at], ['signed', row.signed_at], ['uploaded', row.uploaded_at]] as const) {
+  for (const [stage, at] of [
+    ['assembled', row.assembled_at],
+    ['signed', row.signed_at],
+    ['uploaded', row.uploaded_at],
+  ] as const) {
     if (at) stages.push({ stage, at: at.toISOString(), sinceReceivedMs: at.getTime() - received });
   }
   return {
@@ -177,7 +191,13 @@ export async function findTimelines(pool: Pool, sessionOrOrder: string, now = ne
        FROM ceb179.upload_attempt WHERE session_id = ANY($1::text[]) ORDER BY attempted_at, id`,
     [chosen.map((r) => r.session_id)],
   );
-  return chosen.map((row) => toTimeline(row, attempts.rows.filter((a) => a.session_id === row.session_id), now));
+  return chosen.map((row) =>
+    toTimeline(
+      row,
+      attempts.rows.filter((a) => a.session_id === row.session_id),
+      now,
+    ),
+  );
 }
 
 export async function findTimeline(pool: Pool, sessionID: string, now = new Date()): Promise<RequestTimeline | undefined> {
@@ -222,7 +242,13 @@ export async function listRequests(pool: Pool, options: ListOptions, now = new D
        FROM ceb179.upload_attempt WHERE session_id = ANY($1::text[]) ORDER BY attempted_at, id`,
     [rows.map((r) => r.session_id)],
   );
-  return rows.map((row) => toTimeline(row, attempts.rows.filter((a) => a.session_id === row.session_id), now));
+  return rows.map((row) =>
+    toTimeline(
+      row,
+      attempts.rows.filter((a) => a.session_id === row.session_id),
+      now,
+    ),
+  );
 }
 
 export interface StageCount {
@@ -246,8 +272,14 @@ export async function countByStatus(pool: Pool, hours: number): Promise<StageCou
 
 export async function loadStoredDocument(pool: Pool, sessionID: string): Promise<StoredDocument | undefined> {
   const { rows } = await pool.query<{
-    session_id: string; status: string; head_json: string | null; lists_json: string | null; service_time: string | null;
-    sign_string: string | null; cert_no: string | null; sign_value: string | null;
+    session_id: string;
+    status: string;
+    head_json: string | null;
+    lists_json: string | null;
+    service_time: string | null;
+    sign_string: string | null;
+    cert_no: string | null;
+    sign_value: string | null;
   }>(
     'SELECT session_id, status, head_json, lists_json, service_time, sign_string, cert_no, sign_value FROM ceb179.request WHERE session_id = $1',
     [sessionID],
@@ -255,8 +287,13 @@ export async function loadStoredDocument(pool: Pool, sessionID: string): Promise
   const row = rows[0];
   if (!row) return undefined;
   return {
-    sessionID: row.session_id, status: row.status, headJson: row.head_json, listsJson: row.lists_json, serviceTime: row.service_time,
-    signString: row.sign_string, certNo: row.cert_no, signValue: row.sign_value,
+    sessionID: row.session_id,
+    status: row.status,
+    headJson: row.head_json,
+    listsJson: row.lists_json,
+    serviceTime: row.service_time,
+    signString: row.sign_string,
+    certNo: row.cert_no,
+    signValue: row.sign_value,
   };
 }
-

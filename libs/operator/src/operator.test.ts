@@ -8,28 +8,64 @@ describe('deadlineOf', () => {
   const updated_at = at('2026-01-01T00:03:00.000Z');
 
   it('measures an upload against the deadline: inside or late by how much', () => {
-    expect(deadlineOf({ status: 'uploaded', deadline_at, uploaded_at: at('2026-01-01T00:01:30.000Z'), updated_at }, new Date())).toMatchObject({ verdict: 'inside', marginMs: 30_000 });
-    expect(deadlineOf({ status: 'uploaded', deadline_at, uploaded_at: at('2026-01-01T00:02:05.500Z'), updated_at }, new Date())).toMatchObject({ verdict: 'late', marginMs: -5_500 });
+    expect(
+      deadlineOf({ status: 'uploaded', deadline_at, uploaded_at: at('2026-01-01T00:01:30.000Z'), updated_at }, new Date()),
+    ).toMatchObject({ verdict: 'inside', marginMs: 30_000 });
+    expect(
+      deadlineOf({ status: 'uploaded', deadline_at, uploaded_at: at('2026-01-01T00:02:05.500Z'), updated_at }, new Date()),
+    ).toMatchObject({ verdict: 'late', marginMs: -5_500 });
   });
 
   it('counts down a request in flight, and marks it missed once past the deadline', () => {
     expect(deadlineOf({ status: 'signed', deadline_at, uploaded_at: null, updated_at }, at('2026-01-01T00:01:00.000Z'))).toEqual({
-      deadlineAt: deadline_at.toISOString(), marginMs: 60_000, verdict: 'open', settledAt: null,
+      deadlineAt: deadline_at.toISOString(),
+      marginMs: 60_000,
+      verdict: 'open',
+      settledAt: null,
     });
-    expect(deadlineOf({ status: 'assembled', deadline_at, uploaded_at: null, updated_at }, at('2026-01-01T00:02:01.000Z'))).toMatchObject({ verdict: 'missed', marginMs: -1_000, settledAt: null });
+    expect(deadlineOf({ status: 'assembled', deadline_at, uploaded_at: null, updated_at }, at('2026-01-01T00:02:01.000Z'))).toMatchObject({
+      verdict: 'missed',
+      marginMs: -1_000,
+      settledAt: null,
+    });
   });
 
   it('a final fault missed the deadline, settled when it ended', () => {
-    expect(deadlineOf({ status: 'data_fault', deadline_at, uploaded_at: null, updated_at }, new Date())).toMatchObject({ verdict: 'missed', settledAt: updated_at.toISOString() });
+    expect(deadlineOf({ status: 'data_fault', deadline_at, uploaded_at: null, updated_at }, new Date())).toMatchObject({
+      verdict: 'missed',
+      settledAt: updated_at.toISOString(),
+    });
   });
 });
 
 describe('resendRefusal', () => {
   const timeline = (status: string, codes: (string | null)[] = []): RequestTimeline => ({
-    sessionID: 's-1', orderNo: 'o-1', status, reason: null, ebpCode: 'E', guid: null, customsServiceTime: null, serviceTime: null, certNo: null,
-    signerId: null, customsCode: null, customsMessage: null, late: false, receivedAt: '', updatedAt: '', stages: [],
+    sessionID: 's-1',
+    orderNo: 'o-1',
+    status,
+    reason: null,
+    ebpCode: 'E',
+    guid: null,
+    customsServiceTime: null,
+    serviceTime: null,
+    certNo: null,
+    signerId: null,
+    customsCode: null,
+    customsMessage: null,
+    late: false,
+    receivedAt: '',
+    updatedAt: '',
+    stages: [],
     deadline: { deadlineAt: '', marginMs: 0, verdict: 'missed', settledAt: null },
-    attempts: codes.map((code) => ({ attemptedAt: 't', latencyMs: 1, httpStatus: 200, customsCode: code, customsMessage: null, outcome: 'x', error: null })),
+    attempts: codes.map((code) => ({
+      attemptedAt: 't',
+      latencyMs: 1,
+      httpStatus: 200,
+      customsCode: code,
+      customsMessage: null,
+      outcome: 'x',
+      error: null,
+    })),
   });
 
   it('refuses what customs holds: uploaded, or any attempt answered 10000 or 20006', () => {

@@ -8,11 +8,14 @@ export const HELD_BY_CUSTOMS_CODES = ['10000', '20006'];
 
 /** Why a request may not be re-sent, or null when it may. The reporter checks the same again, atomically. */
 export function resendRefusal(timeline: RequestTimeline): string | null {
-  if (timeline.status === 'uploaded') return `customs already holds ${timeline.sessionID} (uploaded, code ${timeline.customsCode ?? '?'}): a re-send would be a second upload`;
+  if (timeline.status === 'uploaded')
+    return `customs already holds ${timeline.sessionID} (uploaded, code ${timeline.customsCode ?? '?'}): a re-send would be a second upload`;
   const held = timeline.attempts.find((a) => a.customsCode !== null && HELD_BY_CUSTOMS_CODES.includes(a.customsCode));
   if (held) return `customs already holds ${timeline.sessionID} (an attempt at ${held.attemptedAt} was answered ${held.customsCode})`;
-  if (timeline.status === 'received' || timeline.status === 'assembled') return `${timeline.sessionID} is ${timeline.status}: it has not been signed yet, there is nothing to upload`;
-  if (timeline.status === 'data_fault') return `${timeline.sessionID} is a data_fault: no document was built (${timeline.reason ?? 'see reason'}); fix the data, customs will call again`;
+  if (timeline.status === 'received' || timeline.status === 'assembled')
+    return `${timeline.sessionID} is ${timeline.status}: it has not been signed yet, there is nothing to upload`;
+  if (timeline.status === 'data_fault')
+    return `${timeline.sessionID} is a data_fault: no document was built (${timeline.reason ?? 'see reason'}); fix the data, customs will call again`;
   return null;
 }
 
@@ -32,7 +35,12 @@ export interface ResendAccepted {
  * serviceTime, certNo and signValue). Refused with AppError NOT_FOUND / INVALID_INPUT when the
  * ledger does not have it or customs already holds it.
  */
-export async function requestResend(pool: Pool, publisher: ResendPublisher, sessionID: string, requestedBy: string): Promise<ResendAccepted> {
+export async function requestResend(
+  pool: Pool,
+  publisher: ResendPublisher,
+  sessionID: string,
+  requestedBy: string,
+): Promise<ResendAccepted> {
   const timeline = await findTimeline(pool, sessionID);
   if (!timeline) throw new AppError('NOT_FOUND', `no request with sessionID ${sessionID} in the ledger`);
   const refusal = resendRefusal(timeline);
@@ -59,4 +67,3 @@ export async function awaitResendOutcome(pool: Pool, accepted: ResendAccepted, t
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
-

@@ -33,7 +33,9 @@ export function verifyStoredDocument(doc: StoredDocument, certificateText: strin
   let signStringMatchesDocument = false;
   if (doc.headJson && doc.listsJson && doc.serviceTime) {
     try {
-      signStringMatchesDocument = buildSignString({ sessionID: doc.sessionID, headJson: doc.headJson, listsJson: doc.listsJson, serviceTime: doc.serviceTime }) === doc.signString;
+      signStringMatchesDocument =
+        buildSignString({ sessionID: doc.sessionID, headJson: doc.headJson, listsJson: doc.listsJson, serviceTime: doc.serviceTime }) ===
+        doc.signString;
     } catch {
       signStringMatchesDocument = false;
     }
@@ -44,8 +46,12 @@ export function verifyStoredDocument(doc: StoredDocument, certificateText: strin
     signStringMatchesDocument,
     certNoMatches: sameCertNo(certificate.certNo, doc.certNo),
     certificate: {
-      certNo: certificate.certNo, algorithm: certificate.algorithm, subject: certificate.subject,
-      notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString(), source,
+      certNo: certificate.certNo,
+      algorithm: certificate.algorithm,
+      subject: certificate.subject,
+      notBefore: certificate.notBefore.toISOString(),
+      notAfter: certificate.notAfter.toISOString(),
+      source,
     },
     ledgerCertNo: doc.certNo,
   };

@@ -47,7 +47,23 @@ function bareBase64(pem: string): string {
 function selfSigned(name: string, keyArgs: string[], serial: string, subject: string): { pem: string; keyFile: string } {
   const keyFile = `${name}.key`;
   openssl(
-    ['req', '-x509', ...keyArgs, '-nodes', '-keyout', keyFile, '-out', `${name}.pem`, '-days', '30', '-subj', subject, '-set_serial', serial, '-utf8'],
+    [
+      'req',
+      '-x509',
+      ...keyArgs,
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '30',
+      '-subj',
+      subject,
+      '-set_serial',
+      serial,
+      '-utf8',
+    ],
     work,
   );
   return { pem: readFileSync(path.join(work, `${name}.pem`), 'utf8'), keyFile };

@@ -45,14 +45,17 @@ describe('control envelope', () => {
 
   it('recognises the greeting in its known shapes', () => {
     expect(parseControlFrame(buildControlGreeting()).kind).toBe('greeting');
-    expect(parseControlFrame('{"_id":0,"_method":"open","_status":"00","_args":{"Result":true,"Data":[],"Error":[]}}').kind).toBe('greeting');
+    expect(parseControlFrame('{"_id":0,"_method":"open","_status":"00","_args":{"Result":true,"Data":[],"Error":[]}}').kind).toBe(
+      'greeting',
+    );
     expect(parseControlFrame('{"_id":0,"_status":"00"}').kind).toBe('greeting');
     const frame = parseControlFrame('{"_method":"open"}');
     expect(frame).toEqual({ kind: 'greeting', raw: { _method: 'open' } });
   });
 
   it('reads a successful sign reply', () => {
-    const text = '{"_id":7,"_method":"cus-sec_SpcSignDataAsPEM","_status":"00","_args":{"Result":true,"Data":["c2ln","01691f7f"],"Error":[]}}';
+    const text =
+      '{"_id":7,"_method":"cus-sec_SpcSignDataAsPEM","_status":"00","_args":{"Result":true,"Data":["c2ln","01691f7f"],"Error":[]}}';
     expect(replyOf(text)).toEqual({
       id: 7,
       method: 'cus-sec_SpcSignDataAsPEM',
@@ -64,13 +67,17 @@ describe('control envelope', () => {
   });
 
   it('treats _status "00" with Result false as a failure', () => {
-    const reply = replyOf('{"_id":3,"_method":"cus-sec_SpcSignDataAsPEM","_status":"00","_args":{"Result":false,"Data":[],"Error":["Err:Custom50200"]}}');
+    const reply = replyOf(
+      '{"_id":3,"_method":"cus-sec_SpcSignDataAsPEM","_status":"00","_args":{"Result":false,"Data":[],"Error":["Err:Custom50200"]}}',
+    );
     expect(reply.result).toBe(false);
     expect(reply.errors).toEqual(['Err:Custom50200']);
   });
 
   it('tolerates Error as a string, Data missing, and the id as text', () => {
-    const reply = replyOf('{"_id":"12","_method":"cus-sec_SpcVerifyPIN","_status":"00","_args":{"Result":false,"Error":"Err:Custom50070"}}');
+    const reply = replyOf(
+      '{"_id":"12","_method":"cus-sec_SpcVerifyPIN","_status":"00","_args":{"Result":false,"Error":"Err:Custom50070"}}',
+    );
     expect(reply).toEqual({ id: 12, method: 'cus-sec_SpcVerifyPIN', status: '00', result: false, data: [], errors: ['Err:Custom50070'] });
     expect(replyOf('{"_id":2,"_args":{"Result":true,"Data":"x","Error":""}}')).toMatchObject({ result: true, data: ['x'], errors: [] });
   });
@@ -93,7 +100,10 @@ describe('control envelope', () => {
   it('round-trips the simulator reply', () => {
     const text = buildControlReply(9, ControlMethods.getCertNo, true, ['01691f7f']);
     expect(text).toBe('{"_id":9,"_method":"cus-sec_SpcGetCertNo","_status":"00","_args":{"Result":true,"Data":["01691f7f"],"Error":[]}}');
-    expect(replyOf(buildControlReply(4, ControlMethods.verifyPin, false, [], ['PIN locked']))).toMatchObject({ result: false, errors: ['PIN locked'] });
+    expect(replyOf(buildControlReply(4, ControlMethods.verifyPin, false, [], ['PIN locked']))).toMatchObject({
+      result: false,
+      errors: ['PIN locked'],
+    });
   });
 
   it.each(['', 'garbage', '{"_id":', '[1,2]', 'null', '"text"', '{"_method":"cus-sec_SpcGetCertNo"}', '{"_id":1.5,"_args":{}}'])(

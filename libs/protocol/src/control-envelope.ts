@@ -30,7 +30,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The request key is `args` without underscore, unlike every key of the reply (H). */
 export function buildControlRequest(id: number, method: string, args: Record<string, string>): string {
-  if (!Number.isSafeInteger(id) || id < 0) throw new AppError('INVALID_INPUT', `control request id must be a non-negative integer (got ${id})`);
+  if (!Number.isSafeInteger(id) || id < 0)
+    throw new AppError('INVALID_INPUT', `control request id must be a non-negative integer (got ${id})`);
   if (typeof method !== 'string' || method === '') throw new AppError('INVALID_INPUT', 'control request method is empty');
   return JSON.stringify({ _method: method, _id: id, args });
 }
@@ -44,7 +45,8 @@ function toId(value: unknown): number | null {
 
 function toErrors(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
-  if (Array.isArray(value)) return value.filter((e) => e !== null && e !== undefined && e !== '').map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
+  if (Array.isArray(value))
+    return value.filter((e) => e !== null && e !== undefined && e !== '').map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
   return [typeof value === 'string' ? value : JSON.stringify(value)];
 }
 

@@ -31,7 +31,10 @@ describe('json scanner', () => {
   });
 
   it('decodes strings with escapes, including surrogate pairs', () => {
-    expect(parseJsonDocument('"a\\"b\\\\c\\/d\\n\\u4e2d\\ud83d\\ude00"', compact)).toMatchObject({ kind: 'string', value: 'a"b\\c/d\n中😀' });
+    expect(parseJsonDocument('"a\\"b\\\\c\\/d\\n\\u4e2d\\ud83d\\ude00"', compact)).toMatchObject({
+      kind: 'string',
+      value: 'a"b\\c/d\n中😀',
+    });
   });
 
   it('stops at the end of the value, whatever follows', () => {

@@ -125,9 +125,7 @@ describe('buildPaymentDocument: data faults, field by field', () => {
   it('reports a two-character verDept once', () => {
     const source = sourceOf(single);
     source.payment.ver_dept = '12';
-    expect(faultsOf(source, single.guid)).toEqual([
-      { field: 'payExchangeInfoHead.verDept', problem: 'longer than 1 characters (2)' },
-    ]);
+    expect(faultsOf(source, single.guid)).toEqual([{ field: 'payExchangeInfoHead.verDept', problem: 'longer than 1 characters (2)' }]);
   });
 
   it.each([null, '', '1', '2', '3', '4'])('accepts payType %j', (payType) => {
@@ -146,9 +144,7 @@ describe('buildPaymentDocument: data faults, field by field', () => {
   it('checks currency length and presence', () => {
     const source = sourceOf(single);
     source.payment.currency = '14200';
-    expect(faultsOf(source, single.guid)).toEqual([
-      { field: 'payExchangeInfoHead.currency', problem: 'longer than 4 characters (5)' },
-    ]);
+    expect(faultsOf(source, single.guid)).toEqual([{ field: 'payExchangeInfoHead.currency', problem: 'longer than 4 characters (5)' }]);
     source.payment.currency = '';
     expect(faultsOf(source, single.guid)).toEqual([{ field: 'payExchangeInfoHead.currency', problem: 'is required but empty' }]);
   });
@@ -211,9 +207,7 @@ describe('buildPaymentDocument: data faults, field by field', () => {
   it('reports a missing payment row', () => {
     const source = sourceOf(single);
     source.payment = null as unknown as SourcePayment['payment'];
-    expect(faultsOf(source, single.guid)).toEqual([
-      { field: 'payExchangeInfoHead', problem: 'the order has no payment (no payment row)' },
-    ]);
+    expect(faultsOf(source, single.guid)).toEqual([{ field: 'payExchangeInfoHead', problem: 'the order has no payment (no payment row)' }]);
   });
 
   it('reports an order of another payment and goods of an unknown order', () => {

@@ -130,21 +130,13 @@ export function buildPaymentDocument(input: { source: SourcePayment; guid: strin
 
   if (typeof guid !== 'string' || !UPPERCASE_UUID.test(guid)) {
     const lowercase = typeof guid === 'string' && UPPERCASE_UUID.test(guid.toUpperCase());
-    faults.add(
-      `${HEAD}.guid`,
-      lowercase ? 'must be an uppercase UUID (has lowercase letters)' : 'must be an uppercase UUID with hyphens',
-    );
+    faults.add(`${HEAD}.guid`, lowercase ? 'must be an uppercase UUID (has lowercase letters)' : 'must be an uppercase UUID with hyphens');
   }
   const initalRequest = faults.text(`${HEAD}.initalRequest`, payment.initial_request, MAX_LENGTH.initalRequest, true);
   const initalResponse = faults.text(`${HEAD}.initalResponse`, payment.initial_response, MAX_LENGTH.initalResponse, true);
   const ebpCode = faults.text(`${HEAD}.ebpCode`, payment.ebp_code, MAX_LENGTH.ebpCode, true);
   const payCode = faults.text(`${HEAD}.payCode`, payment.pay_code, MAX_LENGTH.payCode, true);
-  const payTransactionId = faults.text(
-    `${HEAD}.payTransactionId`,
-    payment.pay_transaction_id,
-    MAX_LENGTH.payTransactionId,
-    true,
-  );
+  const payTransactionId = faults.text(`${HEAD}.payTransactionId`, payment.pay_transaction_id, MAX_LENGTH.payTransactionId, true);
 
   const amount = checkAmount(payment.total_amount);
   if (!amount.ok) faults.add(`${HEAD}.totalAmount`, amount.problem);
@@ -203,7 +195,10 @@ function buildLists(source: SourcePayment, payTransactionId: string, faults: Fau
   for (const line of goods) {
     const orderNo = str(line.order_no);
     if (!knownOrderNos.has(orderNo)) {
-      faults.add(LISTS, `goods line ${String(line.line_no)} belongs to order ${shortQuote(orderNo)}, which is not an order of this payment`);
+      faults.add(
+        LISTS,
+        `goods line ${String(line.line_no)} belongs to order ${shortQuote(orderNo)}, which is not an order of this payment`,
+      );
       continue;
     }
     const lines = goodsByOrder.get(orderNo) ?? [];
@@ -239,22 +234,26 @@ function buildLists(source: SourcePayment, payTransactionId: string, faults: Fau
       lineNos.add(line.line_no);
       const gname = faults.text(`${lineAt}.gname`, line.gname, MAX_LENGTH.gname, true);
       const itemLink = faults.text(`${lineAt}.itemLink`, line.item_link, MAX_LENGTH.itemLink, true);
-      goodsItems.push(objectText([
-        ['gname', JSON.stringify(gname)],
-        ['itemLink', JSON.stringify(itemLink)],
-      ]));
+      goodsItems.push(
+        objectText([
+          ['gname', JSON.stringify(gname)],
+          ['itemLink', JSON.stringify(itemLink)],
+        ]),
+      );
     }
 
     const recpAccount = faults.text(`${at}.recpAccount`, order.recp_account, MAX_LENGTH.recpAccount, true);
     const recpCode = faults.text(`${at}.recpCode`, order.recp_code, MAX_LENGTH.recpCode, false);
     const recpName = faults.text(`${at}.recpName`, order.recp_name, MAX_LENGTH.recpName, true);
-    items.push(objectText([
-      ['orderNo', JSON.stringify(orderNo)],
-      ['goodsInfo', `[${goodsItems.join(',')}]`],
-      ['recpAccount', JSON.stringify(recpAccount)],
-      ['recpCode', JSON.stringify(recpCode)],
-      ['recpName', JSON.stringify(recpName)],
-    ]));
+    items.push(
+      objectText([
+        ['orderNo', JSON.stringify(orderNo)],
+        ['goodsInfo', `[${goodsItems.join(',')}]`],
+        ['recpAccount', JSON.stringify(recpAccount)],
+        ['recpCode', JSON.stringify(recpCode)],
+        ['recpName', JSON.stringify(recpName)],
+      ]),
+    );
   }
   return { json: `[${items.join(',')}]`, orderNos: sortedOrders.map((o) => str(o.order_no)) };
 }

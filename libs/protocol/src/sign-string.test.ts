@@ -90,10 +90,7 @@ describe('parseSignString', () => {
   });
 
   it('rejects a head with the wrong key order', () => {
-    const swapped = golden.expected.headJson.replace(
-      /^\{("guid":"[^"]*"),("initalRequest":"[^"]*")/,
-      '{$2,$1',
-    );
+    const swapped = golden.expected.headJson.replace(/^\{("guid":"[^"]*"),("initalRequest":"[^"]*")/, '{$2,$1');
     expect(swapped).not.toBe(golden.expected.headJson);
     expect(rejectionOf([session, `"payExchangeInfoHead":"${swapped}"`, lists, time].join('||')).message).toMatch(/keys must be exactly/);
   });
@@ -107,10 +104,9 @@ describe('parseSignString', () => {
 
   it('rejects lists that are empty or have the wrong keys', () => {
     rejectionOf([session, head, '"payExchangeInfoLists":"[]"', time].join('||'));
-    const reordered = golden.expected.listsJson.replace('"gname":"lhy-gnsku3","itemLink"', '"itemLink"').replace(
-      '999761&shopId=453"}',
-      '999761&shopId=453","gname":"lhy-gnsku3"}',
-    );
+    const reordered = golden.expected.listsJson
+      .replace('"gname":"lhy-gnsku3","itemLink"', '"itemLink"')
+      .replace('999761&shopId=453"}', '999761&shopId=453","gname":"lhy-gnsku3"}');
     expect(rejectionOf([session, head, `"payExchangeInfoLists":"${reordered}"`, time].join('||')).message).toMatch(/gname,itemLink/);
   });
 

@@ -22,7 +22,7 @@ function invalid(problem: string): AppError {
 /** A sessionID with '"' would make the sign string ambiguous to split, so it is refused on both sides. */
 export function sessionIdProblem(sessionID: unknown): string | null {
   if (typeof sessionID !== 'string' || sessionID === '') return 'sessionID is empty';
-  if (sessionID.includes('"')) return 'sessionID contains \'"\'';
+  if (sessionID.includes('"')) return "sessionID contains '\"'";
   return null;
 }
 
@@ -74,7 +74,7 @@ export function parseSignString(signString: string): SignStringParts {
 
   const sessionStart = SESSION_OPEN.length;
   const sessionEnd = text.indexOf('"', sessionStart);
-  if (sessionEnd < 0) throw invalid('sessionID is not closed by \'"\'');
+  if (sessionEnd < 0) throw invalid("sessionID is not closed by '\"'");
   const sessionID = text.slice(sessionStart, sessionEnd);
   if (sessionID === '') throw invalid('sessionID is empty');
 
@@ -90,7 +90,7 @@ export function parseSignString(signString: string): SignStringParts {
 
   const timeStart = expectMarker(text, lists.end, TIME_MARKER, 'payExchangeInfoLists');
   const timeEnd = text.indexOf('"', timeStart);
-  if (timeEnd < 0) throw invalid('serviceTime is not closed by \'"\'');
+  if (timeEnd < 0) throw invalid("serviceTime is not closed by '\"'");
   const serviceTime = text.slice(timeStart, timeEnd);
   const timeProblem = serviceTimeProblem(serviceTime);
   if (timeProblem) throw invalid(timeProblem);

@@ -58,7 +58,9 @@ describe('golden signatures', () => {
     const ed25519 = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) as string;
     expect(() => detectAlgorithmFromPublicKeyPem(ed25519)).toThrow(expect.objectContaining({ code: 'PROTOCOL' }));
     const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
-    expect(() => detectAlgorithmFromPublicKeyPem(p256)).toThrow(/unsupported key algorithm 1\.2\.840\.10045\.2\.1 \(curve 1\.2\.840\.10045\.3\.1\.7\)/);
+    expect(() => detectAlgorithmFromPublicKeyPem(p256)).toThrow(
+      /unsupported key algorithm 1\.2\.840\.10045\.2\.1 \(curve 1\.2\.840\.10045\.3\.1\.7\)/,
+    );
     expect(() => detectAlgorithmFromPublicKeyPem('not a key')).toThrow(AppError);
     expect(() => detectAlgorithmFromPublicKeyPem('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n')).toThrow(AppError);
   });

@@ -55,8 +55,6 @@ describe('formatTradingTime', () => {
   });
 
   it('reports an unknown time zone as configuration', () => {
-    expect(() => formatTradingTime('2018-12-11T20:18:03Z', 'Mars/Olympus')).toThrow(
-      expect.objectContaining({ code: 'CONFIG' }),
-    );
+    expect(() => formatTradingTime('2018-12-11T20:18:03Z', 'Mars/Olympus')).toThrow(expect.objectContaining({ code: 'CONFIG' }));
   });
 });

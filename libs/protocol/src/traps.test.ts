@@ -39,7 +39,12 @@ describe('guid (docs/traps.md#guid-case)', () => {
 describe('the head and lists are spliced, never re-serialised (docs/traps.md#sign-string-format)', () => {
   it('puts the very same head and lists text into the sign string and payExInfoStr', () => {
     const document = buildPaymentDocument({ source: sourceOf(single), guid: single.guid });
-    const parts = { sessionID: single.sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime: single.serviceTime };
+    const parts = {
+      sessionID: single.sessionID,
+      headJson: document.headJson,
+      listsJson: document.listsJson,
+      serviceTime: single.serviceTime,
+    };
     const signString = buildSignString(parts);
     const upload = buildPayExInfoStr({ ...parts, certNo: single.certNo, signValue: single.signValue });
     expect(parseSignString(signString)).toEqual(parts);

@@ -124,7 +124,9 @@ export async function createServiceUsers(vhost: TestVhost, permissionsFile: stri
     services: Record<ServiceName, { configure: string; write: string; read: string }>;
   };
   const urls = {} as Record<ServiceName, string>;
-  for (const [service, grant] of Object.entries(permissions.services) as Array<[ServiceName, { configure: string; write: string; read: string }]>) {
+  for (const [service, grant] of Object.entries(permissions.services) as Array<
+    [ServiceName, { configure: string; write: string; read: string }]
+  >) {
     const user = `${vhost.name}_${service}`;
     const password = randomBytes(9).toString('hex');
     await rabbitApi('PUT', `/users/${user}`, { password, tags: '' });
@@ -141,7 +143,11 @@ export async function createServiceUsers(vhost: TestVhost, permissionsFile: stri
 }
 
 /** A RabbitMQ user of the vhost with the given grants (deleted with the vhost); returns its AMQP URL. */
-export async function createVhostUser(vhost: TestVhost, name: string, grant: { configure: string; write: string; read: string }): Promise<string> {
+export async function createVhostUser(
+  vhost: TestVhost,
+  name: string,
+  grant: { configure: string; write: string; read: string },
+): Promise<string> {
   const user = `${vhost.name}_${name}`;
   const password = randomBytes(9).toString('hex');
   await rabbitApi('PUT', `/users/${user}`, { password, tags: '' });

@@ -125,10 +125,14 @@ async function endGroup(child: ChildProcess | undefined): Promise<void> {
 /** `redis-server` on a free loopback port, no persistence. */
 export async function startPrivateRedis(): Promise<PrivateServer> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   try {
     await waitFor(`private Redis on port ${port}`, async () => ((await portAccepts('127.0.0.1', port)) ? true : undefined), 10_000, 50);
   } catch (error) {
@@ -190,9 +194,15 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
   try {
     await new Promise<void>((resolve, reject) => {
-      const init = spawn(path.join(PG_BIN, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
-        ...as, stdio: 'ignore', cwd: dir,
-      });
+      const init = spawn(
+        path.join(PG_BIN, 'initdb'),
+        ['-D', data, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+        {
+          ...as,
+          stdio: 'ignore',
+          cwd: dir,
+        },
+      );
       init.once('error', reject);
       init.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb exited ${code}`))));
     });
@@ -202,10 +212,28 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   }
   const start = async () => {
     if (child && child.exitCode === null && child.signalCode === null) return; // running already
-    child = spawn(path.join(PG_BIN, 'postgres'), [
-      '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
-    ], { ...as, detached: true, stdio: 'ignore', cwd: dir });
+    child = spawn(
+      path.join(PG_BIN, 'postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ],
+      { ...as, detached: true, stdio: 'ignore', cwd: dir },
+    );
     await waitFor(`private Postgres on port ${port}`, async () => ((await postgresAnswers(url)) ? true : undefined), 30_000, 100);
   };
   try {

@@ -59,8 +59,19 @@ export async function insertSource(pool: Pool, schema: string, fixture: SourceFi
       `INSERT INTO ${schema}.payment (pay_transaction_id, ebp_code, pay_code, total_amount, currency, ver_dept,
          pay_type, trading_time, initial_request, initial_response, note)
        VALUES ($1,$2,$3,$4::numeric,$5,$6,$7,$8,$9,$10,$11)`,
-      [p.pay_transaction_id, p.ebp_code, p.pay_code, p.total_amount, p.currency, p.ver_dept, p.pay_type,
-        p.trading_time, p.initial_request, p.initial_response, p.note],
+      [
+        p.pay_transaction_id,
+        p.ebp_code,
+        p.pay_code,
+        p.total_amount,
+        p.currency,
+        p.ver_dept,
+        p.pay_type,
+        p.trading_time,
+        p.initial_request,
+        p.initial_response,
+        p.note,
+      ],
     );
     for (const o of fixture.payment_order) {
       await client.query(
@@ -70,10 +81,12 @@ export async function insertSource(pool: Pool, schema: string, fixture: SourceFi
       );
     }
     for (const g of fixture.order_goods) {
-      await client.query(
-        `INSERT INTO ${schema}.order_goods (order_no, line_no, gname, item_link) VALUES ($1,$2,$3,$4)`,
-        [g.order_no, g.line_no, g.gname, g.item_link],
-      );
+      await client.query(`INSERT INTO ${schema}.order_goods (order_no, line_no, gname, item_link) VALUES ($1,$2,$3,$4)`, [
+        g.order_no,
+        g.line_no,
+        g.gname,
+        g.item_link,
+      ]);
     }
     await client.query('COMMIT');
   } catch (error) {

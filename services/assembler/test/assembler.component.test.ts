@@ -1,7 +1,15 @@
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 import type { AppError } from '@ceb179/errors';
-import { Exchanges, Queues, SCHEMA_VERSION, signJobMac, signJobMacValid, type CallbackMessage, type SignJobMessage } from '@ceb179/contracts';
+import {
+  Exchanges,
+  Queues,
+  SCHEMA_VERSION,
+  signJobMac,
+  signJobMacValid,
+  type CallbackMessage,
+  type SignJobMessage,
+} from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
 import { declareSignJobRouting, declareWorkQueue, Headers } from '@ceb179/mq';
@@ -111,13 +119,23 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
   const row = async (sessionID: string): Promise<LedgerRow | undefined> =>
     (await pool.query<LedgerRow>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0];
   const waitForStatus = (sessionID: string, status: string, timeoutMs = 10_000): Promise<LedgerRow> =>
-    waitFor(`${sessionID} ${status}`, async () => {
-      const found = await row(sessionID);
-      return found?.status === status ? found : undefined;
-    }, timeoutMs, 25);
+    waitFor(
+      `${sessionID} ${status}`,
+      async () => {
+        const found = await row(sessionID);
+        return found?.status === status ? found : undefined;
+      },
+      timeoutMs,
+      25,
+    );
   const jobsFor = (sessionID: string, from: Tapped[] = signJobs): Tapped[] => from.filter((m) => m.payload.sessionID === sessionID);
   const waitForJobs = (sessionID: string, count = 1, from: Tapped[] = signJobs): Promise<Tapped[]> =>
-    waitFor(`${count} sign job(s) for ${sessionID}`, async () => (jobsFor(sessionID, from).length >= count ? jobsFor(sessionID, from) : undefined), 10_000, 20);
+    waitFor(
+      `${count} sign job(s) for ${sessionID}`,
+      async () => (jobsFor(sessionID, from).length >= count ? jobsFor(sessionID, from) : undefined),
+      10_000,
+      20,
+    );
   const settle = (ms = 700) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** What ingress does before it publishes: the ledger row of an accepted call. */
@@ -134,7 +152,9 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     publisher.sendToQueue(Queues.callbacks, content, {
       persistent: true,
       contentType: 'application/json',
-      ...(sessionID ? { messageId: sessionID, correlationId: sessionID, headers: { [Headers.sessionID]: sessionID, [Headers.schema]: 1 } } : {}),
+      ...(sessionID
+        ? { messageId: sessionID, correlationId: sessionID, headers: { [Headers.sessionID]: sessionID, [Headers.schema]: 1 } }
+        : {}),
     });
     await publisher.waitForConfirms();
   }
@@ -159,7 +179,7 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
 
     assembler = composeAssembler(
       loadAssemblerConfig({
-      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
+        CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
         CEB179_AMQP_URL: vhost.url,
         CEB179_DATABASE_URL: db.url,
         CEB179_METRICS_PORT: '0',
@@ -197,7 +217,12 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     expect(Number(assembled.service_time)).toBeGreaterThanOrEqual(before);
     expect(Number(assembled.service_time)).toBeLessThanOrEqual(Date.now());
     expect(assembled.sign_string).toBe(
-      buildSignString({ sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime: assembled.service_time as string }),
+      buildSignString({
+        sessionID,
+        headJson: document.headJson,
+        listsJson: document.listsJson,
+        serviceTime: assembled.service_time as string,
+      }),
     );
     expect(assembled).toMatchObject({ reason: null, customs_service_time: CUSTOMS_SERVICE_TIME });
     expect(assembled.assembled_at).toBeInstanceOf(Date);
@@ -206,7 +231,13 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     expect(assembled.head_json).toContain('"tradingTime":"20231115003005","note":""}');
 
     const [job] = await waitForJobs(sessionID);
-    const unsigned = { v: SCHEMA_VERSION as typeof SCHEMA_VERSION, sessionID, ebpCode: EBP_CODE, signString: assembled.sign_string as string, deadline: message.deadline };
+    const unsigned = {
+      v: SCHEMA_VERSION as typeof SCHEMA_VERSION,
+      sessionID,
+      ebpCode: EBP_CODE,
+      signString: assembled.sign_string as string,
+      deadline: message.deadline,
+    };
     // Authenticated with the key the signers hold: the MAC covers every field, and only ours verifies.
     expect(job!.payload).toEqual({ ...unsigned, mac: signJobMac(TEST_SIGN_JOB_KEY, unsigned) });
     expect(signJobMacValid(TEST_SIGN_JOB_KEY, job!.payload as unknown as SignJobMessage)).toBe(true);
@@ -273,10 +304,15 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     const started = Date.now();
     await publishCallback(message, sessionID);
 
-    const retrying = await waitFor('the retry note', async () => {
-      const found = await row(sessionID);
-      return found?.reason?.includes('retrying') ? found : undefined;
-    }, 5_000, 20);
+    const retrying = await waitFor(
+      'the retry note',
+      async () => {
+        const found = await row(sessionID);
+        return found?.reason?.includes('retrying') ? found : undefined;
+      },
+      5_000,
+      20,
+    );
     expect(retrying).toMatchObject({ status: 'received', reason: `order ${orderNo} is not in payment_order; look-up 1 of 2, retrying` });
 
     const faulted = await waitForStatus(sessionID, 'data_fault');
@@ -346,7 +382,12 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     const message = callbackMessage(sessionID, fixture.payment_order[0]!.order_no);
     await publishCallback(breakIt(message), sessionID);
 
-    const dead = await waitFor('the dead letter', async () => deadLetters.find((d) => d.properties.correlationId === sessionID), 10_000, 20);
+    const dead = await waitFor(
+      'the dead letter',
+      async () => deadLetters.find((d) => d.properties.correlationId === sessionID),
+      10_000,
+      20,
+    );
     const headers = dead.properties.headers ?? {};
     expect(headers[Headers.deadLetterQueue]).toBe(Queues.callbacks);
     expect(String(headers[Headers.deadLetterReason])).toMatch(reason);
@@ -355,7 +396,7 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     expect(jobsFor(sessionID)).toHaveLength(0);
   });
 
-  it('marks a callback whose sessionID no sign string can carry (a \'"\') data_fault at once instead of retrying it', async () => {
+  it("marks a callback whose sessionID no sign string can carry (a '\"') data_fault at once instead of retrying it", async () => {
     const sessionID = `${key('asm-quote')}"q"`;
     const fixture = makeFixture(key('asm-quote-src'));
     await insertSource(pool, SOURCE_SCHEMA, fixture);
@@ -375,7 +416,11 @@ describe('assembler component (real Postgres and RabbitMQ)', () => {
     const sessionID = key('asm-multi');
     const fixture = makeFixture(sessionID, { orders: 3 });
     // Inserted in reverse so that the sort, not the insertion order, makes the list.
-    await insertSource(pool, SOURCE_SCHEMA, { ...fixture, payment_order: [...fixture.payment_order].reverse(), order_goods: [...fixture.order_goods].reverse() });
+    await insertSource(pool, SOURCE_SCHEMA, {
+      ...fixture,
+      payment_order: [...fixture.payment_order].reverse(),
+      order_goods: [...fixture.order_goods].reverse(),
+    });
     const orderNos = fixture.payment_order.map((o) => o.order_no).sort();
     const message = callbackMessage(sessionID, orderNos[1]!);
     await recordLikeIngress(message);
@@ -438,12 +483,18 @@ describe('assembler look-up retries (CEB179_ASSEMBLER_LOOKUP_RETRIES=3)', () => 
    */
   function follow(sessionID: string, timeoutMs = 15_000) {
     const notes: string[] = [];
-    const done = waitFor(`${sessionID} leaving 'received'`, async () => {
-      const found = await row(sessionID);
-      if (found?.status === 'received' && found.reason && !notes.includes(found.reason)) notes.push(found.reason);
-      return found && found.status !== 'received' ? { final: found, at: Date.now() } : undefined;
-    }, timeoutMs, 15);
-    const seen = (text: string) => waitFor(`the note "${text}"`, async () => (notes.some((n) => n.includes(text)) ? true : undefined), timeoutMs, 10);
+    const done = waitFor(
+      `${sessionID} leaving 'received'`,
+      async () => {
+        const found = await row(sessionID);
+        if (found?.status === 'received' && found.reason && !notes.includes(found.reason)) notes.push(found.reason);
+        return found && found.status !== 'received' ? { final: found, at: Date.now() } : undefined;
+      },
+      timeoutMs,
+      15,
+    );
+    const seen = (text: string) =>
+      waitFor(`the note "${text}"`, async () => (notes.some((n) => n.includes(text)) ? true : undefined), timeoutMs, 10);
     return { notes, done, seen };
   }
 
@@ -466,7 +517,13 @@ describe('assembler look-up retries (CEB179_ASSEMBLER_LOOKUP_RETRIES=3)', () => 
       return;
     }
     for (const o of part === 'orders' ? fixture.payment_order : []) {
-      await pool.query(`INSERT INTO ${SOURCE_SCHEMA}.payment_order VALUES ($1, $2, $3, $4, $5)`, [o.order_no, o.pay_transaction_id, o.recp_account, o.recp_code, o.recp_name]);
+      await pool.query(`INSERT INTO ${SOURCE_SCHEMA}.payment_order VALUES ($1, $2, $3, $4, $5)`, [
+        o.order_no,
+        o.pay_transaction_id,
+        o.recp_account,
+        o.recp_code,
+        o.recp_name,
+      ]);
     }
     for (const g of part === 'goods' ? fixture.order_goods : []) {
       await pool.query(`INSERT INTO ${SOURCE_SCHEMA}.order_goods VALUES ($1, $2, $3, $4)`, [g.order_no, g.line_no, g.gname, g.item_link]);
@@ -486,7 +543,7 @@ describe('assembler look-up retries (CEB179_ASSEMBLER_LOOKUP_RETRIES=3)', () => 
     publisher = await connection.createConfirmChannel();
     assembler = composeAssembler(
       loadAssemblerConfig({
-      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
+        CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
         CEB179_AMQP_URL: vhost.url,
         CEB179_DATABASE_URL: db.url,
         CEB179_METRICS_PORT: '0',
@@ -530,7 +587,12 @@ describe('assembler look-up retries (CEB179_ASSEMBLER_LOOKUP_RETRIES=3)', () => 
     await seen(`look-up 2 of ${RETRIES + 1}`);
     await insertPart(fixture, 'payment');
     const { final } = await done;
-    expect(notes).toEqual([1, 2].map((n) => `payment ${fixture.payment.pay_transaction_id} of order ${orderNo} is not in payment; look-up ${n} of ${RETRIES + 1}, retrying`));
+    expect(notes).toEqual(
+      [1, 2].map(
+        (n) =>
+          `payment ${fixture.payment.pay_transaction_id} of order ${orderNo} is not in payment; look-up ${n} of ${RETRIES + 1}, retrying`,
+      ),
+    );
     expect(final).toMatchObject({ status: 'assembled', reason: null });
     expect(final.head_json).toBe(expectedDocument(fixture, final.guid as string).headJson);
     expect(final.lists_json).toBe(expectedDocument(fixture, final.guid as string).listsJson);

@@ -2,13 +2,7 @@ import { Pool } from 'pg';
 import { SCHEMA_VERSION, type CallbackMessage, type SignJobMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
-import {
-  createSourceTables,
-  createTestDatabase,
-  insertSource,
-  type SourceFixture,
-  type TestDatabase,
-} from '@ceb179/testkit';
+import { createSourceTables, createTestDatabase, insertSource, type SourceFixture, type TestDatabase } from '@ceb179/testkit';
 import type { SignJobPublisher } from '../src/clients/sign-job.publisher';
 import { PaymentRepository } from '../src/data-access/payment.repository';
 import { RequestRepository } from '../src/data-access/request.repository';
@@ -139,7 +133,13 @@ describe('assembler round trips per request (real Postgres, counted at the pools
     ledger.connects = 0;
     source.connects = 0;
     const outcome = await assemble.run(message(sessionID, orderNo), retries);
-    return { outcome, ledger: ledger.queries.length, source: source.queries.length, connects: ledger.connects + source.connects, sourceSql: [...source.queries] };
+    return {
+      outcome,
+      ledger: ledger.queries.length,
+      source: source.queries.length,
+      connects: ledger.connects + source.connects,
+      sourceSql: [...source.queries],
+    };
   }
 
   it('costs the same queries for 1 order with 1 goods line as for 20 orders with 10 goods lines each: one source query', async () => {
@@ -178,7 +178,9 @@ describe('assembler round trips per request (real Postgres, counted at the pools
     expect(fault.outcome).toEqual({ kind: 'ack' });
     expect(fault.source).toBe(1);
     expect(fault.ledger).toBe(2); // read-or-create, mark data_fault
-    const { rows } = await pool.query<{ status: string; reason: string }>("SELECT status, reason FROM ceb179.request WHERE session_id = 'rt-fault'");
+    const { rows } = await pool.query<{ status: string; reason: string }>(
+      "SELECT status, reason FROM ceb179.request WHERE session_id = 'rt-fault'",
+    );
     expect(rows[0]).toEqual({
       status: 'data_fault',
       reason: 'payment document breaks protocol rules: payExchangeInfoLists[19].goodsInfo[9].gname longer than 250 characters (251)',

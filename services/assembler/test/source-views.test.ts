@@ -133,12 +133,15 @@ const SHOP_VIEWS_DDL = `
     JOIN shop.products pr ON pr.id = i.product_id;
 `;
 
-const WX_REQUEST = '<xml><appid>wx2421b1c4370ec43b</appid><body>奶粉 "A2" 1段</body><attach>a&b=c</attach><total_fee>10050</total_fee></xml>';
+const WX_REQUEST =
+  '<xml><appid>wx2421b1c4370ec43b</appid><body>奶粉 "A2" 1段</body><attach>a&b=c</attach><total_fee>10050</total_fee></xml>';
 const WX_RESPONSE =
   '<xml>\n\t<return_code><![CDATA[SUCCESS]]></return_code>\n\t<prepay_id><![CDATA[wx201411101639507cbf6ffd8b0779950874]]></prepay_id>\n' +
   '\t<err_code_des><![CDATA[C:\\dir\\ "ok"]]></err_code_des>\n</xml>';
-const ALI_REQUEST = 'app_id=2021000000000000&biz_content={"out_trade_no":"SN-B","total_amount":"0.01"}&charset=utf-8&method=alipay.trade.app.pay&sign=Xy+/z==';
-const ALI_RESPONSE = '{"alipay_trade_app_pay_response":{"code":"10000","msg":"Success","trade_no":"2023121522001404281459951234"},"sign":"ab/+=="}';
+const ALI_REQUEST =
+  'app_id=2021000000000000&biz_content={"out_trade_no":"SN-B","total_amount":"0.01"}&charset=utf-8&method=alipay.trade.app.pay&sign=Xy+/z==';
+const ALI_RESPONSE =
+  '{"alipay_trade_app_pay_response":{"code":"10000","msg":"Success","trade_no":"2023121522001404281459951234"},"sign":"ab/+=="}';
 
 async function seedShop(pool: Pool): Promise<void> {
   await pool.query(`
@@ -155,25 +158,63 @@ async function seedShop(pool: Pool): Promise<void> {
       (102, 1, 'https://shop.example.cn/item/102');
   `);
   const payment = async (values: unknown[]): Promise<number> =>
-    Number((await pool.query<{ id: string }>(
-      `INSERT INTO shop.payments (merchant_id, channel, gateway_txn_id, amount_cents, currency_iso, paid_at_epoch, client_kind,
+    Number(
+      (
+        await pool.query<{ id: string }>(
+          `INSERT INTO shop.payments (merchant_id, channel, gateway_txn_id, amount_cents, currency_iso, paid_at_epoch, client_kind,
          verify_department, gateway_log, remark)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) RETURNING id`, values)).rows[0]!.id);
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) RETURNING id`,
+          values,
+        )
+      ).rows[0]!.id,
+    );
   const order = async (orderSn: string, paymentId: number): Promise<number> =>
-    Number((await pool.query<{ id: string }>('INSERT INTO shop.orders (order_sn, payment_id) VALUES ($1, $2) RETURNING id', [orderSn, paymentId])).rows[0]!.id);
+    Number(
+      (
+        await pool.query<{ id: string }>('INSERT INTO shop.orders (order_sn, payment_id) VALUES ($1, $2) RETURNING id', [
+          orderSn,
+          paymentId,
+        ])
+      ).rows[0]!.id,
+    );
   const item = (orderId: number, productId: number, seq: number, title: string | null) =>
-    pool.query('INSERT INTO shop.order_items (order_id, product_id, seq, title_snapshot) VALUES ($1, $2, $3, $4)', [orderId, productId, seq, title]);
+    pool.query('INSERT INTO shop.order_items (order_id, product_id, seq, title_snapshot) VALUES ($1, $2, $3, $4)', [
+      orderId,
+      productId,
+      seq,
+      title,
+    ]);
 
   // A: WeChat Pay, one order, 100.50 in cents, paid one second after midnight China time, nulls.
-  const a = await payment([1, 'wxpay', '4200001234202311150000000001', 10050, 'CNY', 1699977601, null, 'NETSUNION',
-    JSON.stringify({ request: WX_REQUEST, response: WX_RESPONSE }), null]);
+  const a = await payment([
+    1,
+    'wxpay',
+    '4200001234202311150000000001',
+    10050,
+    'CNY',
+    1699977601,
+    null,
+    'NETSUNION',
+    JSON.stringify({ request: WX_REQUEST, response: WX_RESPONSE }),
+    null,
+  ]);
   const a1 = await order('SN-A-1', a);
   await item(a1, 102, 2, null);
   await item(a1, 101, 1, 'Aptamil 爱他美 <Pro> & "Gold" 1段 \\ 900g');
 
   // B: Alipay, three orders on one payment (inserted out of order), one cent, the other entity.
-  const b = await payment([2, 'alipay', '2023121522001404281459951234', 1, 'CNY', 1702656000, 'app', 'OTHERS',
-    JSON.stringify({ response: ALI_RESPONSE, request: ALI_REQUEST }), '合并支付 3 单']);
+  const b = await payment([
+    2,
+    'alipay',
+    '2023121522001404281459951234',
+    1,
+    'CNY',
+    1702656000,
+    'app',
+    'OTHERS',
+    JSON.stringify({ response: ALI_RESPONSE, request: ALI_REQUEST }),
+    '合并支付 3 单',
+  ]);
   const b3 = await order('SN-B-3', b);
   const b1 = await order('SN-B-1', b);
   const b2 = await order('SN-B-2', b);
@@ -183,8 +224,18 @@ async function seedShop(pool: Pool): Promise<void> {
   await item(b1, 102, 1, null);
 
   // C: a payment the view cannot map completely: no verify_department, a product without links.
-  const c = await payment([1, 'wxpay', '4200001234202311150000000003', 500, 'CNY', 1700000000, 'qr', null,
-    JSON.stringify({ request: '<xml/>', response: '<xml/>' }), null]);
+  const c = await payment([
+    1,
+    'wxpay',
+    '4200001234202311150000000003',
+    500,
+    'CNY',
+    1700000000,
+    'qr',
+    null,
+    JSON.stringify({ request: '<xml/>', response: '<xml/>' }),
+    null,
+  ]);
   await item(await order('SN-C-1', c), 103, 1, null);
 }
 
@@ -309,10 +360,18 @@ async function startAssembler(db: TestDatabase, sourceSchema: string, ebpCodes: 
   await declareSignJobQueues(setup, ebpCodes);
   const jobs: Tapped[] = [];
   for (const queue of [...ebpCodes.map(signJobQueueFor), Queues.signJobsAny]) {
-    await setup.consume(queue, (message) => {
-      if (!message) return;
-      jobs.push({ routingKey: message.fields.routingKey, queue, payload: JSON.parse(message.content.toString('utf8')) as Record<string, unknown> });
-    }, { noAck: true });
+    await setup.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        jobs.push({
+          routingKey: message.fields.routingKey,
+          queue,
+          payload: JSON.parse(message.content.toString('utf8')) as Record<string, unknown>,
+        });
+      },
+      { noAck: true },
+    );
   }
   const publisher = await connection.createConfirmChannel();
   const component = composeAssembler(
@@ -368,10 +427,15 @@ describe('assembler over platform VIEWS (not tables) in the CEB179_SOURCE_SCHEMA
   let mall: RunningAssembler | undefined;
 
   const settled = (sessionID: string): Promise<LedgerRow> =>
-    waitFor(`${sessionID} assembled or faulted`, async () => {
-      const { rows } = await pool.query<LedgerRow>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID]);
-      return rows[0] && rows[0].status !== 'received' ? rows[0] : undefined;
-    }, 10_000, 25);
+    waitFor(
+      `${sessionID} assembled or faulted`,
+      async () => {
+        const { rows } = await pool.query<LedgerRow>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID]);
+        return rows[0] && rows[0].status !== 'received' ? rows[0] : undefined;
+      },
+      10_000,
+      25,
+    );
 
   /** The stored document must be exactly the expected text; the sign string is built from that same text. */
   function expectDocument(row: LedgerRow, sessionID: string, head: (guid: string) => string, lists: string): void {
@@ -455,9 +519,13 @@ describe('assembler over platform VIEWS (not tables) in the CEB179_SOURCE_SCHEMA
       sessionID,
       (guid) =>
         String.raw`{"guid":"${guid}","initalRequest":"app_id=2021000000000000&biz_content={\"out_trade_no\":\"SN-B\",\"total_amount\":\"0.01\"}&charset=utf-8&method=alipay.trade.app.pay&sign=Xy+/z==","initalResponse":"{\"alipay_trade_app_pay_response\":{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2023121522001404281459951234\"},\"sign\":\"ab/+==\"}","ebpCode":"EBP0000002","payCode":"PAYCODEAL1","payTransactionId":"2023121522001404281459951234","totalAmount":0.01,"currency":"142","verDept":"3","payType":"1","tradingTime":"20231216000000","note":"合并支付 3 单"}`,
-      String.raw`[{"orderNo":"SN-B-1","goodsInfo":[{"gname":"Swisse 维生素C 60粒","itemLink":"https://shop.example.cn/item/102"}],` + recp +
-        String.raw`},{"orderNo":"SN-B-2","goodsInfo":[{"gname":"Aptamil 爱他美 <Pro> & \"Gold\" 1段","itemLink":"https://shop.example.cn/item/101?id=101&sku=a/b;https://m.shop.example.cn/item/101?from=wx&x=<1>"},{"gname":"Swisse 维生素C 60粒","itemLink":"https://shop.example.cn/item/102"}],` + recp +
-        String.raw`},{"orderNo":"SN-B-3","goodsInfo":[{"gname":"Swisse 维生素C 60粒","itemLink":"https://shop.example.cn/item/102"}],` + recp + '}]',
+      String.raw`[{"orderNo":"SN-B-1","goodsInfo":[{"gname":"Swisse 维生素C 60粒","itemLink":"https://shop.example.cn/item/102"}],` +
+        recp +
+        String.raw`},{"orderNo":"SN-B-2","goodsInfo":[{"gname":"Aptamil 爱他美 <Pro> & \"Gold\" 1段","itemLink":"https://shop.example.cn/item/101?id=101&sku=a/b;https://m.shop.example.cn/item/101?from=wx&x=<1>"},{"gname":"Swisse 维生素C 60粒","itemLink":"https://shop.example.cn/item/102"}],` +
+        recp +
+        String.raw`},{"orderNo":"SN-B-3","goodsInfo":[{"gname":"Swisse 维生素C 60粒","itemLink":"https://shop.example.cn/item/102"}],` +
+        recp +
+        '}]',
     );
     const job = await waitFor('the sign job', async () => shop!.jobs.find((j) => j.payload.sessionID === sessionID), 10_000, 20);
     expect(job).toMatchObject({ routingKey: 'EBP0000002', queue: signJobQueueFor('EBP0000002') });
@@ -498,8 +566,11 @@ describe('assembler over platform VIEWS (not tables) in the CEB179_SOURCE_SCHEMA
       sessionID,
       (guid) =>
         String.raw`{"guid":"${guid}","initalRequest":"alipay_sdk=alipay-sdk-java&app_id=2021000000000000&method=alipay.trade.wap.pay","initalResponse":"{\"code\":\"10000\"}","ebpCode":"EBP0000003","payCode":"PAYCODEAL1","payTransactionId":"2024022922001400000000000002","totalAmount":7,"currency":"142","verDept":"1","payType":"","tradingTime":"20240229003000","note":""}`,
-      String.raw`[{"orderNo":"1000000000002","goodsInfo":[{"gname":"A","itemLink":"https://mall.example.com/p/a"},{"gname":"B","itemLink":"https://mall.example.com/p/b"}],` + recp +
-        String.raw`},{"orderNo":"999","goodsInfo":[{"gname":"洗面奶 100ml\t(旅行装)","itemLink":"https://mall.example.com/p/999"}],` + recp + '}]',
+      String.raw`[{"orderNo":"1000000000002","goodsInfo":[{"gname":"A","itemLink":"https://mall.example.com/p/a"},{"gname":"B","itemLink":"https://mall.example.com/p/b"}],` +
+        recp +
+        String.raw`},{"orderNo":"999","goodsInfo":[{"gname":"洗面奶 100ml\t(旅行装)","itemLink":"https://mall.example.com/p/999"}],` +
+        recp +
+        '}]',
     );
   });
 
@@ -527,24 +598,27 @@ describe('assembler over platform VIEWS (not tables) in the CEB179_SOURCE_SCHEMA
   it.each([
     ['shop', SHOP_VIEWS, 'SN-B-2', ['payments', 'orders', 'order_items', 'products', 'product_links', 'merchants', 'pay_channels']],
     ['mall', MALL_VIEWS, '999', ['trades', 'sales_orders', 'sales_order_lines']],
-  ])('%s: the assembler\'s one statement can use an index on every base table behind the views (EXPLAIN)', async (_name, schema, orderNo, tables) => {
-    const client = await pool.connect();
-    try {
-      // With sequential scans priced out, a Seq Scan left in the plan means no usable index.
-      await client.query('SET enable_seqscan = off');
-      const sql = paymentLookupSql(schema).replace('$1', `'${orderNo}'`);
-      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`);
-      const scans: Array<{ type: string; relation: string }> = [];
-      const walk = (node: Record<string, unknown>): void => {
-        if (typeof node['Relation Name'] === 'string') scans.push({ type: node['Node Type'] as string, relation: node['Relation Name'] });
-        for (const child of (node['Plans'] as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
-      };
-      walk(((rows[0]?.['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>)[0] as { Plan: Record<string, unknown> }).Plan);
-      expect(new Set(scans.map((s) => s.relation))).toEqual(new Set(tables));
-      expect(scans.filter((s) => s.type === 'Seq Scan')).toEqual([]);
-    } finally {
-      await client.query('RESET enable_seqscan').catch(() => undefined);
-      client.release();
-    }
-  });
+  ])(
+    "%s: the assembler's one statement can use an index on every base table behind the views (EXPLAIN)",
+    async (_name, schema, orderNo, tables) => {
+      const client = await pool.connect();
+      try {
+        // With sequential scans priced out, a Seq Scan left in the plan means no usable index.
+        await client.query('SET enable_seqscan = off');
+        const sql = paymentLookupSql(schema).replace('$1', `'${orderNo}'`);
+        const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`);
+        const scans: Array<{ type: string; relation: string }> = [];
+        const walk = (node: Record<string, unknown>): void => {
+          if (typeof node['Relation Name'] === 'string') scans.push({ type: node['Node Type'] as string, relation: node['Relation Name'] });
+          for (const child of (node['Plans'] as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+        };
+        walk(((rows[0]?.['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>)[0] as { Plan: Record<string, unknown> }).Plan);
+        expect(new Set(scans.map((s) => s.relation))).toEqual(new Set(tables));
+        expect(scans.filter((s) => s.type === 'Seq Scan')).toEqual([]);
+      } finally {
+        await client.query('RESET enable_seqscan').catch(() => undefined);
+        client.release();
+      }
+    },
+  );
 });

@@ -11,7 +11,12 @@ import { ConsoleServer } from './entry-points/http/console.server';
 /** Wires the console: ledger pool, Redis (heartbeats), re-send publisher, HTTP server. */
 export function composeConsole(config: ConsoleConfig, logger: Logger): Component {
   const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-console', max: 4 });
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 });
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 5_000,
+  });
   redis.on('error', () => undefined); // the signer cards say so; the rest of the page works without Redis
   const view = new OperatorView(pool, redis, new AmqpResendPublisher(config.amqpUrl, 'ceb179-console'));
   const server = new ConsoleServer({
@@ -29,7 +34,10 @@ export function composeConsole(config: ConsoleConfig, logger: Logger): Component
   });
   return new ComponentGroup([
     ops,
-    { start: () => redis.connect().catch(() => logger.warn('Redis unreachable; signer cards are not shown until it is back')), stop: () => void redis.disconnect() },
+    {
+      start: () => redis.connect().catch(() => logger.warn('Redis unreachable; signer cards are not shown until it is back')),
+      stop: () => void redis.disconnect(),
+    },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
     server,
   ]);

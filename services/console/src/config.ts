@@ -6,7 +6,12 @@ const schema = {
   databaseUrl: commonSettings.databaseUrl,
   redisUrl: commonSettings.redisUrl,
   logLevel: commonSettings.logLevel,
-  port: { doc: 'Port of the operator console (page, JSON API, /healthz, /readyz)', format: 'port', default: 8090, env: 'CEB179_CONSOLE_PORT' },
+  port: {
+    doc: 'Port of the operator console (page, JSON API, /healthz, /readyz)',
+    format: 'port',
+    default: 8090,
+    env: 'CEB179_CONSOLE_PORT',
+  },
   metricsPort: metricsPortSetting(9467),
   token: {
     doc: 'The console credential: HTTP basic auth with any user name and this as password, or "Authorization: Bearer <token>"; give it as CEB179_CONSOLE_TOKEN_FILE from a secret',

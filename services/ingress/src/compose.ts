@@ -44,15 +44,28 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   });
   const repository = new CallbackRepository(pool, config.groupedWriteLingerMs);
   const publisher = new BrokerCallbackPublisher(broker);
-  const intake = new CallbackIntake(repository, new DuplicateCache(redis, config.duplicateHintTimeoutMs, config.groupedWriteLingerMs), publisher, logger, {
-    answerBudgetMs: config.answerBudgetMs,
-  });
+  const intake = new CallbackIntake(
+    repository,
+    new DuplicateCache(redis, config.duplicateHintTimeoutMs, config.groupedWriteLingerMs),
+    publisher,
+    logger,
+    {
+      answerBudgetMs: config.answerBudgetMs,
+    },
+  );
   const relay = new OutboxRelay(repository, publisher, () => broker.connected, config.relayIntervalMs, logger);
   const metrics = new ServiceMetrics('ingress');
-  metrics.gauge('ceb179_outbox_backlog', 'Calls recorded in the ledger and not yet handed to RabbitMQ (the outbox relay publishes them)', [], async (gauge) => {
-    const result = await bounded(() => pool.query<{ n: number }>('SELECT count(*)::int AS n FROM ceb179.request WHERE published_at IS NULL'));
-    if (result) gauge.set(result.rows[0]?.n ?? 0);
-  });
+  metrics.gauge(
+    'ceb179_outbox_backlog',
+    'Calls recorded in the ledger and not yet handed to RabbitMQ (the outbox relay publishes them)',
+    [],
+    async (gauge) => {
+      const result = await bounded(() =>
+        pool.query<{ n: number }>('SELECT count(*)::int AS n FROM ceb179.request WHERE published_at IS NULL'),
+      );
+      if (result) gauge.set(result.rows[0]?.n ?? 0);
+    },
+  );
   const ops = new OpsServer({
     port: config.metricsPort,
     metrics,
@@ -84,12 +97,18 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
   });
 
   if (config.allowedSources.length === 0) {
-    logger.warn({ alert: 'config' }, 'CEB179_INGRESS_ALLOWED_SOURCES is empty: anyone who reaches this port may call /platDataOpen; set customs\' source addresses in production');
+    logger.warn(
+      { alert: 'config' },
+      "CEB179_INGRESS_ALLOWED_SOURCES is empty: anyone who reaches this port may call /platDataOpen; set customs' source addresses in production",
+    );
   }
   const group = new ComponentGroup([
     ops,
     // Not awaited: a stalled Redis would hold start-up in its ready check, and it is only a hint.
-    { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')), stop: () => void redis.disconnect() },
+    {
+      start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; deduplicating in Postgres only')),
+      stop: () => void redis.disconnect(),
+    },
     // Postgres down at start is survivable: calls are then recorded in RabbitMQ (see CallbackIntake).
     {
       start: async () => {
@@ -101,7 +120,13 @@ export function composeIngress(config: IngressConfig, logger: Logger): Ingress {
     // The broker may be down at start: ingress still answers and records; the relay catches up.
     { start: () => broker.startInBackground(), stop: () => broker.stop() },
     { start: () => relay.start(), stop: () => relay.stop() },
-    { start: () => http.start(), stop: async () => { await http.stop(); await intake.drain(); } },
+    {
+      start: () => http.start(),
+      stop: async () => {
+        await http.stop();
+        await intake.drain();
+      },
+    },
   ]);
   return {
     get port() {

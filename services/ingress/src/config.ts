@@ -11,7 +11,9 @@ function validateTrustProxy(value: unknown): void {
   const text = String(value).trim();
   if (text === 'false' || text === '' || /^\d{1,2}$/.test(text)) return;
   if (text === 'true') {
-    throw new Error('true is refused: it trusts any X-Forwarded-For a caller sends; give the hop count of your load balancers (e.g. 1) or their addresses');
+    throw new Error(
+      'true is refused: it trusts any X-Forwarded-For a caller sends; give the hop count of your load balancers (e.g. 1) or their addresses',
+    );
   }
   for (const entry of text.split(',').map((s) => s.trim())) {
     const [address, prefix] = entry.split('/') as [string, string | undefined];
@@ -99,7 +101,8 @@ const schema = {
   groupedWriteLingerMs: {
     doc: 'How long the writes nobody waits for (the "handed to RabbitMQ" mark in the ledger, the Redis duplicate hint) may wait to be sent together with others, one statement per group: saves a round trip per callback under load (0 = each write alone). At most 1000: far below the outbox relay\'s 3 s minimum age, so the relay never re-publishes a callback whose mark is only waiting',
     format: function groupedWriteLinger(value: unknown) {
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1_000) throw new Error('must be a whole number of ms from 0 to 1000');
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1_000)
+        throw new Error('must be a whole number of ms from 0 to 1000');
     },
     default: 100,
     env: 'CEB179_INGRESS_GROUPED_WRITE_LINGER_MS',

@@ -6,15 +6,7 @@ import { DEADLINE_MS, Queues, RedisKeys, SCHEMA_VERSION } from '@ceb179/contract
 import { migrate } from '@ceb179/db';
 import { createLogger } from '@ceb179/logger';
 import { declareCallbackConsumption, Headers } from '@ceb179/mq';
-import {
-  createTestDatabase,
-  createTestVhost,
-  testInfra,
-  testRedisUrl,
-  waitFor,
-  type TestDatabase,
-  type TestVhost,
-} from '@ceb179/testkit';
+import { createTestDatabase, createTestVhost, testInfra, testRedisUrl, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { composeIngress, type Ingress } from '../src/compose';
 import { loadIngressConfig } from '../src/config';
 import { FORM, formBody, post, type RawReply } from './http-client';
@@ -68,7 +60,11 @@ async function createVhostNamed(name: string): Promise<void> {
     if (!response.ok) throw new Error(`PUT ${path}: HTTP ${response.status}`);
   };
   await put(`/vhosts/${encodeURIComponent(name)}`, {});
-  await put(`/permissions/${encodeURIComponent(name)}/${encodeURIComponent(testInfra.rabbitUser)}`, { configure: '.*', write: '.*', read: '.*' });
+  await put(`/permissions/${encodeURIComponent(name)}/${encodeURIComponent(testInfra.rabbitUser)}`, {
+    configure: '.*',
+    write: '.*',
+    read: '.*',
+  });
 }
 
 /** Collects every message of the callbacks queue of one vhost (the assembler's input). */
@@ -80,7 +76,8 @@ async function tapCallbacks(url: string): Promise<{ messages: Tapped[]; close():
   await channel.consume(
     Queues.callbacks,
     (message) => {
-      if (message) messages.push({ payload: JSON.parse(message.content.toString('utf8')) as Record<string, unknown>, properties: message.properties });
+      if (message)
+        messages.push({ payload: JSON.parse(message.content.toString('utf8')) as Record<string, unknown>, properties: message.properties });
     },
     { noAck: true },
   );
@@ -122,15 +119,21 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
 
   const row = async (sessionID: string): Promise<LedgerRow | undefined> =>
     (await pool.query<LedgerRow>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0];
-  const rowCount = async (): Promise<number> => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM ceb179.request')).rows[0]?.n);
+  const rowCount = async (): Promise<number> =>
+    Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM ceb179.request')).rows[0]?.n);
   const messagesFor = (sessionID: string): Tapped[] => tap.messages.filter((m) => m.payload.sessionID === sessionID);
   const waitForMessage = (sessionID: string, timeoutMs = 10_000): Promise<Tapped> =>
     waitFor(`the callback message of ${sessionID}`, async () => messagesFor(sessionID)[0], timeoutMs, 20);
   const waitForPublished = (sessionID: string, timeoutMs = 10_000): Promise<LedgerRow> =>
-    waitFor(`published_at of ${sessionID}`, async () => {
-      const found = await row(sessionID);
-      return found?.published_at ? found : undefined;
-    }, timeoutMs, 50);
+    waitFor(
+      `published_at of ${sessionID}`,
+      async () => {
+        const found = await row(sessionID);
+        return found?.published_at ? found : undefined;
+      },
+      timeoutMs,
+      50,
+    );
   const callback = (port: number, orderNo: string, sessionID: string, serviceTimeAs: 'string' | 'number' = 'string'): Promise<RawReply> =>
     post(port, formBody(openReqText(orderNo, sessionID, SERVICE_TIME, serviceTimeAs)));
 
@@ -179,7 +182,12 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
         receivedAt: recorded.received_at.toISOString(),
         deadline: recorded.deadline_at.toISOString(),
       });
-      expect(message.properties).toMatchObject({ deliveryMode: 2, messageId: sessionID, correlationId: sessionID, contentType: 'application/json' });
+      expect(message.properties).toMatchObject({
+        deliveryMode: 2,
+        messageId: sessionID,
+        correlationId: sessionID,
+        contentType: 'application/json',
+      });
       expect(message.properties.headers?.[Headers.sessionID]).toBe(sessionID);
       await waitForPublished(sessionID);
       expect(await redis.exists(RedisKeys.callback(sessionID))).toBe(1);
@@ -244,14 +252,29 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['a JSON body', JSON.stringify({ openReq: valid }), { 'content-type': 'application/json' }, FORM_ONLY],
       ['openReq as a bare JSON body', JSON.stringify(valid), { 'content-type': 'application/json;charset=utf-8' }, FORM_ONLY],
       ['a text/plain body', formBody(valid), { 'content-type': 'text/plain' }, FORM_ONLY],
-      ['a multipart body', `--x\r\nContent-Disposition: form-data; name="openReq"\r\n\r\n${JSON.stringify(valid)}\r\n--x--`, { 'content-type': 'multipart/form-data; boundary=x' }, FORM_ONLY],
+      [
+        'a multipart body',
+        `--x\r\nContent-Disposition: form-data; name="openReq"\r\n\r\n${JSON.stringify(valid)}\r\n--x--`,
+        { 'content-type': 'multipart/form-data; boundary=x' },
+        FORM_ONLY,
+      ],
       ['an empty body', '', undefined, 'the body is empty; expected the form field openReq'],
-      ['a form without openReq', new URLSearchParams({ orderNo: valid.orderNo, sessionID: valid.sessionID }).toString(), undefined, 'the form field openReq is missing'],
+      [
+        'a form without openReq',
+        new URLSearchParams({ orderNo: valid.orderNo, sessionID: valid.sessionID }).toString(),
+        undefined,
+        'the form field openReq is missing',
+      ],
       ['a misspelt field', `openreq=${enc(JSON.stringify(valid))}`, undefined, 'the form field openReq is missing'],
       ['an empty openReq', 'openReq=', undefined, 'the form field openReq is empty'],
       ['a blank openReq', 'openReq=%20%20', undefined, 'the form field openReq is empty'],
       ['openReq that is not JSON', `openReq=${enc("{orderNo:'SO-BAD-0001'}")}`, undefined, 'openReq is not valid JSON'],
-      ['openReq that is truncated JSON', `openReq=${enc(`{"orderNo":"${valid.orderNo}","sessionID":"bad-${run}-`)}`, undefined, 'openReq is not valid JSON'],
+      [
+        'openReq that is truncated JSON',
+        `openReq=${enc(`{"orderNo":"${valid.orderNo}","sessionID":"bad-${run}-`)}`,
+        undefined,
+        'openReq is not valid JSON',
+      ],
       ['openReq as a JSON array', formBody([valid]), undefined, 'openReq must be a JSON object'],
       ['openReq as a JSON string', formBody(JSON.stringify(JSON.stringify(valid))), undefined, 'openReq must be a JSON object'],
       ['openReq as JSON null', 'openReq=null', undefined, 'openReq must be a JSON object'],
@@ -272,36 +295,115 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
       ['a serviceTime with a suffix', json({ serviceTime: '1700000000123ms' }), undefined, BAD_TIME],
       ['a boolean serviceTime', json({ serviceTime: true }), undefined, BAD_TIME],
       ['an orderNo over 60 characters', json({ orderNo: 'S'.repeat(61) }), undefined, 'openReq.orderNo is longer than 60 characters'],
-      ['a sessionID over 128 characters', json({ sessionID: 'b'.repeat(129) }), undefined, 'openReq.sessionID is longer than 128 characters'],
+      [
+        'a sessionID over 128 characters',
+        json({ sessionID: 'b'.repeat(129) }),
+        undefined,
+        'openReq.sessionID is longer than 128 characters',
+      ],
       ['a newline in orderNo', json({ orderNo: 'SO-BAD\n0001' }), undefined, 'openReq.orderNo contains control characters'],
       ['a NUL in sessionID', json({ sessionID: `bad-${run}\u0000` }), undefined, 'openReq.sessionID contains control characters'],
-      ['a double quote in sessionID (no sign string can carry it)', json({ sessionID: `bad-${run}-"0001"` }), undefined, `openReq.sessionID contains '"'`],
+      [
+        'a double quote in sessionID (no sign string can carry it)',
+        json({ sessionID: `bad-${run}-"0001"` }),
+        undefined,
+        `openReq.sessionID contains '"'`,
+      ],
       ['a DEL in orderNo', json({ orderNo: 'SO-BAD\u007f' }), undefined, 'openReq.orderNo contains control characters'],
       // Postgres would store a lone surrogate as U+FFFD: two different sessionIDs, one ledger key.
-      ['a lone high surrogate in sessionID', json({ sessionID: `bad-${run}-\ud800` }), undefined, 'openReq.sessionID is not well-formed Unicode (an unpaired surrogate)'],
-      ['a lone low surrogate in orderNo', json({ orderNo: 'SO-BAD-\udc00' }), undefined, 'openReq.orderNo is not well-formed Unicode (an unpaired surrogate)'],
-      ['a bidi override in sessionID', json({ sessionID: `bad-${run}-\u202e1000` }), undefined, 'openReq.sessionID contains a character that is not printable text (control, format or bidi, private use)'],
-      ['a bidi isolate in orderNo', json({ orderNo: 'SO-\u2067BAD' }), undefined, 'openReq.orderNo contains a character that is not printable text (control, format or bidi, private use)'],
-      ['a zero-width space in sessionID', json({ sessionID: `bad-${run}\u200b` }), undefined, 'openReq.sessionID contains a character that is not printable text (control, format or bidi, private use)'],
-      ['a C1 control (NEL) in orderNo', json({ orderNo: 'SO-BAD\u0085' }), undefined, 'openReq.orderNo contains a character that is not printable text (control, format or bidi, private use)'],
-      ['a raw control character inside the JSON text', `openReq=${enc(`{"orderNo":"SO-BAD-\t0001","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq is not valid JSON'],
-      ['an invalid UTF-8 percent-escape (%C3%28) in orderNo', `openReq=${enc('{"orderNo":"SO-BAD-')}%C3%28${enc(`","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq.orderNo is not valid UTF-8'],
-      ['a lone %FF in sessionID', `openReq=${enc(`{"orderNo":"${valid.orderNo}","sessionID":"bad-${run}-`)}%FF${enc('"}')}`, undefined, 'openReq.sessionID is not valid UTF-8'],
-      ['a truncated UTF-8 sequence (%E4%B8) in orderNo', `openReq=${enc('{"orderNo":"SO-')}%E4%B8${enc(`","sessionID":"${valid.sessionID}"}`)}`, undefined, 'openReq.orderNo is not valid UTF-8'],
+      [
+        'a lone high surrogate in sessionID',
+        json({ sessionID: `bad-${run}-\ud800` }),
+        undefined,
+        'openReq.sessionID is not well-formed Unicode (an unpaired surrogate)',
+      ],
+      [
+        'a lone low surrogate in orderNo',
+        json({ orderNo: 'SO-BAD-\udc00' }),
+        undefined,
+        'openReq.orderNo is not well-formed Unicode (an unpaired surrogate)',
+      ],
+      [
+        'a bidi override in sessionID',
+        json({ sessionID: `bad-${run}-\u202e1000` }),
+        undefined,
+        'openReq.sessionID contains a character that is not printable text (control, format or bidi, private use)',
+      ],
+      [
+        'a bidi isolate in orderNo',
+        json({ orderNo: 'SO-\u2067BAD' }),
+        undefined,
+        'openReq.orderNo contains a character that is not printable text (control, format or bidi, private use)',
+      ],
+      [
+        'a zero-width space in sessionID',
+        json({ sessionID: `bad-${run}\u200b` }),
+        undefined,
+        'openReq.sessionID contains a character that is not printable text (control, format or bidi, private use)',
+      ],
+      [
+        'a C1 control (NEL) in orderNo',
+        json({ orderNo: 'SO-BAD\u0085' }),
+        undefined,
+        'openReq.orderNo contains a character that is not printable text (control, format or bidi, private use)',
+      ],
+      [
+        'a raw control character inside the JSON text',
+        `openReq=${enc(`{"orderNo":"SO-BAD-\t0001","sessionID":"${valid.sessionID}"}`)}`,
+        undefined,
+        'openReq is not valid JSON',
+      ],
+      [
+        'an invalid UTF-8 percent-escape (%C3%28) in orderNo',
+        `openReq=${enc('{"orderNo":"SO-BAD-')}%C3%28${enc(`","sessionID":"${valid.sessionID}"}`)}`,
+        undefined,
+        'openReq.orderNo is not valid UTF-8',
+      ],
+      [
+        'a lone %FF in sessionID',
+        `openReq=${enc(`{"orderNo":"${valid.orderNo}","sessionID":"bad-${run}-`)}%FF${enc('"}')}`,
+        undefined,
+        'openReq.sessionID is not valid UTF-8',
+      ],
+      [
+        'a truncated UTF-8 sequence (%E4%B8) in orderNo',
+        `openReq=${enc('{"orderNo":"SO-')}%E4%B8${enc(`","sessionID":"${valid.sessionID}"}`)}`,
+        undefined,
+        'openReq.orderNo is not valid UTF-8',
+      ],
       [
         'raw bytes that are not UTF-8 in orderNo',
-        Buffer.concat([Buffer.from(`openReq=${enc('{"orderNo":"SO-BAD-')}`), Buffer.from([0xc3, 0x28]), Buffer.from(enc(`","sessionID":"${valid.sessionID}"}`))]),
+        Buffer.concat([
+          Buffer.from(`openReq=${enc('{"orderNo":"SO-BAD-')}`),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from(enc(`","sessionID":"${valid.sessionID}"}`)),
+        ]),
         undefined,
         'openReq.orderNo is not valid UTF-8',
       ],
       ['a body over the limit', json({ orderNo: 'S'.repeat(BODY_LIMIT) }), undefined, 'the body is too large'],
-      ['an unsupported charset', formBody(valid), { 'content-type': 'application/x-www-form-urlencoded; charset=x-klingon' }, 'the body charset is not supported; send UTF-8'],
+      [
+        'an unsupported charset',
+        formBody(valid),
+        { 'content-type': 'application/x-www-form-urlencoded; charset=x-klingon' },
+        'the body charset is not supported; send UTF-8',
+      ],
       ['deeply nested arrays as openReq', `openReq=${deep(1_500)}`, undefined, 'openReq must be a JSON object'],
       ['unbalanced deep nesting', `openReq=${'['.repeat(1_500)}`, undefined, 'openReq is not valid JSON'],
       // Sent unencoded (none of & = + % occurs), so the nesting, not the escaping, fills the body.
-      ['a deeply nested object as orderNo', `openReq={"orderNo":${nestedObject(500)},"sessionID":"${valid.sessionID}"}`, undefined, 'openReq.orderNo must be a string'],
+      [
+        'a deeply nested object as orderNo',
+        `openReq={"orderNo":${nestedObject(500)},"sessionID":"${valid.sessionID}"}`,
+        undefined,
+        'openReq.orderNo must be a string',
+      ],
       ['a deeply nested object without the fields', `openReq=${nestedObject(600)}`, undefined, 'openReq.orderNo is missing'],
-      ['openReq given twice', `${formBody(valid)}&${formBody({ ...valid, sessionID: `bad-${run}-session-0002` })}`, undefined, 'the form field openReq is given more than once'],
+      [
+        'openReq given twice',
+        `${formBody(valid)}&${formBody({ ...valid, sessionID: `bad-${run}-session-0002` })}`,
+        undefined,
+        'the form field openReq is given more than once',
+      ],
       ['openReq given twice, the second empty', `${formBody(valid)}&openReq=`, undefined, 'the form field openReq is given more than once'],
     ];
 
@@ -365,7 +467,12 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
         // The ingress on the good URL shares the ledger: its relay picks the row up (rows older than 3 s).
         const published = await waitForPublished(sessionID, 15_000);
         const message = await waitForMessage(sessionID);
-        expect(message.payload).toMatchObject({ sessionID, orderNo, customsServiceTime: String(SERVICE_TIME), receivedAt: published.received_at.toISOString() });
+        expect(message.payload).toMatchObject({
+          sessionID,
+          orderNo,
+          customsServiceTime: String(SERVICE_TIME),
+          receivedAt: published.received_at.toISOString(),
+        });
         await new Promise((resolve) => setTimeout(resolve, 600)); // a few more relay rounds
         expect(messagesFor(sessionID)).toHaveLength(1);
       } finally {
@@ -391,7 +498,12 @@ describe('ingress component (real Postgres, RabbitMQ and Redis; customs simulate
         await createVhostNamed(gone.name);
         revived = await tapCallbacks(gone.url);
         const tapped = revived;
-        const message = await waitFor('the relayed callback', async () => tapped.messages.find((m) => m.payload.sessionID === sessionID), 20_000, 50);
+        const message = await waitFor(
+          'the relayed callback',
+          async () => tapped.messages.find((m) => m.payload.sessionID === sessionID),
+          20_000,
+          50,
+        );
         expect(message.payload).toMatchObject({ v: SCHEMA_VERSION, sessionID, orderNo });
         await waitFor('published_at', async () => {
           const { rows } = await ownPool.query<LedgerRow>('SELECT published_at FROM ceb179.request WHERE session_id = $1', [sessionID]);

@@ -41,7 +41,8 @@ describe('ingress with the ledger down', () => {
     return ingress;
   }
 
-  const form = (sessionID: string) => `openReq=${encodeURIComponent(JSON.stringify({ orderNo: 'SO-1', sessionID, serviceTime: 1700000000000 }))}`;
+  const form = (sessionID: string) =>
+    `openReq=${encodeURIComponent(JSON.stringify({ orderNo: 'SO-1', sessionID, serviceTime: 1700000000000 }))}`;
 
   it('starts, answers 10000 and records the call in RabbitMQ', async () => {
     const connection = await amqp.connect(vhost.url);
@@ -55,13 +56,21 @@ describe('ingress with the ledger down', () => {
       return (JSON.parse(reply.text) as { code: string }).code === '10000' ? attempt : undefined;
     });
     const message = await waitFor('the callback message', async () => (await channel.get(Queues.callbacks, { noAck: true })) || undefined);
-    expect(JSON.parse(message.content.toString()) as CallbackMessage).toMatchObject({ sessionID, orderNo: 'SO-1', customsServiceTime: '1700000000000' });
+    expect(JSON.parse(message.content.toString()) as CallbackMessage).toMatchObject({
+      sessionID,
+      orderNo: 'SO-1',
+      customsServiceTime: '1700000000000',
+    });
     await connection.close();
   });
 
   it('answers 20000 when neither the ledger nor RabbitMQ can record the call', async () => {
     const running = await start('amqp://nobody:nothing@127.0.0.1:1/none');
     const reply = await post(running.port, form(`nowhere-${Date.now()}`), { 'content-type': FORM });
-    expect(JSON.parse(reply.text)).toEqual({ code: '20000', message: 'the platform could not accept the call; nothing was recorded', serviceTime: expect.any(Number) });
+    expect(JSON.parse(reply.text)).toEqual({
+      code: '20000',
+      message: 'the platform could not accept the call; nothing was recorded',
+      serviceTime: expect.any(Number),
+    });
   });
 });

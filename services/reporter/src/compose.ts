@@ -71,7 +71,10 @@ export function composeReporter(config: ReporterConfig, logger: Logger): Compone
   return new ComponentGroup([
     ops,
     // Not awaited: a stalled Redis would hold start-up in its ready check, and uploads never depend on it.
-    { start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')), stop: () => void redis.disconnect() },
+    {
+      start: () => void redis.connect().catch(() => logger.warn('Redis unreachable; signer heartbeats are not stored')),
+      stop: () => void redis.disconnect(),
+    },
     { start: () => pool.query('SELECT 1').then(() => undefined), stop: () => pool.end() },
     { start: () => undefined, stop: () => customs.close() },
     { start: () => broker.start(), stop: () => broker.stop() },

@@ -9,14 +9,7 @@ import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
 import { declareHeartbeatQueue, declareSignatureConsumption, delayQueueName, Headers } from '@ceb179/mq';
 import { buildPayExInfoStr, buildPaymentDocument, buildSignString, buildUploadFormBody } from '@ceb179/protocol';
-import {
-  createTestDatabase,
-  createTestVhost,
-  makeFixture,
-  waitFor,
-  type TestDatabase,
-  type TestVhost,
-} from '@ceb179/testkit';
+import { createTestDatabase, createTestVhost, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';
 import { CONFIG_FAULT_HINT } from '../src/domain/customs-codes';
@@ -100,10 +93,15 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
     (await pool.query<AttemptRow>('SELECT * FROM ceb179.upload_attempt WHERE session_id = $1 ORDER BY id', [sessionID])).rows;
   const uploadsFor = (sessionID: string): UploadRecord[] => customs.uploads().filter((u) => u.sessionID === sessionID);
   const waitForStatus = (sessionID: string, status: string, timeoutMs = 10_000): Promise<LedgerRow> =>
-    waitFor(`${sessionID} ${status}`, async () => {
-      const found = await row(sessionID);
-      return found?.status === status ? found : undefined;
-    }, timeoutMs, 25);
+    waitFor(
+      `${sessionID} ${status}`,
+      async () => {
+        const found = await row(sessionID);
+        return found?.status === status ? found : undefined;
+      },
+      timeoutMs,
+      25,
+    );
   const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** Messages ready in a queue right now, or undefined when it does not exist (checked on a channel of its own). */
@@ -133,8 +131,18 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
       `INSERT INTO ceb179.request (session_id, order_no, customs_service_time, status, received_at, deadline_at, published_at,
          assembled_at, ebp_code, guid, service_time, head_json, lists_json, sign_string)
        VALUES ($1, $2, '1700000000123', 'assembled', $3, $4, now(), now(), $5, $6, $7, $8, $9, $10)`,
-      [sessionID, orderNo, new Date(deadline.getTime() - 120_000), deadline, document.ebpCode,
-        JSON.parse(document.headJson).guid, serviceTime, document.headJson, document.listsJson, signString],
+      [
+        sessionID,
+        orderNo,
+        new Date(deadline.getTime() - 120_000),
+        deadline,
+        document.ebpCode,
+        JSON.parse(document.headJson).guid,
+        serviceTime,
+        document.headJson,
+        document.listsJson,
+        signString,
+      ],
     );
     return { sessionID, orderNo, headJson: document.headJson, listsJson: document.listsJson, serviceTime, signString, deadline };
   }
@@ -156,7 +164,10 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
     pool = new Pool({ connectionString: db.url, max: 4 });
     await migrate(pool);
     customs = await startCustomsSim({
-      certificates: [{ certificateBase64: rsaCard.certificateBase64 }, { certificateBase64: sm2Card.certificateBase64, ebpCodes: [EBP_CODE] }],
+      certificates: [
+        { certificateBase64: rsaCard.certificateBase64 },
+        { certificateBase64: sm2Card.certificateBase64, ebpCodes: [EBP_CODE] },
+      ],
       rejectBadSignatures: true, // answer 20000 at once rather than 10000-now-reject-later
     });
 
@@ -170,9 +181,20 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
     // is known to ceb179 but not registered at customs).
     for (const [i, card] of [rsaCard, sm2Card, strangerCard].entries()) {
       const heartbeat: SignerHeartbeatMessage = {
-        v: SCHEMA_VERSION, signerId: `test-signer-${i}`, state: 'ready', reason: '', cardId: `card-${i}`, certNo: card.certNo,
-        algorithm: card.algorithm, notAfter: null, daysLeft: null, lastSuccessAt: null, ebpCodes: [], signatures: 0,
-        sentAt: new Date().toISOString(), certificate: card.certificateBase64,
+        v: SCHEMA_VERSION,
+        signerId: `test-signer-${i}`,
+        state: 'ready',
+        reason: '',
+        cardId: `card-${i}`,
+        certNo: card.certNo,
+        algorithm: card.algorithm,
+        notAfter: null,
+        daysLeft: null,
+        lastSuccessAt: null,
+        ebpCodes: [],
+        signatures: 0,
+        sentAt: new Date().toISOString(),
+        certificate: card.certificateBase64,
       };
       publisher.publish(Exchanges.signerHeartbeats, '', Buffer.from(JSON.stringify(heartbeat)), { persistent: true });
     }
@@ -221,7 +243,16 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
       contentType: 'application/x-www-form-urlencoded;charset=utf-8',
     });
     expect(upload!.rawBody).toBe(
-      buildUploadFormBody(buildPayExInfoStr({ sessionID: seed.sessionID, headJson: seed.headJson, listsJson: seed.listsJson, serviceTime: seed.serviceTime, certNo: card.certNo, signValue: message.signValue })),
+      buildUploadFormBody(
+        buildPayExInfoStr({
+          sessionID: seed.sessionID,
+          headJson: seed.headJson,
+          listsJson: seed.listsJson,
+          serviceTime: seed.serviceTime,
+          certNo: card.certNo,
+          signValue: message.signValue,
+        }),
+      ),
     );
     expect(customs.accepted().get(seed.sessionID)).toBeDefined();
 
@@ -239,7 +270,13 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
     expect(uploaded.uploaded_at).toBeInstanceOf(Date);
     const [attempt, ...others] = await attempts(seed.sessionID);
     expect(others).toEqual([]);
-    expect(attempt).toMatchObject({ http_status: 200, customs_code: '10000', customs_message: '上传成功', outcome: 'accepted', error: null });
+    expect(attempt).toMatchObject({
+      http_status: 200,
+      customs_code: '10000',
+      customs_message: '上传成功',
+      outcome: 'accepted',
+      error: null,
+    });
   });
 
   it('uploads once when the same signature message arrives twice (one after the other)', async () => {
@@ -397,7 +434,12 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
     const seed = await seedAssembled(key('rep-bad'));
     await publishSignature(breakIt(signature(seed, rsaCard)), seed.sessionID);
 
-    const dead = await waitFor('the dead letter', async () => deadLetters.find((d) => d.properties.correlationId === seed.sessionID), 10_000, 20);
+    const dead = await waitFor(
+      'the dead letter',
+      async () => deadLetters.find((d) => d.properties.correlationId === seed.sessionID),
+      10_000,
+      20,
+    );
     expect(dead.properties.headers?.[Headers.deadLetterQueue]).toBe(Queues.signatures);
     expect(String(dead.properties.headers?.[Headers.deadLetterReason])).not.toBe('');
     await settle(300);

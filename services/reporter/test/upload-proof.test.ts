@@ -15,15 +15,7 @@ import type { Component } from '@ceb179/lifecycle';
 import { createLogger } from '@ceb179/logger';
 import { declareHeartbeatQueue, declareSignatureConsumption, Headers } from '@ceb179/mq';
 import { buildPaymentDocument, buildSignString } from '@ceb179/protocol';
-import {
-  createTestDatabase,
-  createTestVhost,
-  freePort,
-  makeFixture,
-  waitFor,
-  type TestDatabase,
-  type TestVhost,
-} from '@ceb179/testkit';
+import { createTestDatabase, createTestVhost, freePort, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { CustomsClient } from '../src/clients/customs.client';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';
@@ -63,18 +55,28 @@ describe('reporter: uploads that can be proven', () => {
   let publisher: amqp.ConfirmChannel;
 
   const row = async (sessionID: string) =>
-    (await pool.query<Record<string, unknown>>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0] as Record<string, unknown>;
+    (await pool.query<Record<string, unknown>>('SELECT * FROM ceb179.request WHERE session_id = $1', [sessionID])).rows[0] as Record<
+      string,
+      unknown
+    >;
   const attempts = async (sessionID: string) =>
-    (await pool.query<{ outcome: string; customs_code: string | null; reached_customs: boolean | null; error: string | null }>(
-      'SELECT outcome, customs_code, reached_customs, error FROM ceb179.upload_attempt WHERE session_id = $1 ORDER BY id',
-      [sessionID],
-    )).rows;
+    (
+      await pool.query<{ outcome: string; customs_code: string | null; reached_customs: boolean | null; error: string | null }>(
+        'SELECT outcome, customs_code, reached_customs, error FROM ceb179.upload_attempt WHERE session_id = $1 ORDER BY id',
+        [sessionID],
+      )
+    ).rows;
   const uploadsFor = (sessionID: string): UploadRecord[] => customs.uploads().filter((u) => u.sessionID === sessionID);
   const waitForStatus = (sessionID: string, status: string, timeoutMs = 15_000) =>
-    waitFor(`${sessionID} ${status}`, async () => {
-      const found = await row(sessionID);
-      return found?.status === status ? found : undefined;
-    }, timeoutMs, 25);
+    waitFor(
+      `${sessionID} ${status}`,
+      async () => {
+        const found = await row(sessionID);
+        return found?.status === status ? found : undefined;
+      },
+      timeoutMs,
+      25,
+    );
 
   async function seedAssembled(sessionID: string): Promise<Seed> {
     const fixture = makeFixture(sessionID);
@@ -89,22 +91,41 @@ describe('reporter: uploads that can be proven', () => {
       `INSERT INTO ceb179.request (session_id, order_no, status, received_at, deadline_at, published_at, assembled_at,
          ebp_code, guid, service_time, head_json, lists_json, sign_string)
        VALUES ($1, $2, 'assembled', now(), $3, now(), now(), $4, $5, $6, $7, $8, $9)`,
-      [sessionID, fixture.payment_order[0]!.order_no, deadline, document.ebpCode, JSON.parse(document.headJson).guid,
-        serviceTime, document.headJson, document.listsJson, signString],
+      [
+        sessionID,
+        fixture.payment_order[0]!.order_no,
+        deadline,
+        document.ebpCode,
+        JSON.parse(document.headJson).guid,
+        serviceTime,
+        document.headJson,
+        document.listsJson,
+        signString,
+      ],
     );
     return { sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime, signString, deadline };
   }
 
   function signature(seed: Seed): SignatureMessage {
     return {
-      v: SCHEMA_VERSION, sessionID: seed.sessionID, ebpCode: '3301963K69', certNo: card.certNo, signValue: card.sign(seed.signString),
-      algorithm: 'RSA-SHA1', signedAt: new Date().toISOString(), signerId: 'test-signer', deadline: seed.deadline.toISOString(),
+      v: SCHEMA_VERSION,
+      sessionID: seed.sessionID,
+      ebpCode: '3301963K69',
+      certNo: card.certNo,
+      signValue: card.sign(seed.signString),
+      algorithm: 'RSA-SHA1',
+      signedAt: new Date().toISOString(),
+      signerId: 'test-signer',
+      deadline: seed.deadline.toISOString(),
     };
   }
 
   async function publishSignature(message: SignatureMessage): Promise<void> {
     publisher.sendToQueue(Queues.signatures, Buffer.from(JSON.stringify(message)), {
-      persistent: true, contentType: 'application/json', messageId: message.sessionID, correlationId: message.sessionID,
+      persistent: true,
+      contentType: 'application/json',
+      messageId: message.sessionID,
+      correlationId: message.sessionID,
       headers: { [Headers.sessionID]: message.sessionID, [Headers.schema]: 1 },
     });
     await publisher.waitForConfirms();
@@ -122,9 +143,20 @@ describe('reporter: uploads that can be proven', () => {
     publisher = await connection.createConfirmChannel();
     // The signer's heartbeat tells the reporter the card's certificate, which signatures must verify against.
     const heartbeat: SignerHeartbeatMessage = {
-      v: SCHEMA_VERSION, signerId: 'test-signer', state: 'ready', reason: '', cardId: 'card', certNo: card.certNo,
-      algorithm: card.algorithm, notAfter: null, daysLeft: null, lastSuccessAt: null, ebpCodes: [], signatures: 0,
-      sentAt: new Date().toISOString(), certificate: card.certificateBase64,
+      v: SCHEMA_VERSION,
+      signerId: 'test-signer',
+      state: 'ready',
+      reason: '',
+      cardId: 'card',
+      certNo: card.certNo,
+      algorithm: card.algorithm,
+      notAfter: null,
+      daysLeft: null,
+      lastSuccessAt: null,
+      ebpCodes: [],
+      signatures: 0,
+      sentAt: new Date().toISOString(),
+      certificate: card.certificateBase64,
     };
     publisher.publish(Exchanges.signerHeartbeats, '', Buffer.from(JSON.stringify(heartbeat)), { persistent: true });
     await publisher.waitForConfirms();
@@ -159,7 +191,10 @@ describe('reporter: uploads that can be proven', () => {
     expect(new Set(sent.map((u) => u.rawBody)).size).toBe(1); // no second, different document
     expect([...customs.accepted().keys()].filter((s) => s === seed.sessionID)).toHaveLength(1);
     const tried = await attempts(seed.sessionID);
-    expect(tried.map((a) => [a.outcome, a.customs_code, a.reached_customs])).toEqual([['transport_fault', null, null], ['duplicate', '20006', null]]);
+    expect(tried.map((a) => [a.outcome, a.customs_code, a.reached_customs])).toEqual([
+      ['transport_fault', null, null],
+      ['duplicate', '20006', null],
+    ]);
     expect(tried[0]?.error).toMatch(/TimeoutError|aborted/i);
   });
 
@@ -199,7 +234,12 @@ describe('reporter: uploads that can be proven', () => {
     expect((await attempts(seed.sessionID)).map((a) => [a.outcome, a.reached_customs])).toEqual([['transport_fault', false]]);
 
     customs.refuseNextUploads(1, '20006', STORAGE_ERROR);
-    const reachable = new UploadRequest(requests, new CustomsClient(customs.uploadUrl, UPLOAD_TIMEOUT_MS), { maxTransportRetries: 5 }, logger);
+    const reachable = new UploadRequest(
+      requests,
+      new CustomsClient(customs.uploadUrl, UPLOAD_TIMEOUT_MS),
+      { maxTransportRetries: 5 },
+      logger,
+    );
     expect(await reachable.run(signature(seed), 1)).toEqual({ kind: 'ack' });
     expect(await row(seed.sessionID)).toMatchObject({ status: 'upload_rejected', customs_code: '20006' });
   });
@@ -242,12 +282,32 @@ describe('reporter: uploads that can be proven', () => {
 
     beforeAll(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'ceb179-tls-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-        '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-      server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => {
-        res.setHeader('content-type', 'application/json;charset=utf-8');
-        res.end('{"code":"10000","message":"上传成功"}');
-      });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
+      server = https.createServer(
+        { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+        (_req, res) => {
+          res.setHeader('content-type', 'application/json;charset=utf-8');
+          res.end('{"code":"10000","message":"上传成功"}');
+        },
+      );
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/ceb2grab/grab/realTimeDataUpload`;
     });
@@ -259,7 +319,12 @@ describe('reporter: uploads that can be proven', () => {
 
     it('is a configuration fault naming NODE_EXTRA_CA_CERTS after one attempt, never retried', async () => {
       const seed = await seedAssembled(key('tls'));
-      const upload = new UploadRequest(new RequestRepository(pool, 30_000), new CustomsClient(url, UPLOAD_TIMEOUT_MS), { maxTransportRetries: 60 }, logger);
+      const upload = new UploadRequest(
+        new RequestRepository(pool, 30_000),
+        new CustomsClient(url, UPLOAD_TIMEOUT_MS),
+        { maxTransportRetries: 60 },
+        logger,
+      );
       const outcome = await upload.run(signature(seed), 0);
       expect(outcome).toEqual({ kind: 'ack' });
       const faulted = await row(seed.sessionID);

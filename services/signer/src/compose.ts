@@ -73,7 +73,11 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
     { ebpCodes: config.ebpCodes, pauseConsumption, onSigningFault: (problem) => onSigningFault(problem) },
     logger,
   );
-  const authenticity = new SignJobAuthenticity({ key: config.signJobKey, ebpCodes: config.ebpCodes, deadlineGraceMs: config.deadlineGraceMs });
+  const authenticity = new SignJobAuthenticity({
+    key: config.signJobKey,
+    ebpCodes: config.ebpCodes,
+    deadlineGraceMs: config.deadlineGraceMs,
+  });
   const consumer = new SignJobConsumer(broker, signDocument, signJobQueues(config.ebpCodes), config.prefetch, authenticity, logger);
   const heartbeat = new HeartbeatPublisher(broker, status, config.heartbeatIntervalMs, logger);
   const health = new HealthServer(status, config.healthPort, logger);
@@ -93,7 +97,10 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
     if (status.state === 'signing-fault' || status.pinLocked) return;
     status.set('signing-fault', problem);
     pauseConsumption();
-    logger.fatal({ problem, alert: 'signing-fault', retryInMs: signingFaultDelayMs }, "the card PC's signatures do not verify: consumption stopped, jobs stay queued");
+    logger.fatal(
+      { problem, alert: 'signing-fault', retryInMs: signingFaultDelayMs },
+      "the card PC's signatures do not verify: consumption stopped, jobs stay queued",
+    );
     retrySelfTestIn(signingFaultDelayMs, 0);
     signingFaultDelayMs = Math.min(600_000, signingFaultDelayMs * 2);
   };
@@ -111,12 +118,18 @@ export function composeSigner(config: SignerConfig, logger: Logger): Signer {
       const appError = toAppError(error);
       if (appError.code === 'CARD_PIN') {
         status.set('paused-for-pin', appError.message);
-        logger.fatal({ problem: appError.message, alert: 'pin' }, 'POSSIBLE PIN FAILURE at self-test: not consuming; correct the PIN and restart the signer');
+        logger.fatal(
+          { problem: appError.message, alert: 'pin' },
+          'POSSIBLE PIN FAILURE at self-test: not consuming; correct the PIN and restart the signer',
+        );
         return;
       }
       if (appError.code === 'SIGNATURE_INVALID' || appError.code === 'PROTOCOL') {
         status.set('signing-fault', appError.message);
-        logger.fatal({ problem: appError.message, alert: 'signing-fault', retryInMs: signingFaultDelayMs }, 'card self-test failed: the probe signature does not verify; not consuming');
+        logger.fatal(
+          { problem: appError.message, alert: 'signing-fault', retryInMs: signingFaultDelayMs },
+          'card self-test failed: the probe signature does not verify; not consuming',
+        );
         retrySelfTestIn(signingFaultDelayMs, attempt + 1);
         signingFaultDelayMs = Math.min(600_000, signingFaultDelayMs * 2);
         return;

@@ -8,7 +8,10 @@ import { AppError } from '@ceb179/errors';
  * on Windows (the service runs as LocalSystem or a service account), /var/lib/ceb179/signer for
  * root elsewhere, else $XDG_STATE_HOME (or ~/.local/state)/ceb179/signer.
  */
-export function defaultStateDir(platform: NodeJS.Platform = process.platform, env: Record<string, string | undefined> = process.env): string {
+export function defaultStateDir(
+  platform: NodeJS.Platform = process.platform,
+  env: Record<string, string | undefined> = process.env,
+): string {
   if (platform === 'win32') return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'ceb179', 'signer');
   if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/ceb179/signer';
   return path.join(env.XDG_STATE_HOME ?? path.join(homedir(), '.local', 'state'), 'ceb179', 'signer');
@@ -33,7 +36,12 @@ const schema = {
     env: 'CEB179_SIGNER_EBP_CODES',
   },
   signerId: { doc: 'Name of this signer in heartbeats and the ledger', format: String, default: hostname(), env: 'CEB179_SIGNER_ID' },
-  callTimeoutMs: { doc: 'Timeout of one call to the control (signing included)', format: 'nat', default: 15_000, env: 'CEB179_SIGNER_CALL_TIMEOUT_MS' },
+  callTimeoutMs: {
+    doc: 'Timeout of one call to the control (signing included)',
+    format: 'nat',
+    default: 15_000,
+    env: 'CEB179_SIGNER_CALL_TIMEOUT_MS',
+  },
   greetingTimeoutMs: {
     doc: "How long to wait for the control's greeting before sending anyway (the greeting is one-source in docs/protocol.md §4)",
     format: 'nat',
@@ -48,14 +56,24 @@ const schema = {
     default: 3_600_000,
     env: 'CEB179_SIGNER_DEADLINE_GRACE_MS',
   },
-  prefetch: { doc: 'Sign jobs held locally; the control still signs one at a time', format: 'nat', default: 4, env: 'CEB179_SIGNER_PREFETCH' },
+  prefetch: {
+    doc: 'Sign jobs held locally; the control still signs one at a time',
+    format: 'nat',
+    default: 4,
+    env: 'CEB179_SIGNER_PREFETCH',
+  },
   healthPort: {
     doc: 'Loopback port of GET /health and GET /metrics (0 = any free port)',
     format: 'port',
     default: 9179,
     env: 'CEB179_SIGNER_HEALTH_PORT',
   },
-  heartbeatIntervalMs: { doc: 'How often the signer reports itself to the cloud side', format: 'nat', default: 10_000, env: 'CEB179_SIGNER_HEARTBEAT_INTERVAL_MS' },
+  heartbeatIntervalMs: {
+    doc: 'How often the signer reports itself to the cloud side',
+    format: 'nat',
+    default: 10_000,
+    env: 'CEB179_SIGNER_HEARTBEAT_INTERVAL_MS',
+  },
   breakerThreshold: {
     doc: 'Consecutive reader/control faults (50070, 50200, unreachable) that pause consumption',
     format: 'nat',

@@ -78,7 +78,12 @@ async function main(): Promise<number> {
     config = loadDoctorConfig(checkPin || firstContact);
     report({ name: 'configuration', ok: true, detail: `control ${config.eportUrl}; ebpCodes ${config.ebpCodes.join(',') || 'all'}` });
   } catch (error) {
-    report({ name: 'configuration', ok: false, detail: toAppError(error).message, fix: 'set the variable named above (see deploy/windows/signer.env.template)' });
+    report({
+      name: 'configuration',
+      ok: false,
+      detail: toAppError(error).message,
+      fix: 'set the variable named above (see deploy/windows/signer.env.template)',
+    });
     return 1;
   }
 
@@ -99,30 +104,57 @@ async function main(): Promise<number> {
       detail: `until ${running.notAfter ?? '?'} (${running.daysLeft ?? '?'} days left)`,
       fix: 'renew the card certificate with the issuer',
     });
-    if (checkPin) report({ name: 'PIN', ok: running.state !== 'paused-for-pin', detail: 'not tried while the service runs (it proves the PIN by signing)' });
+    if (checkPin)
+      report({
+        name: 'PIN',
+        ok: running.state !== 'paused-for-pin',
+        detail: 'not tried while the service runs (it proves the PIN by signing)',
+      });
     await checkBroker(config);
     return summary();
   }
 
   try {
     const greeted = await greeting(config.eportUrl, config.greetingTimeoutMs);
-    report({ name: 'E-Port control', ok: true, detail: greeted === 'greeted' ? 'reachable, greeting received' : 'reachable, but no greeting (the signer proceeds without it)' });
+    report({
+      name: 'E-Port control',
+      ok: true,
+      detail: greeted === 'greeted' ? 'reachable, greeting received' : 'reachable, but no greeting (the signer proceeds without it)',
+    });
   } catch (error) {
-    report({ name: 'E-Port control', ok: false, detail: `not reachable at ${config.eportUrl} (${(error as Error).message})`, fix: 'install and start the China E-Port client control (中国电子口岸客户端控件); check nothing blocks 127.0.0.1:61232' });
+    report({
+      name: 'E-Port control',
+      ok: false,
+      detail: `not reachable at ${config.eportUrl} (${(error as Error).message})`,
+      fix: 'install and start the China E-Port client control (中国电子口岸客户端控件); check nothing blocks 127.0.0.1:61232',
+    });
   }
 
   const logger = createLogger({ service: 'doctor', level: 'silent' });
   // The doctor goes through the same PIN gate and refusal memory as the signer: a PIN this card
   // refused before is never sent, by the signer or by the doctor.
   const pinGate = new PinGate(new FilePinMemory(config.stateDir), config.cardPin, logger);
-  const control = new ControlLink({ url: config.eportUrl, callTimeoutMs: config.callTimeoutMs, greetingTimeoutMs: config.greetingTimeoutMs, secrets: [config.cardPin], logger, pinGate });
+  const control = new ControlLink({
+    url: config.eportUrl,
+    callTimeoutMs: config.callTimeoutMs,
+    greetingTimeoutMs: config.greetingTimeoutMs,
+    secrets: [config.cardPin],
+    logger,
+    pinGate,
+  });
   const card = new Card(control, config.cardPin, pinGate);
   let cardIdentified = false;
   let certificate: CardCertificate | undefined;
   try {
     const reply = await control.call(ControlMethods.getCardId, {});
     if (reply.result) report({ name: 'card', ok: true, detail: `present, card id ${controlText(reply.data[0], '?')}` });
-    else report({ name: 'card', ok: false, detail: reply.errors.join('; '), fix: 'insert the OPERATOR card (操作员卡, not the legal-person card) firmly; re-seat it; restart the control' });
+    else
+      report({
+        name: 'card',
+        ok: false,
+        detail: reply.errors.join('; '),
+        fix: 'insert the OPERATOR card (操作员卡, not the legal-person card) firmly; re-seat it; restart the control',
+      });
 
     certificate = await card.readCertificate();
     cardIdentified = true;
@@ -133,22 +165,45 @@ async function main(): Promise<number> {
       name: 'certificate validity',
       ok: valid && daysLeft > EXPIRY_WARNING_DAYS,
       detail: `${certificate.notBefore.toISOString()} .. ${certificate.notAfter.toISOString()} (${daysLeft} days left)`,
-      fix: valid ? `renew the card certificate with the issuer: fewer than ${EXPIRY_WARNING_DAYS} days left` : 'the certificate is not valid now: renew the card',
+      fix: valid
+        ? `renew the card certificate with the issuer: fewer than ${EXPIRY_WARNING_DAYS} days left`
+        : 'the certificate is not valid now: renew the card',
     });
   } catch (error) {
-    report({ name: 'card certificate', ok: false, detail: toAppError(error).message, fix: 'check the card is the operator card and the control works (see docs/signer-windows-setup.md)' });
+    report({
+      name: 'card certificate',
+      ok: false,
+      detail: toAppError(error).message,
+      fix: 'check the card is the operator card and the control works (see docs/signer-windows-setup.md)',
+    });
   }
 
   if (checkPin && !cardIdentified) {
-    report({ name: 'PIN', ok: false, detail: 'not checked: the card could not be identified, so its refusal memory cannot be read', fix: 'fix the card checks above first' });
+    report({
+      name: 'PIN',
+      ok: false,
+      detail: 'not checked: the card could not be identified, so its refusal memory cannot be read',
+      fix: 'fix the card checks above first',
+    });
   } else if (checkPin && pinGate.state === 'refused') {
-    report({ name: 'PIN', ok: false, detail: `not sent: ${pinGate.reason}`, fix: 'put the right PIN in the PIN file; if you are sure the card was unlocked and the PIN is right, clear the memory: node services/signer/dist/pin-state.js clear' });
+    report({
+      name: 'PIN',
+      ok: false,
+      detail: `not sent: ${pinGate.reason}`,
+      fix: 'put the right PIN in the PIN file; if you are sure the card was unlocked and the PIN is right, clear the memory: node services/signer/dist/pin-state.js clear',
+    });
   } else if (checkPin) {
     process.stdout.write('       checking the PIN: this spends ONE PIN attempt; a few wrong attempts lock the card.\n');
     try {
       const reply = await control.call(ControlMethods.verifyPin, { passwd: config.cardPin }, { carriesPin: true });
       if (reply.result) report({ name: 'PIN', ok: true, detail: 'accepted by the card' });
-      else report({ name: 'PIN', ok: false, detail: `refused: ${reply.errors.join('; ')}`, fix: 'correct the PIN file; do NOT try again blindly: the card locks after a few wrong PINs and unlocking needs the issuer' });
+      else
+        report({
+          name: 'PIN',
+          ok: false,
+          detail: `refused: ${reply.errors.join('; ')}`,
+          fix: 'correct the PIN file; do NOT try again blindly: the card locks after a few wrong PINs and unlocking needs the issuer',
+        });
     } catch (error) {
       report({ name: 'PIN', ok: false, detail: toAppError(error).message });
     }
@@ -199,14 +254,28 @@ async function checkBroker(config: SignerConfig): Promise<void> {
       channel.on('error', () => undefined);
       try {
         const info = await channel.checkQueue(queue);
-        report({ name: `queue ${queue}`, ok: true, detail: `exists, ${info.messageCount} jobs waiting, ${info.consumerCount} signers consuming` });
+        report({
+          name: `queue ${queue}`,
+          ok: true,
+          detail: `exists, ${info.messageCount} jobs waiting, ${info.consumerCount} signers consuming`,
+        });
         await channel.close();
       } catch {
-        report({ name: `queue ${queue}`, ok: false, detail: 'not declared yet', fix: 'start the signer once (it declares and binds its queues); check CEB179_SIGNER_EBP_CODES' });
+        report({
+          name: `queue ${queue}`,
+          ok: false,
+          detail: 'not declared yet',
+          fix: 'start the signer once (it declares and binds its queues); check CEB179_SIGNER_EBP_CODES',
+        });
       }
     }
   } catch (error) {
-    report({ name: 'RabbitMQ', ok: false, detail: toAppError(error).message, fix: 'check CEB179_AMQP_URL, the outbound firewall (5671/5672) and the user permissions' });
+    report({
+      name: 'RabbitMQ',
+      ok: false,
+      detail: toAppError(error).message,
+      fix: 'check CEB179_AMQP_URL, the outbound firewall (5671/5672) and the user permissions',
+    });
   } finally {
     await connection?.close().catch(() => undefined);
   }

@@ -39,12 +39,27 @@ export function answersPing(url: string, timeoutMs: number): Promise<boolean> {
  * signs a probe with Chinese text, quotes, backslash, newline, `/` and `&` — one PIN attempt,
  * through the PIN gate — verifying it locally and naming the encoding when it does not verify.
  */
-export async function firstContactChecks(url: string, control: ControlLink, card: Card, gate: PinGate, certificate: CardCertificate | undefined): Promise<Check[]> {
+export async function firstContactChecks(
+  url: string,
+  control: ControlLink,
+  card: Card,
+  gate: PinGate,
+  certificate: CardCertificate | undefined,
+): Promise<Check[]> {
   const checks: Check[] = [];
   const pong = await answersPing(url, 2_000);
-  checks.push({ name: 'WebSocket pings', ok: true, detail: pong ? 'answered' : 'not answered (fine: ceb179 sends no keep-alive by default; leave CEB179_SIGNER_CONTROL_KEEPALIVE_MS at 0)' });
+  checks.push({
+    name: 'WebSocket pings',
+    ok: true,
+    detail: pong ? 'answered' : 'not answered (fine: ceb179 sends no keep-alive by default; leave CEB179_SIGNER_CONTROL_KEEPALIVE_MS at 0)',
+  });
   if (!certificate) {
-    checks.push({ name: 'first contact', ok: false, detail: 'the card could not be read, so nothing was signed', fix: 'fix the card checks above first' });
+    checks.push({
+      name: 'first contact',
+      ok: false,
+      detail: 'the card could not be read, so nothing was signed',
+      fix: 'fix the card checks above first',
+    });
     return checks;
   }
   try {
@@ -56,21 +71,32 @@ export async function firstContactChecks(url: string, control: ControlLink, card
     checks.push({ name: 'certificate form', ok: false, detail: toAppError(error).message });
   }
   if (gate.state === 'refused') {
-    checks.push({ name: 'probe signature', ok: false, detail: `not signed: ${gate.reason}`, fix: 'correct the PIN file (docs/signer-pin-safety.md)' });
+    checks.push({
+      name: 'probe signature',
+      ok: false,
+      detail: `not signed: ${gate.reason}`,
+      fix: 'correct the PIN file (docs/signer-pin-safety.md)',
+    });
     return checks;
   }
   process.stdout.write('       signing a probe with Chinese text: this spends ONE PIN attempt if the PIN is wrong.\n');
   const probe = probeSignString();
   try {
     const returned = await card.signAsReturned(probe);
-    checks.push({ name: 'signature form', ok: canonicalBase64(returned.signature) !== null, detail: `${describeBase64Form(returned.signature)}; ${returned.signature.length} characters` });
+    checks.push({
+      name: 'signature form',
+      ok: canonicalBase64(returned.signature) !== null,
+      detail: `${describeBase64Form(returned.signature)}; ${returned.signature.length} characters`,
+    });
     checks.push({ name: 'certNo in the sign reply', ok: true, detail: describeCertNoForm(returned.certNo.trim(), certificate.certNo) });
     const signValue = canonicalBase64(returned.signature) ?? returned.signature;
     const verified = verifySignature(certificate, probe, signValue);
     checks.push({
       name: 'probe signature (Chinese, quotes, backslash, newline, / and &)',
       ok: verified,
-      detail: verified ? `verifies locally (${certificate.algorithm}); the upload carries certNo ${certificate.certNo}` : diagnoseBadProbe(certificate, probe, { signValue, certNo: certificate.certNo }),
+      detail: verified
+        ? `verifies locally (${certificate.algorithm}); the upload carries certNo ${certificate.certNo}`
+        : diagnoseBadProbe(certificate, probe, { signValue, certNo: certificate.certNo }),
     });
   } catch (error) {
     const appError = toAppError(error);

@@ -21,7 +21,8 @@ import { buildUninstallPlan, renderUninstallText } from './domain/install/uninst
  * Exit code 0, or 2 with every problem listed on stderr. Settings come from the config file only;
  * the PIN is never read, except by --check-pin-file, which reports only the file's form.
  */
-const USAGE = 'usage: install.js --dry-run | --plan-json [--install-dir C:\\ceb179] [--service-name ceb179-signer] [--config-file <signer.env>] [--node-exe <node.exe>] [--service-account <account>] [--current-service-account <account>] [--winsw-exe <WinSW-x64.exe>] [--update-pin] [--skip-doctor]\n       install.js --check-pin-file <path>\n       install.js --uninstall --dry-run | --plan-json [--remove-data] [--install-dir ...] [--service-name ...] [--config-file ...]';
+const USAGE =
+  'usage: install.js --dry-run | --plan-json [--install-dir C:\\ceb179] [--service-name ceb179-signer] [--config-file <signer.env>] [--node-exe <node.exe>] [--service-account <account>] [--current-service-account <account>] [--winsw-exe <WinSW-x64.exe>] [--update-pin] [--skip-doctor]\n       install.js --check-pin-file <path>\n       install.js --uninstall --dry-run | --plan-json [--remove-data] [--install-dir ...] [--service-name ...] [--config-file ...]';
 
 function main(argv: string[]): number {
   let values;
@@ -57,7 +58,14 @@ function main(argv: string[]): number {
   const configFile = values['config-file'] !== undefined ? path.resolve(values['config-file']) : path.win32.join(installDir, 'signer.env');
   const programData = process.env.ProgramData || 'C:\\ProgramData';
   if (values.uninstall) {
-    const plan = buildUninstallPlan({ installDir, serviceName: values['service-name'], configFile, configText: readIfPossible(configFile), programData, removeData: values['remove-data'] });
+    const plan = buildUninstallPlan({
+      installDir,
+      serviceName: values['service-name'],
+      configFile,
+      configText: readIfPossible(configFile),
+      programData,
+      removeData: values['remove-data'],
+    });
     if ('errors' in plan) return fail(plan.errors);
     process.stdout.write(values['plan-json'] ? `${JSON.stringify(plan, null, 2)}\n` : renderUninstallText(plan));
     return 0;
@@ -110,7 +118,10 @@ function checkPinFile(file: string): number {
   }
   const problem = pinFileProblem(bytes);
   bytes.fill(0);
-  if (problem) return fail([`the PIN file ${file} is not usable: ${problem}. Nothing was sent to the card. Rewrite it with install-signer.ps1 -UpdatePin`]);
+  if (problem)
+    return fail([
+      `the PIN file ${file} is not usable: ${problem}. Nothing was sent to the card. Rewrite it with install-signer.ps1 -UpdatePin`,
+    ]);
   process.stdout.write(`the PIN file ${file} is well-formed (content not shown)\n`);
   return 0;
 }

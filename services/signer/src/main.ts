@@ -10,6 +10,9 @@ const logger = createLogger({ service: 'signer', level: config.logLevel }).child
 logger.info({ eportUrl: config.eportUrl, ebpCodes: config.ebpCodes.length ? config.ebpCodes : 'all' }, 'signer configuration');
 // A stray rejection must not end the process: a restart would run the self-test (and its PIN) again.
 process.on('unhandledRejection', (reason) => {
-  logger.error({ problem: reason instanceof Error ? reason.message : String(reason), alert: 'bug' }, 'unhandled rejection in the signer (kept running)');
+  logger.error(
+    { problem: reason instanceof Error ? reason.message : String(reason), alert: 'bug' },
+    'unhandled rejection in the signer (kept running)',
+  );
 });
 runUntilSignal('signer', logger, async () => composeSigner(config, logger));

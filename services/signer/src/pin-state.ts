@@ -23,7 +23,11 @@ function main(argv: string[]): number {
   }
   if (command === 'clear') {
     const removed = memory.clear(certNo);
-    process.stdout.write(removed.length === 0 ? `nothing to clear in ${memory.folder}\n` : `cleared ${removed.join(', ')} in ${memory.folder}; the next start tries the PIN in the PIN file once\n`);
+    process.stdout.write(
+      removed.length === 0
+        ? `nothing to clear in ${memory.folder}\n`
+        : `cleared ${removed.join(', ')} in ${memory.folder}; the next start tries the PIN in the PIN file once\n`,
+    );
     return 0;
   }
   process.stderr.write('usage: pin-state.js show | clear [certNo]\n');

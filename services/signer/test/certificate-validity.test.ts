@@ -49,7 +49,14 @@ describe('signer and the card certificate validity', () => {
 
   async function start(card: SoftCard, logger: pino.Logger): Promise<Signer> {
     eport = await startEportSim({ card });
-    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: PIN, CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
+    const config = loadSignerConfig({
+      CEB179_AMQP_URL: vhost.url,
+      CEB179_EPORT_URL: eport.url,
+      CEB179_CARD_PIN: PIN,
+      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
+      CEB179_SIGNER_HEALTH_PORT: '0',
+      CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR,
+    });
     signer = composeSigner(config, logger);
     await signer.start();
     return signer;
@@ -57,11 +64,20 @@ describe('signer and the card certificate validity', () => {
 
   it('warns in the log, the metrics and /health from 30 days before expiry, and keeps signing', async () => {
     const { logger, lines } = capture();
-    const card = SoftCard.create({ algorithm: 'RSA', pin: PIN, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 10 * DAY + 3_600_000) });
+    const card = SoftCard.create({
+      algorithm: 'RSA',
+      pin: PIN,
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 10 * DAY + 3_600_000),
+    });
     const running = await start(card, logger);
     expect(running.status.state).toBe('ready');
     expect(lines().some((l) => l.alert === 'certificate-expiry' && l.daysLeft === 10)).toBe(true);
-    const health = (await (await fetch(`${running.healthUrl}/health`)).json()) as { expiringSoon: boolean; daysLeft: number; state: string };
+    const health = (await (await fetch(`${running.healthUrl}/health`)).json()) as {
+      expiringSoon: boolean;
+      daysLeft: number;
+      state: string;
+    };
     expect(health).toMatchObject({ state: 'ready', expiringSoon: true, daysLeft: 10 });
     const metrics = await (await fetch(`${running.healthUrl}/metrics`)).text();
     expect(metrics).toContain('ceb179_signer_certificate_days_left 10');
@@ -70,7 +86,12 @@ describe('signer and the card certificate validity', () => {
 
   it('does not consume with an expired certificate, and says why', async () => {
     const { logger, lines } = capture();
-    const card = SoftCard.create({ algorithm: 'SM2', pin: PIN, notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) });
+    const card = SoftCard.create({
+      algorithm: 'SM2',
+      pin: PIN,
+      notBefore: new Date(Date.now() - 400 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+    });
     const running = await start(card, logger);
     expect(running.status.state).toBe('expired');
     expect(running.status.reason).toMatch(/expired on/);

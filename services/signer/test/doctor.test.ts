@@ -15,7 +15,13 @@ const PIN = '24680135';
 function runDoctor(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'services/signer/dist/doctor.js'), ...args], {
     // Port 1: no running signer to defer to, unless a test says otherwise.
-    env: { PATH: process.env.PATH ?? '', CEB179_SIGNER_HEALTH_PORT: '1', CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY, ...env, CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR },
+    env: {
+      PATH: process.env.PATH ?? '',
+      CEB179_SIGNER_HEALTH_PORT: '1',
+      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
+      ...env,
+      CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR,
+    },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -66,7 +72,10 @@ describe('signer doctor', () => {
 
   it('with --first-contact reports how a harsh control writes things and verifies a probe with Chinese text', async () => {
     const harsh = await startEportSim({ card: SoftCard.create({ algorithm: 'SM2', pin: PIN }), quirks: HARSH_QUIRKS });
-    const { output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: harsh.url, CEB179_CARD_PIN: PIN, CEB179_SIGNER_GREETING_TIMEOUT_MS: '300' }, ['--first-contact']);
+    const { output } = await runDoctor(
+      { CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: harsh.url, CEB179_CARD_PIN: PIN, CEB179_SIGNER_GREETING_TIMEOUT_MS: '300' },
+      ['--first-contact'],
+    );
     expect(output).toContain('reachable, but no greeting');
     expect(output).toContain('[OK  ] WebSocket pings: not answered');
     expect(output).toContain('[OK  ] certNo form: upper case');
@@ -80,7 +89,9 @@ describe('signer doctor', () => {
 
   it('with --first-contact names a control that signs GBK', async () => {
     const gbk = await startEportSim({ card: SoftCard.create({ algorithm: 'RSA', pin: PIN }), quirks: { signEncoding: 'gbk' } });
-    const { code, output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: gbk.url, CEB179_CARD_PIN: PIN }, ['--first-contact']);
+    const { code, output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: gbk.url, CEB179_CARD_PIN: PIN }, [
+      '--first-contact',
+    ]);
     expect(output).toMatch(/\[FAIL\] probe signature \(Chinese.*the control signs the GBK \(GB18030\) bytes of the sign string/);
     expect(code).toBe(1);
     await gbk.stop();
@@ -89,7 +100,9 @@ describe('signer doctor', () => {
   it('with --check-pin spends exactly one attempt and never prints the PIN', async () => {
     const wrong = '99999999';
     const attemptsBefore = eport.stats().pinAttempts;
-    const { output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: wrong }, ['--check-pin']);
+    const { output } = await runDoctor({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: wrong }, [
+      '--check-pin',
+    ]);
     expect(output).toContain('this spends ONE PIN attempt');
     expect(output).toMatch(/\[FAIL\] PIN: refused/);
     expect(output).not.toContain(wrong);
@@ -107,7 +120,16 @@ describe('signer doctor', () => {
   it('defers to a running signer instead of opening a second connection to the control', async () => {
     const health = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ state: 'ready', reason: '', certNo: card.certNo, algorithm: 'SM2-SM3', notAfter: '2030-01-01T00:00:00.000Z', daysLeft: 999 }));
+      response.end(
+        JSON.stringify({
+          state: 'ready',
+          reason: '',
+          certNo: card.certNo,
+          algorithm: 'SM2-SM3',
+          notAfter: '2030-01-01T00:00:00.000Z',
+          daysLeft: 999,
+        }),
+      );
     });
     await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
     const before = eport.stats().totalConnections;

@@ -1,5 +1,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,10 +58,24 @@ async function freePort(): Promise<number> {
 }
 
 function plan(...args: string[]): InstallPlan {
-  const result = spawnSync(process.execPath, [INSTALL_JS, '--plan-json', '--install-dir', INSTALL_DIR, '--config-file', onDisk('C:\\ceb179\\signer.env'), '--service-account', 'NT SERVICE\\ceb179-signer', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', ProgramData: 'C:\\ProgramData' },
-  });
+  const result = spawnSync(
+    process.execPath,
+    [
+      INSTALL_JS,
+      '--plan-json',
+      '--install-dir',
+      INSTALL_DIR,
+      '--config-file',
+      onDisk('C:\\ceb179\\signer.env'),
+      '--service-account',
+      'NT SERVICE\\ceb179-signer',
+      ...args,
+    ],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ProgramData: 'C:\\ProgramData' },
+    },
+  );
   if (result.status !== 0) throw new Error(`install.js failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as InstallPlan;
 }
@@ -123,7 +148,12 @@ function startSignerAsWinswWould(): void {
 }
 
 function unescape(value: string): string {
-  return value.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return value
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 async function stopSigner(): Promise<void> {
@@ -187,7 +217,15 @@ beforeAll(async () => {
   writeFileSync(onDisk(`${INSTALL_DIR}\\secrets\\sign-job-key.txt`), 'rehearsal-sign-job-key-0123456789abcdef');
   writeFileSync(
     onDisk(`${INSTALL_DIR}\\signer.env`),
-    [`CEB179_AMQP_URL=${vhost.url}`, 'CEB179_SIGN_JOB_KEY_FILE=secrets\\sign-job-key.txt', `CEB179_EPORT_URL=${eport.url}`, 'CEB179_SIGNER_ID=cardpc-rehearsal', `CEB179_SIGNER_HEALTH_PORT=${healthPort}`, 'CEB179_LOG_LEVEL=warn', ''].join('\r\n'),
+    [
+      `CEB179_AMQP_URL=${vhost.url}`,
+      'CEB179_SIGN_JOB_KEY_FILE=secrets\\sign-job-key.txt',
+      `CEB179_EPORT_URL=${eport.url}`,
+      'CEB179_SIGNER_ID=cardpc-rehearsal',
+      `CEB179_SIGNER_HEALTH_PORT=${healthPort}`,
+      'CEB179_LOG_LEVEL=warn',
+      '',
+    ].join('\r\n'),
   );
 });
 
@@ -212,7 +250,14 @@ describe('the card PC installation, rehearsed', () => {
     // The PIN is in the PIN file and nowhere else the installation wrote (the state folder holds a fingerprint).
     expect(filesHolding(PIN)).toEqual([path.join('C', 'ceb179', 'secrets', 'card-pin.txt')]);
     expect(readdirSync(onDisk(first.paths.stateDir))).toEqual([expect.stringMatching(/^pin-memory-.*\.json$/)]);
-    expect(windowsOnly).toEqual(expect.arrayContaining(['acl exact C:\\ceb179', 'acl exact C:\\ProgramData\\ceb179\\signer', 'acl exact C:\\ceb179\\ceb179-signer.xml', 'install ceb179-signer']));
+    expect(windowsOnly).toEqual(
+      expect.arrayContaining([
+        'acl exact C:\\ceb179',
+        'acl exact C:\\ProgramData\\ceb179\\signer',
+        'acl exact C:\\ceb179\\ceb179-signer.xml',
+        'install ceb179-signer',
+      ]),
+    );
 
     // 2. -UpdatePin with a wrong PIN: the signer pauses; restarted again and again as Windows would, it never resends that PIN.
     await carryOut(plan('--update-pin').steps, '00000000');

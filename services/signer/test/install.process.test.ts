@@ -43,7 +43,14 @@ function install(args: string[], cwd?: string): { code: number | null; stdout: s
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const COMMON = ['--config-file', '', '--service-account', 'NT SERVICE\\ceb179-signer', '--winsw-exe', 'C:\\Users\\op\\Downloads\\WinSW-x64.exe'];
+const COMMON = [
+  '--config-file',
+  '',
+  '--service-account',
+  'NT SERVICE\\ceb179-signer',
+  '--winsw-exe',
+  'C:\\Users\\op\\Downloads\\WinSW-x64.exe',
+];
 const args = (...more: string[]) => [...more, ...COMMON.map((a) => a || configFile)];
 
 describe('install.js', () => {
@@ -53,7 +60,20 @@ describe('install.js', () => {
     expect(dry.code).toBe(0);
     const plan = JSON.parse(json.stdout) as { steps: Array<{ kind: string; title: string }> };
     plan.steps.forEach((step, index) => expect(dry.stdout).toContain(`${String(index + 1).padStart(3)}. ${step.title}`));
-    for (const kind of ['require-path', 'stop-service', 'set-acl', 'create-directory', 'pin-file', 'copy-file', 'write-file', 'install-service', 'configure-service', 'set-service-account', 'start-service', 'run-doctor']) {
+    for (const kind of [
+      'require-path',
+      'stop-service',
+      'set-acl',
+      'create-directory',
+      'pin-file',
+      'copy-file',
+      'write-file',
+      'install-service',
+      'configure-service',
+      'set-service-account',
+      'start-service',
+      'run-doctor',
+    ]) {
       expect(plan.steps.map((s) => s.kind)).toContain(kind);
     }
     expect(dry.stdout).toContain('state folder    D:\\ProgramData\\ceb179\\signer');
@@ -68,7 +88,11 @@ describe('install.js', () => {
     expect(code).toBe(0);
     expect(stderr).toBe('');
     expect(stdout + stderr).not.toContain(PIN);
-    const plan = JSON.parse(stdout) as { paths: Record<string, string>; xml: string; steps: Array<{ kind: string; text?: string; env?: Record<string, string> }> };
+    const plan = JSON.parse(stdout) as {
+      paths: Record<string, string>;
+      xml: string;
+      steps: Array<{ kind: string; text?: string; env?: Record<string, string> }>;
+    };
     expect(plan.paths.stateDir).toBe('D:\\ProgramData\\ceb179\\signer');
     expect(plan.xml).toContain('<env name="CEB179_CARD_PIN_FILE" value="C:\\ceb179\\secrets\\card-pin.txt" />');
     expect(plan.xml).toContain('<env name="CEB179_SIGNER_STATE_DIR" value="D:\\ProgramData\\ceb179\\signer" />');

@@ -23,8 +23,19 @@ function job(sessionID: string, ebpCode = '3301963K69'): SignJobMessage {
     source: { payment: fixture.payment, orders: fixture.payment_order, goods: fixture.order_goods },
     guid: '9D55BA71-55DE-41F4-8B50-C36C83B3B419',
   });
-  const signString = buildSignString({ sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime: '1700000000123' });
-  return authenticateSignJob(TEST_SIGN_JOB_KEY, { v: SCHEMA_VERSION, sessionID, ebpCode, signString, deadline: new Date(Date.now() + 120_000).toISOString() });
+  const signString = buildSignString({
+    sessionID,
+    headJson: document.headJson,
+    listsJson: document.listsJson,
+    serviceTime: '1700000000123',
+  });
+  return authenticateSignJob(TEST_SIGN_JOB_KEY, {
+    v: SCHEMA_VERSION,
+    sessionID,
+    ebpCode,
+    signString,
+    deadline: new Date(Date.now() + 120_000).toISOString(),
+  });
 }
 
 describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, simulated control)', (algorithm) => {
@@ -55,7 +66,15 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
   });
 
   async function start(pin: string): Promise<Signer> {
-    const config = loadSignerConfig({ CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: pin, CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY, CEB179_SIGNER_ID: 'test-signer', CEB179_SIGNER_HEALTH_PORT: '0', CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR });
+    const config = loadSignerConfig({
+      CEB179_AMQP_URL: vhost.url,
+      CEB179_EPORT_URL: eport.url,
+      CEB179_CARD_PIN: pin,
+      CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
+      CEB179_SIGNER_ID: 'test-signer',
+      CEB179_SIGNER_HEALTH_PORT: '0',
+      CEB179_SIGNER_STATE_DIR: SIGNER_STATE_DIR,
+    });
     signer = composeSigner(config, logger);
     await signer.start();
     return signer;
@@ -68,11 +87,16 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
 
   async function takeSignatures(count: number): Promise<SignatureMessage[]> {
     const received: SignatureMessage[] = [];
-    await waitFor(`${count} signatures`, async () => {
-      const message = await channel.get(Queues.signatures, { noAck: true });
-      if (message) received.push(JSON.parse(message.content.toString()) as SignatureMessage);
-      return received.length >= count ? received : undefined;
-    }, 30_000, 20);
+    await waitFor(
+      `${count} signatures`,
+      async () => {
+        const message = await channel.get(Queues.signatures, { noAck: true });
+        if (message) received.push(JSON.parse(message.content.toString()) as SignatureMessage);
+        return received.length >= count ? received : undefined;
+      },
+      30_000,
+      20,
+    );
     return received;
   }
 
@@ -124,10 +148,15 @@ describe.each(['RSA', 'SM2'] as const)('signer with an %s card (real RabbitMQ, s
     const { mac: _mac, ...unsigned } = job(`bad-${algorithm}`);
     const bad = authenticateSignJob(TEST_SIGN_JOB_KEY, { ...unsigned, signString: '{"sessionID":"x"}' });
     await publishJob(bad);
-    const dead = await waitFor('dead letter', async () => {
-      const message = await channel.get(Queues.deadLetters, { noAck: true });
-      return message ? (JSON.parse(message.content.toString()) as SignJobMessage) : undefined;
-    }, 10_000, 50);
+    const dead = await waitFor(
+      'dead letter',
+      async () => {
+        const message = await channel.get(Queues.deadLetters, { noAck: true });
+        return message ? (JSON.parse(message.content.toString()) as SignJobMessage) : undefined;
+      },
+      10_000,
+      50,
+    );
     expect(dead.sessionID).toBe(`bad-${algorithm}`);
     expect(eport.stats().signatures).toBe(before);
   });

@@ -53,7 +53,10 @@ export async function startCustomsSim(options: CustomsSimOptions = {}): Promise<
   const registry = new CertificateRegistry();
   for (const certificate of options.certificates ?? []) registry.register(certificate);
   const log = new UploadLog();
-  const desk = new UploadDesk(registry, log, { rejectBadSignatures: options.rejectBadSignatures ?? false, strict: options.strict ?? false });
+  const desk = new UploadDesk(registry, log, {
+    rejectBadSignatures: options.rejectBadSignatures ?? false,
+    strict: options.strict ?? false,
+  });
   const app = createHttpApp({ desk, log, registry, fireCallback, ...(options.logger ? { logger: options.logger } : {}) });
 
   const host = options.host ?? '127.0.0.1';

@@ -56,7 +56,8 @@ async function registerCertificateFiles(sim: CustomsSim, config: CustomsSimConfi
           logger.info({ path, ebpCodes: config.ebpCodes.length > 0 ? config.ebpCodes : 'any' }, 'certificate registered');
           return;
         }
-        if (Date.now() >= deadline) throw new AppError('CONFIG', `CEB179_CUSTOMS_SIM_CERT_FILES: ${path} did not appear within ${config.certWaitMs} ms`);
+        if (Date.now() >= deadline)
+          throw new AppError('CONFIG', `CEB179_CUSTOMS_SIM_CERT_FILES: ${path} did not appear within ${config.certWaitMs} ms`);
         if (!announced) logger.warn({ path }, 'certificate file not there yet, waiting for it');
         try {
           await sleep(POLL_MS, undefined, { signal });

@@ -10,7 +10,9 @@ interface Seen {
 }
 
 /** A stand-in for the platform's ingress that keeps exactly what customs sent. */
-async function startIngress(reply: (seen: Seen, res: express.Response) => void = (_s, res) => void res.json({ code: '10000', message: '', serviceTime: Date.now() })) {
+async function startIngress(
+  reply: (seen: Seen, res: express.Response) => void = (_s, res) => void res.json({ code: '10000', message: '', serviceTime: Date.now() }),
+) {
   const seen: Seen[] = [];
   const app = express();
   app.post('/platDataOpen', express.text({ type: () => true }), (req, res) => {
@@ -41,7 +43,7 @@ describe('customs-sim callbacks', () => {
     await ingress.stop();
   });
 
-  it('posts one openReq form field with serviceTime as a string, as customs\' Java client does', async () => {
+  it("posts one openReq form field with serviceTime as a string, as customs' Java client does", async () => {
     const result = await sim.fireCallback({ ingressUrl: ingress.url, orderNo: 'O-1 测试&x', sessionID: 'S-1', serviceTime: 1700000000123 });
     const [seen] = ingress.seen;
     expect(seen?.contentType).toMatch(/^application\/x-www-form-urlencoded/);
@@ -52,7 +54,13 @@ describe('customs-sim callbacks', () => {
     expect(form.get('openReq')).toBe('{"orderNo":"O-1 测试&x","sessionID":"S-1","serviceTime":"1700000000123"}');
     expect(seen?.raw.startsWith('openReq=%7B%22orderNo%22%3A%22O-1+%E6%B5%8B%E8%AF%95%26x%22')).toBe(true);
 
-    expect(result).toMatchObject({ orderNo: 'O-1 测试&x', sessionID: 'S-1', serviceTimeSentAs: 'string', httpStatus: 200, body: { code: '10000' } });
+    expect(result).toMatchObject({
+      orderNo: 'O-1 测试&x',
+      sessionID: 'S-1',
+      serviceTimeSentAs: 'string',
+      httpStatus: 200,
+      body: { code: '10000' },
+    });
     expect(result.contentType).toMatch(/^application\/json/);
     expect(result.latencyMs).toBeGreaterThan(0);
   });

@@ -19,7 +19,11 @@ describe('customs-sim /sim endpoints', () => {
   afterEach(() => sim.stop());
 
   it('registers certificates over HTTP, then lists uploads without their raw body', async () => {
-    const registered = await post(`${sim.url}/sim/certificates`, JSON.stringify({ certificateBase64: card.certificateBase64, ebpCodes: ['4403160Z9A'] }), 'application/json');
+    const registered = await post(
+      `${sim.url}/sim/certificates`,
+      JSON.stringify({ certificateBase64: card.certificateBase64, ebpCodes: ['4403160Z9A'] }),
+      'application/json',
+    );
     expect(registered.status).toBe(201);
     expect(registered.json).toEqual({ certNo: card.certNo, algorithm: 'SM2-SM3', ebpCodes: ['4403160Z9A'] });
     expect((await getJson(`${sim.url}/sim/certificates`)).json).toEqual([registered.json]);
@@ -51,7 +55,10 @@ describe('customs-sim /sim endpoints', () => {
 
   it('holds replies over HTTP: the upload is stored at once, the answer comes after holdMs', async () => {
     await post(`${sim.url}/sim/certificates`, JSON.stringify({ certificateBase64: card.certificateBase64 }), 'application/json');
-    expect((await post(`${sim.url}/sim/holds`, JSON.stringify({ count: 1, holdMs: 600 }), 'application/json')).json).toEqual({ count: 1, holdMs: 600 });
+    expect((await post(`${sim.url}/sim/holds`, JSON.stringify({ count: 1, holdMs: 600 }), 'application/json')).json).toEqual({
+      count: 1,
+      holdMs: 600,
+    });
     const upload = buildUpload(card);
     const started = Date.now();
     const answered = post(sim.uploadUrl, upload.formBody);
@@ -67,13 +74,19 @@ describe('customs-sim /sim endpoints', () => {
 
   it('answers the next upload with a given code over HTTP, storing nothing (20006 with a storage error)', async () => {
     await post(`${sim.url}/sim/certificates`, JSON.stringify({ certificateBase64: card.certificateBase64 }), 'application/json');
-    const set = await post(`${sim.url}/sim/refusals`, JSON.stringify({ count: 1, code: '20006', message: '数据存储失败' }), 'application/json');
+    const set = await post(
+      `${sim.url}/sim/refusals`,
+      JSON.stringify({ count: 1, code: '20006', message: '数据存储失败' }),
+      'application/json',
+    );
     expect(set.json).toEqual({ count: 1, code: '20006', message: '数据存储失败' });
     const upload = buildUpload(card);
     expect((await post(sim.uploadUrl, upload.formBody)).json).toMatchObject({ code: '20006', message: '数据存储失败' });
     expect(sim.accepted().has(upload.sessionID)).toBe(false);
     expect((await post(sim.uploadUrl, upload.formBody)).json).toMatchObject({ code: '10000' });
-    expect((await post(`${sim.url}/sim/refusals`, JSON.stringify({ count: 1, code: 'x', message: '' }), 'application/json')).status).toBe(400);
+    expect((await post(`${sim.url}/sim/refusals`, JSON.stringify({ count: 1, code: 'x', message: '' }), 'application/json')).status).toBe(
+      400,
+    );
   });
 
   it('fires callbacks concurrently and reports each, failures included', async () => {
@@ -90,20 +103,34 @@ describe('customs-sim /sim endpoints', () => {
       const started = Date.now();
       const fired = await post(
         `${sim.url}/sim/callbacks`,
-        JSON.stringify({ ingressUrl, callbacks: [{ orderNo: 'A' }, { orderNo: 'B', sessionID: 'S-B', serviceTimeAs: 'number' }, { orderNo: 'C' }] }),
+        JSON.stringify({
+          ingressUrl,
+          callbacks: [{ orderNo: 'A' }, { orderNo: 'B', sessionID: 'S-B', serviceTimeAs: 'number' }, { orderNo: 'C' }],
+        }),
         'application/json',
       );
       expect(Date.now() - started).toBeLessThan(400); // three 150 ms replies, not one after the other
       expect(fired.status).toBe(200);
       expect(fired.json).toEqual([
-        expect.objectContaining({ orderNo: 'A', httpStatus: 200, serviceTimeSentAs: 'string', body: expect.objectContaining({ code: '10000' }) }),
+        expect.objectContaining({
+          orderNo: 'A',
+          httpStatus: 200,
+          serviceTimeSentAs: 'string',
+          body: expect.objectContaining({ code: '10000' }),
+        }),
         expect.objectContaining({ orderNo: 'B', sessionID: 'S-B', serviceTimeSentAs: 'number' }),
         expect.objectContaining({ orderNo: 'C' }),
       ]);
       expect(arrivals.sort()).toEqual(['A', 'B', 'C']);
 
-      const unreachable = await post(`${sim.url}/sim/callbacks`, JSON.stringify({ ingressUrl: 'http://127.0.0.1:1/platDataOpen', callbacks: [{ orderNo: 'D' }] }), 'application/json');
-      expect(unreachable.json).toEqual([{ orderNo: 'D', sessionID: expect.stringMatching(/^[0-9a-f]{32}$/), error: expect.stringContaining('failed') }]);
+      const unreachable = await post(
+        `${sim.url}/sim/callbacks`,
+        JSON.stringify({ ingressUrl: 'http://127.0.0.1:1/platDataOpen', callbacks: [{ orderNo: 'D' }] }),
+        'application/json',
+      );
+      expect(unreachable.json).toEqual([
+        { orderNo: 'D', sessionID: expect.stringMatching(/^[0-9a-f]{32}$/), error: expect.stringContaining('failed') },
+      ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -115,11 +142,19 @@ describe('customs-sim /sim endpoints', () => {
     expect(badJson.text).not.toMatch(/at .*\.(js|ts):\d+/);
     expect(badJson.json).toMatchObject({ error: 'INVALID_INPUT' });
 
-    const badCert = await post(`${sim.url}/sim/certificates`, JSON.stringify({ certificateBase64: 'bm90IGEgY2VydA==' }), 'application/json');
+    const badCert = await post(
+      `${sim.url}/sim/certificates`,
+      JSON.stringify({ certificateBase64: 'bm90IGEgY2VydA==' }),
+      'application/json',
+    );
     expect(badCert.status).toBe(400);
     expect(badCert.json).toMatchObject({ error: 'INVALID_INPUT', message: expect.stringContaining('certificate') });
 
-    const badCallbacks = await post(`${sim.url}/sim/callbacks`, JSON.stringify({ ingressUrl: 'http://x', callbacks: [{}] }), 'application/json');
+    const badCallbacks = await post(
+      `${sim.url}/sim/callbacks`,
+      JSON.stringify({ ingressUrl: 'http://x', callbacks: [{}] }),
+      'application/json',
+    );
     expect(badCallbacks.status).toBe(400);
 
     const missing = await getJson(`${sim.url}/nowhere`);

@@ -21,8 +21,20 @@ export function samplePayment(ebpCode = EBP_CODE): SourcePayment {
       note: null,
     },
     orders: [
-      { order_no: 'O-2', pay_transaction_id: 'T2024010100001', recp_account: '6222000000000002', recp_code: null, recp_name: '深圳某某公司' },
-      { order_no: 'O-1', pay_transaction_id: 'T2024010100001', recp_account: '6222000000000001', recp_code: '91440300MA5F000000', recp_name: '深圳某某公司' },
+      {
+        order_no: 'O-2',
+        pay_transaction_id: 'T2024010100001',
+        recp_account: '6222000000000002',
+        recp_code: null,
+        recp_name: '深圳某某公司',
+      },
+      {
+        order_no: 'O-1',
+        pay_transaction_id: 'T2024010100001',
+        recp_account: '6222000000000001',
+        recp_code: '91440300MA5F000000',
+        recp_name: '深圳某某公司',
+      },
     ],
     goods: [
       { order_no: 'O-1', line_no: 1, gname: '婴儿奶粉 "金装" 900g', item_link: 'https://shop.example/item?id=1&sku=2' },
@@ -50,8 +62,25 @@ export function buildUpload(card: SoftCard, options: { sessionID?: string; ebpCo
   const signString = buildSignString({ sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime });
   const signValue = card.sign(signString);
   const certNo = options.certNo ?? card.certNo;
-  const payExInfoStr = buildPayExInfoStr({ sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime, certNo, signValue });
-  return { sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime, signString, signValue, certNo, payExInfoStr, formBody: buildUploadFormBody(payExInfoStr) };
+  const payExInfoStr = buildPayExInfoStr({
+    sessionID,
+    headJson: document.headJson,
+    listsJson: document.listsJson,
+    serviceTime,
+    certNo,
+    signValue,
+  });
+  return {
+    sessionID,
+    headJson: document.headJson,
+    listsJson: document.listsJson,
+    serviceTime,
+    signString,
+    signValue,
+    certNo,
+    payExInfoStr,
+    formBody: buildUploadFormBody(payExInfoStr),
+  };
 }
 
 export interface PostResult {

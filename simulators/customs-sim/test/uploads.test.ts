@@ -16,7 +16,10 @@ describe('customs-sim upload endpoint', () => {
 
   beforeEach(async () => {
     sim = await startCustomsSim({
-      certificates: [{ certificateBase64: rsaCard.certificateBase64, ebpCodes: [EBP_CODE] }, { certificateBase64: sm2Card.certificateBase64 }],
+      certificates: [
+        { certificateBase64: rsaCard.certificateBase64, ebpCodes: [EBP_CODE] },
+        { certificateBase64: sm2Card.certificateBase64 },
+      ],
     });
   });
   afterEach(() => sim.stop());
@@ -123,7 +126,10 @@ describe('customs-sim upload endpoint', () => {
     const strict = await startCustomsSim({ certificates: [{ certificateBase64: rsaCard.certificateBase64 }], rejectBadSignatures: true });
     try {
       const upload = buildUpload(rsaCard);
-      const forged = upload.formBody.replace(encodeURIComponent(upload.signValue), encodeURIComponent(strangerCard.sign(upload.signString)));
+      const forged = upload.formBody.replace(
+        encodeURIComponent(upload.signValue),
+        encodeURIComponent(strangerCard.sign(upload.signString)),
+      );
       const reply = await post(strict.uploadUrl, forged);
       expect(reply.json).toMatchObject({ code: '20000' });
       expect(strict.accepted().size).toBe(0);
@@ -214,7 +220,9 @@ describe('customs-sim upload endpoint', () => {
     await post(sim.uploadUrl, buildUpload(sm2Card).formBody);
     expect((await waiting).map((u) => u.code)).toEqual(['10000', '10000']);
 
-    await expect(sim.waitForUploads(3, 100)).rejects.toThrow(/waited 100 ms for 3 accepted uploads, got 2 \(3 upload requests, 1 not accepted; last not accepted: HTTP 200 code "20000"/);
+    await expect(sim.waitForUploads(3, 100)).rejects.toThrow(
+      /waited 100 ms for 3 accepted uploads, got 2 \(3 upload requests, 1 not accepted; last not accepted: HTTP 200 code "20000"/,
+    );
     await expect(sim.waitForUploads(1, 10)).resolves.toHaveLength(2);
   });
 });

@@ -29,7 +29,14 @@ describe('eport-sim config', () => {
       CEB179_EPORT_SIM_ANSWER_PINGS: 'false',
       CEB179_EPORT_SIM_SIGN_ENCODING: 'gbk',
     });
-    expect(config).toMatchObject({ signatureFormat: 'crlf-lines', certificateFormat: 'pem', certNoFormat: 'upper', greetingDelayMs: -1, answerPings: false, signEncoding: 'gbk' });
+    expect(config).toMatchObject({
+      signatureFormat: 'crlf-lines',
+      certificateFormat: 'pem',
+      certNoFormat: 'upper',
+      greetingDelayMs: -1,
+      answerPings: false,
+      signEncoding: 'gbk',
+    });
     expect(() => loadEportSimConfig({ CEB179_EPORT_SIM_SIGNATURE_FORMAT: 'hex' })).toThrow(/CEB179_EPORT_SIM_SIGNATURE_FORMAT/);
   });
 

@@ -6,7 +6,14 @@ import { ControlServer } from './entry-points/control.server';
 
 export { SoftCard, type SoftCardOptions, type SoftCardJSON, type CardAlgorithm } from './domain/soft-card';
 export { ControlErrors } from './domain/control-errors';
-export { HARSH_QUIRKS, TIDY_QUIRKS, type ControlQuirks, type Base64Format, type CertNoFormat, type SignEncoding } from './domain/control-quirks';
+export {
+  HARSH_QUIRKS,
+  TIDY_QUIRKS,
+  type ControlQuirks,
+  type Base64Format,
+  type CertNoFormat,
+  type SignEncoding,
+} from './domain/control-quirks';
 export { loadOrCreateCard, readCardFile } from './data-access/card.file';
 
 export interface EportSimOptions {

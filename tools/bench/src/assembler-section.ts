@@ -26,7 +26,9 @@ export async function benchAssembler(settings: BenchSettings['assembler'], progr
   for (const orders of settings.orderCounts) {
     const run = await assemblerRun(orders, settings.requests, progress);
     runs.push(run);
-    progress.done(`${orders} orders: ${run.rate.toFixed(0)} assembled/s, ${run.costMsPerRequest.toFixed(2)} ms CPU per request (assembler ${run.assemblerCpuMsPerRequest.toFixed(2)} + Postgres ${run.postgresCpuMsPerRequest.toFixed(2)})`);
+    progress.done(
+      `${orders} orders: ${run.rate.toFixed(0)} assembled/s, ${run.costMsPerRequest.toFixed(2)} ms CPU per request (assembler ${run.assemblerCpuMsPerRequest.toFixed(2)} + Postgres ${run.postgresCpuMsPerRequest.toFixed(2)})`,
+    );
   }
   return runs;
 }
@@ -49,7 +51,10 @@ async function assemblerRun(orders: number, requests: number, progress: Progress
     await seed(pool, orders);
     const seedSeconds = (nowMs() - seedStarted) / 1000;
 
-    const sessions = Array.from({ length: requests }, (_, i) => ({ sessionID: `bench${orders}x${String(i).padStart(8, '0')}`, orderNo: `SO-${1 + Math.floor(Math.random() * orders)}` }));
+    const sessions = Array.from({ length: requests }, (_, i) => ({
+      sessionID: `bench${orders}x${String(i).padStart(8, '0')}`,
+      orderNo: `SO-${1 + Math.floor(Math.random() * orders)}`,
+    }));
     // The ledger rows ingress would have written (received, published).
     await pool.query(
       `INSERT INTO ceb179.request (session_id, order_no, customs_service_time, received_at, deadline_at, published_at)
@@ -63,10 +68,18 @@ async function assemblerRun(orders: number, requests: number, progress: Progress
       const channel = await connection.createConfirmChannel();
       await declareSignJobRouting(channel);
       await declareCallbackPublishing(channel);
-      assembler = startServiceProcess('assembler', {
-        CEB179_AMQP_URL: vhost.url, CEB179_DATABASE_URL: db.url, CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA, CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
-        CEB179_METRICS_PORT: '0', CEB179_LOG_LEVEL: 'info',
-      }, `bench-assembler-${orders}`);
+      assembler = startServiceProcess(
+        'assembler',
+        {
+          CEB179_AMQP_URL: vhost.url,
+          CEB179_DATABASE_URL: db.url,
+          CEB179_SOURCE_SCHEMA: SOURCE_SCHEMA,
+          CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
+          CEB179_METRICS_PORT: '0',
+          CEB179_LOG_LEVEL: 'info',
+        },
+        `bench-assembler-${orders}`,
+      );
       await waitForOutput(assembler, 'assembler started');
 
       // A few requests first, so the figures are not the JIT's and the connection pool's start-up.
@@ -91,8 +104,13 @@ async function assemblerRun(orders: number, requests: number, progress: Progress
       const postgresCpuMsPerRequest = postgresCpu / measured.length;
       await channel.close();
       return {
-        orders, seedSeconds, requests: measured.length, rate: measured.length / seconds,
-        assemblerCpuMsPerRequest, postgresCpuMsPerRequest, costMsPerRequest: assemblerCpuMsPerRequest + postgresCpuMsPerRequest,
+        orders,
+        seedSeconds,
+        requests: measured.length,
+        rate: measured.length / seconds,
+        assemblerCpuMsPerRequest,
+        postgresCpuMsPerRequest,
+        costMsPerRequest: assemblerCpuMsPerRequest + postgresCpuMsPerRequest,
       };
     } finally {
       await connection.close().catch(() => undefined);
@@ -131,8 +149,12 @@ async function seed(pool: Pool, orders: number): Promise<void> {
 async function publish(channel: amqp.ConfirmChannel, sessions: Array<{ sessionID: string; orderNo: string }>): Promise<void> {
   for (const session of sessions) {
     const message: CallbackMessage = {
-      v: SCHEMA_VERSION, sessionID: session.sessionID, orderNo: session.orderNo, customsServiceTime: '0',
-      receivedAt: new Date().toISOString(), deadline: new Date(Date.now() + 120_000).toISOString(),
+      v: SCHEMA_VERSION,
+      sessionID: session.sessionID,
+      orderNo: session.orderNo,
+      customsServiceTime: '0',
+      receivedAt: new Date().toISOString(),
+      deadline: new Date(Date.now() + 120_000).toISOString(),
     };
     channel.publish(Exchanges.callbacks, '', Buffer.from(JSON.stringify(message)), { persistent: true, contentType: 'application/json' });
   }
@@ -151,7 +173,8 @@ function countSignJobs(channel: amqp.ConfirmChannel): { until(count: number): Pr
     async until(count) {
       const deadline = Date.now() + DONE_TIMEOUT_MS;
       while (seen < count) {
-        if (Date.now() > deadline) throw new Error(`the assembler published ${seen} of ${count} sign jobs within ${DONE_TIMEOUT_MS / 1000} s`);
+        if (Date.now() > deadline)
+          throw new Error(`the assembler published ${seen} of ${count} sign jobs within ${DONE_TIMEOUT_MS / 1000} s`);
         await sleep(20);
       }
     },
@@ -159,7 +182,9 @@ function countSignJobs(channel: amqp.ConfirmChannel): { until(count: number): Pr
 }
 
 async function backendPids(pool: Pool, database: string): Promise<number[]> {
-  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+    database,
+  ]);
   return rows.map((row) => row.pid);
 }
 

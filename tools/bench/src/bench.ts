@@ -35,22 +35,34 @@ async function main(): Promise<number> {
   const progress = new Progress();
   const started = Date.now();
   const machine = await describeMachine();
-  progress.done(`npm run bench${settings.smoke ? ' (smoke)' : ''}: ${settings.sections.join(', ')} on ${machine.cpu}, ${machine.cores} cores, load average ${machine.loadAverage}`);
-  const results: Omit<BenchResults, 'targets'> = { startedAt: new Date(started).toISOString(), smoke: settings.smoke, durationSeconds: 0, machine, settings };
+  progress.done(
+    `npm run bench${settings.smoke ? ' (smoke)' : ''}: ${settings.sections.join(', ')} on ${machine.cpu}, ${machine.cores} cores, load average ${machine.loadAverage}`,
+  );
+  const results: Omit<BenchResults, 'targets'> = {
+    startedAt: new Date(started).toISOString(),
+    smoke: settings.smoke,
+    durationSeconds: 0,
+    machine,
+    settings,
+  };
   const failures: string[] = [];
   const attempt = async (name: string, run: () => Promise<void>) => {
     try {
       await run();
     } catch (error) {
-      const text = error instanceof Error ? error.stack ?? error.message : String(error);
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
       failures.push(`${name}: ${text}`);
       progress.done(`${name} FAILED: ${text}`);
     }
   };
-  if (settings.sections.includes('ingress')) await attempt('ingress', async () => void (results.ingress = await benchIngress(settings.ingress, progress)));
-  if (settings.sections.includes('pipeline')) await attempt('pipeline', async () => void (results.pipeline = await benchPipeline(settings.pipeline, progress)));
-  if (settings.sections.includes('signer')) await attempt('signer', async () => void (results.signer = await benchSigner(settings.signer, progress)));
-  if (settings.sections.includes('assembler')) await attempt('assembler', async () => void (results.assembler = await benchAssembler(settings.assembler, progress)));
+  if (settings.sections.includes('ingress'))
+    await attempt('ingress', async () => void (results.ingress = await benchIngress(settings.ingress, progress)));
+  if (settings.sections.includes('pipeline'))
+    await attempt('pipeline', async () => void (results.pipeline = await benchPipeline(settings.pipeline, progress)));
+  if (settings.sections.includes('signer'))
+    await attempt('signer', async () => void (results.signer = await benchSigner(settings.signer, progress)));
+  if (settings.sections.includes('assembler'))
+    await attempt('assembler', async () => void (results.assembler = await benchAssembler(settings.assembler, progress)));
   results.durationSeconds = (Date.now() - started) / 1000;
 
   const complete: BenchResults = { ...results, targets: evaluateTargets(results) };

@@ -14,8 +14,19 @@ export function signJob(sessionID: string): SignJobMessage {
     source: { payment: fixture.payment, orders: fixture.payment_order, goods: fixture.order_goods },
     guid: '9D55BA71-55DE-41F4-8B50-C36C83B3B419',
   });
-  const signString = buildSignString({ sessionID, headJson: document.headJson, listsJson: document.listsJson, serviceTime: String(Date.now()) });
-  return authenticateSignJob(TEST_SIGN_JOB_KEY, { v: SCHEMA_VERSION, sessionID, ebpCode: document.ebpCode, signString, deadline: new Date(Date.now() + 120_000).toISOString() });
+  const signString = buildSignString({
+    sessionID,
+    headJson: document.headJson,
+    listsJson: document.listsJson,
+    serviceTime: String(Date.now()),
+  });
+  return authenticateSignJob(TEST_SIGN_JOB_KEY, {
+    v: SCHEMA_VERSION,
+    sessionID,
+    ebpCode: document.ebpCode,
+    signString,
+    deadline: new Date(Date.now() + 120_000).toISOString(),
+  });
 }
 
 /**

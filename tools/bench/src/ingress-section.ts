@@ -50,17 +50,21 @@ export async function benchIngress(settings: BenchSettings['ingress'], progress:
       await connection.close();
     }
     const port = await freePort();
-    ingress = startServiceProcess('ingress', {
-      CEB179_AMQP_URL: vhost.url,
-      CEB179_DATABASE_URL: db.url,
-      CEB179_REDIS_URL: testRedisUrl(),
-      CEB179_INGRESS_PORT: String(port),
-      CEB179_INGRESS_HEALTH_PORT: '0',
-      CEB179_METRICS_PORT: '0',
-      // One load generator is one source address: the per-source limit would refuse most calls.
-      CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '0',
-      CEB179_LOG_LEVEL: 'info',
-    }, 'bench-ingress');
+    ingress = startServiceProcess(
+      'ingress',
+      {
+        CEB179_AMQP_URL: vhost.url,
+        CEB179_DATABASE_URL: db.url,
+        CEB179_REDIS_URL: testRedisUrl(),
+        CEB179_INGRESS_PORT: String(port),
+        CEB179_INGRESS_HEALTH_PORT: '0',
+        CEB179_METRICS_PORT: '0',
+        // One load generator is one source address: the per-source limit would refuse most calls.
+        CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '0',
+        CEB179_LOG_LEVEL: 'info',
+      },
+      'bench-ingress',
+    );
     await waitForOutput(ingress, 'ingress started');
     const pid = ingress.child.pid as number;
     const target = { url: `http://127.0.0.1:${port}/platDataOpen`, orderNo: (i: number) => `SO-bench-${i % 1000}` };
@@ -75,7 +79,9 @@ export async function benchIngress(settings: BenchSettings['ingress'], progress:
     progress.step(`ingress: ${settings.connections} connections for ${settings.seconds} s`);
     const saturationRun = await saturate(target, settings.connections, settings.seconds);
     const saturation = phase(`${settings.connections} connections`, undefined, saturationRun);
-    progress.done(`ingress saturated: ${saturation.rate.toFixed(0)} callbacks/s, ack p50 ${saturation.ack.p50.toFixed(1)} ms p99 ${saturation.ack.p99.toFixed(1)} ms`);
+    progress.done(
+      `ingress saturated: ${saturation.rate.toFixed(0)} callbacks/s, ack p50 ${saturation.ack.p50.toFixed(1)} ms p99 ${saturation.ack.p99.toFixed(1)} ms`,
+    );
     const paced: PhaseFigures[] = [];
     const pacedCpu = new CpuMeter({ ingress: [pid] });
     for (const rate of settings.rates) {
@@ -84,10 +90,22 @@ export async function benchIngress(settings: BenchSettings['ingress'], progress:
       callbacks += run.accepted;
       const figures = phase(`paced ${rate}/s`, rate, run);
       paced.push(figures);
-      progress.done(`ingress paced ${rate}/s: ack p50 ${figures.ack.p50.toFixed(1)} ms p99 ${figures.ack.p99.toFixed(1)} ms, ${figures.notAccepted} not accepted`);
+      progress.done(
+        `ingress paced ${rate}/s: ack p50 ${figures.ack.p50.toFixed(1)} ms p99 ${figures.ack.p99.toFixed(1)} ms, ${figures.notAccepted} not accepted`,
+      );
     }
     const cpuMsPerCallback = (pacedCpu.used().ingress ?? 0) / Math.max(1, callbacks);
-    return { bareHttp, rawPublish, oneConfirm: oneConfirm.latency, oneInsert, oneConnection, saturation, paced, cpuMsPerCallback, residentMb: { idle, peak: memory.stop().ingress ?? 0 } };
+    return {
+      bareHttp,
+      rawPublish,
+      oneConfirm: oneConfirm.latency,
+      oneInsert,
+      oneConnection,
+      saturation,
+      paced,
+      cpuMsPerCallback,
+      residentMb: { idle, peak: memory.stop().ingress ?? 0 },
+    };
   } finally {
     await ingress?.stop();
     await Promise.allSettled([db.drop(), vhost.delete()]);
@@ -106,7 +124,10 @@ async function postgresInsertCeiling(pool: Pool, seconds: number, progress: Prog
   const endAt = nowMs() + seconds * 1000;
   for (let i = 0; nowMs() < endAt; i++) {
     const started = nowMs();
-    await pool.query(`INSERT INTO bench_insert (session_id, order_no, deadline_at) VALUES ($1, $2, now() + interval '120 seconds')`, [`bench${i}`, `SO-bench-${i}`]);
+    await pool.query(`INSERT INTO bench_insert (session_id, order_no, deadline_at) VALUES ($1, $2, now() + interval '120 seconds')`, [
+      `bench${i}`,
+      `SO-bench-${i}`,
+    ]);
     latencies.push(nowMs() - started);
   }
   await pool.query('DROP TABLE bench_insert');
@@ -146,7 +167,11 @@ async function bareHttpCeiling(settings: BenchSettings['ingress'], progress: Pro
  * exchange into a quorum queue with the work queues' arguments, with as many publishes in flight
  * as ingress has connections.
  */
-async function rawPublishCeiling(inFlight: number, seconds: number, progress: Progress): Promise<{ rate: number; latency: LatencySummary }> {
+async function rawPublishCeiling(
+  inFlight: number,
+  seconds: number,
+  progress: Progress,
+): Promise<{ rate: number; latency: LatencySummary }> {
   progress.step(`ceiling: raw confirmed publishes to a quorum queue, ${inFlight} in flight for ${seconds} s`);
   const vhost = await createTestVhost();
   const release = onInterrupt(() => vhost.delete());
@@ -158,26 +183,42 @@ async function rawPublishCeiling(inFlight: number, seconds: number, progress: Pr
       await channel.assertExchange('bench.x.raw', 'fanout', { durable: true });
       await channel.assertQueue('bench.raw', { durable: true, arguments: workQueueArguments() });
       await channel.bindQueue('bench.raw', 'bench.x.raw', '');
-      const publish = (i: number) => new Promise<void>((resolve, reject) => {
-        const message: CallbackMessage = {
-          v: SCHEMA_VERSION, sessionID: `bench${String(i).padStart(27, '0')}`, orderNo: `SO-bench-${i % 1000}`, customsServiceTime: String(Date.now()),
-          receivedAt: new Date().toISOString(), deadline: new Date(Date.now() + 120_000).toISOString(),
-        };
-        channel.publish('bench.x.raw', '', Buffer.from(JSON.stringify(message)), { persistent: true, mandatory: true, contentType: 'application/json' }, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('the broker refused a confirmed publish')) : resolve()));
-      });
+      const publish = (i: number) =>
+        new Promise<void>((resolve, reject) => {
+          const message: CallbackMessage = {
+            v: SCHEMA_VERSION,
+            sessionID: `bench${String(i).padStart(27, '0')}`,
+            orderNo: `SO-bench-${i % 1000}`,
+            customsServiceTime: String(Date.now()),
+            receivedAt: new Date().toISOString(),
+            deadline: new Date(Date.now() + 120_000).toISOString(),
+          };
+          channel.publish(
+            'bench.x.raw',
+            '',
+            Buffer.from(JSON.stringify(message)),
+            { persistent: true, mandatory: true, contentType: 'application/json' },
+            (error: unknown) =>
+              error ? reject(error instanceof Error ? error : new Error('the broker refused a confirmed publish')) : resolve(),
+          );
+        });
       const latencies: number[] = [];
       let i = 0;
       const started = nowMs();
       const endAt = started + seconds * 1000;
-      await Promise.all(Array.from({ length: inFlight }, async () => {
-        while (nowMs() < endAt) {
-          const sent = nowMs();
-          await publish(i++);
-          latencies.push(nowMs() - sent);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          while (nowMs() < endAt) {
+            const sent = nowMs();
+            await publish(i++);
+            latencies.push(nowMs() - sent);
+          }
+        }),
+      );
       const rate = latencies.length / ((nowMs() - started) / 1000);
-      progress.done(`ceiling, raw confirmed publishes, ${inFlight} in flight: ${rate.toFixed(0)}/s, p50 ${summarize(latencies).p50.toFixed(2)} ms`);
+      progress.done(
+        `ceiling, raw confirmed publishes, ${inFlight} in flight: ${rate.toFixed(0)}/s, p50 ${summarize(latencies).p50.toFixed(2)} ms`,
+      );
       await channel.close();
       return { rate, latency: summarize(latencies) };
     } finally {

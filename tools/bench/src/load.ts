@@ -51,21 +51,25 @@ function callbackBody(orderNo: string, sessionID: string): string {
 
 function post(agent: http.Agent, url: URL, body: string): Promise<{ ok: true } | { ok: false; problem: string; transport: boolean }> {
   return new Promise((resolve) => {
-    const request = http.request(url, {
-      method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', 'content-length': Buffer.byteLength(body) },
-      timeout: REQUEST_TIMEOUT_MS,
-    }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('error', (error) => resolve({ ok: false, problem: error.message, transport: true }));
-      response.on('end', () => {
-        if (response.statusCode === 200 && text.includes('"code":"10000"')) resolve({ ok: true });
-        else resolve({ ok: false, problem: `HTTP ${response.statusCode}: ${text.slice(0, 200)}`, transport: false });
-      });
-    });
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', 'content-length': Buffer.byteLength(body) },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('error', (error) => resolve({ ok: false, problem: error.message, transport: true }));
+        response.on('end', () => {
+          if (response.statusCode === 200 && text.includes('"code":"10000"')) resolve({ ok: true });
+          else resolve({ ok: false, problem: `HTTP ${response.statusCode}: ${text.slice(0, 200)}`, transport: false });
+        });
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
     request.on('error', (error) => resolve({ ok: false, problem: error.message, transport: true }));
     request.end(body);
@@ -94,8 +98,15 @@ class Tally {
   result(seconds: number): LoadResult {
     const latencies = this.calls.flatMap((c) => (c.ackMs === undefined ? [] : [c.ackMs]));
     return {
-      sent: this.calls.length, accepted: this.accepted, refused: this.refused, failed: this.failed, firstProblem: this.firstProblem,
-      seconds, rate: this.accepted / seconds, latency: summarize(latencies), calls: this.calls,
+      sent: this.calls.length,
+      accepted: this.accepted,
+      refused: this.refused,
+      failed: this.failed,
+      firstProblem: this.firstProblem,
+      seconds,
+      rate: this.accepted / seconds,
+      latency: summarize(latencies),
+      calls: this.calls,
     };
   }
 }
@@ -109,13 +120,15 @@ export async function saturate(target: CallbackTarget, connections: number, seco
   const started = nowMs();
   const endAt = started + seconds * 1000;
   try {
-    await Promise.all(Array.from({ length: connections }, async () => {
-      while (nowMs() < endAt) {
-        const sessionID = randomUUID().replace(/-/g, '');
-        const sentAt = nowMs();
-        tally.record(sessionID, sentAt, await post(agent, url, callbackBody(target.orderNo(i++), sessionID)));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (nowMs() < endAt) {
+          const sessionID = randomUUID().replace(/-/g, '');
+          const sentAt = nowMs();
+          tally.record(sessionID, sentAt, await post(agent, url, callbackBody(target.orderNo(i++), sessionID)));
+        }
+      }),
+    );
     return tally.result((nowMs() - started) / 1000);
   } finally {
     agent.destroy();
@@ -126,12 +139,22 @@ export async function saturate(target: CallbackTarget, connections: number, seco
  * Open loop: call i is due `dueOffsetsMs[i]` after the start. Up to `maxSockets` connections
  * (keep-alive): a stalled server makes the generator open more rather than queue calls behind it.
  */
-export async function openLoop(target: CallbackTarget, dueOffsetsMs: number[], tick?: (text: string) => void, maxSockets = 512): Promise<LoadResult> {
+export async function openLoop(
+  target: CallbackTarget,
+  dueOffsetsMs: number[],
+  tick?: (text: string) => void,
+  maxSockets = 512,
+): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const url = new URL(target.url);
   const tally = new Tally();
   // A line every 10 s on long phases, so a stuck run is told apart from a slow one.
-  const ticker = tick && setInterval(() => tick(`${next}/${dueOffsetsMs.length} calls due so far, ${tally.accepted} answered 10000, ${tally.refused + tally.failed} not`), 10_000);
+  const ticker =
+    tick &&
+    setInterval(
+      () => tick(`${next}/${dueOffsetsMs.length} calls due so far, ${tally.accepted} answered 10000, ${tally.refused + tally.failed} not`),
+      10_000,
+    );
   const inFlight: Array<Promise<void>> = [];
   const started = nowMs() + 20;
   let next = 0;
@@ -141,7 +164,9 @@ export async function openLoop(target: CallbackTarget, dueOffsetsMs: number[], t
       while (next < dueOffsetsMs.length && started + (dueOffsetsMs[next] as number) <= now) {
         const sentAt = started + (dueOffsetsMs[next] as number);
         const sessionID = randomUUID().replace(/-/g, '');
-        inFlight.push(post(agent, url, callbackBody(target.orderNo(next), sessionID)).then((answer) => tally.record(sessionID, sentAt, answer)));
+        inFlight.push(
+          post(agent, url, callbackBody(target.orderNo(next), sessionID)).then((answer) => tally.record(sessionID, sentAt, answer)),
+        );
         next += 1;
       }
       if (next < dueOffsetsMs.length) {

@@ -20,7 +20,10 @@ export async function describeMachine(): Promise<MachineFigures> {
     rabbitmq: await rabbitVersion(),
     postgres: await postgresVersion(),
     redis: await redisVersion(),
-    loadAverage: os.loadavg().map((n) => n.toFixed(2)).join(' '),
+    loadAverage: os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -35,7 +38,10 @@ function safeRead(file: string): string {
 async function rabbitVersion(): Promise<string> {
   try {
     const auth = Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64');
-    const response = await fetch(`${testInfra.rabbitApiUrl}/overview`, { headers: { authorization: `Basic ${auth}` }, signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(`${testInfra.rabbitApiUrl}/overview`, {
+      headers: { authorization: `Basic ${auth}` },
+      signal: AbortSignal.timeout(5_000),
+    });
     const body = (await response.json()) as { rabbitmq_version?: string; erlang_version?: string };
     return `${body.rabbitmq_version ?? 'unknown'} (Erlang ${body.erlang_version ?? '?'})`;
   } catch {

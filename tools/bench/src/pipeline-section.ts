@@ -20,7 +20,8 @@ const FIXTURES = 100;
  */
 export async function benchPipeline(settings: BenchSettings['pipeline'], progress: Progress): Promise<PipelineFigures> {
   progress.step(`pipeline: the card's own time at ${settings.cardLatencyMs} ms latency (ideal client)`);
-  const cardMs = 1000 / (await controlSerialRate(settings.cardLatencyMs, Math.max(20, Math.round(2000 / Math.max(1, settings.cardLatencyMs)))));
+  const cardMs =
+    1000 / (await controlSerialRate(settings.cardLatencyMs, Math.max(20, Math.round(2000 / Math.max(1, settings.cardLatencyMs)))));
   progress.done(`card's own time per signature: ${cardMs.toFixed(2)} ms`);
 
   progress.step(`pipeline: starting ingress, assembler, reporter and ${settings.cards} signers (one simulated card each)`);
@@ -33,7 +34,10 @@ export async function benchPipeline(settings: BenchSettings['pipeline'], progres
       CEB179_INGRESS_RATE_LIMIT_PER_SECOND: '0',
       // Each service writes a V8 CPU profile when it stops (summarised by profile-summary.js).
       ...(settings.cpuProfileDir
-        ? { NODE_OPTIONS: `${PRODUCTION_NODE_OPTIONS} --require ${path.join(__dirname, 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: settings.cpuProfileDir }
+        ? {
+            NODE_OPTIONS: `${PRODUCTION_NODE_OPTIONS} --require ${path.join(__dirname, 'cpu-profile-preload.js')}`,
+            BENCH_CPU_PROFILE_DIR: settings.cpuProfileDir,
+          }
         : {}),
     },
     logLabel: 'bench',
@@ -60,14 +64,36 @@ export async function benchPipeline(settings: BenchSettings['pipeline'], progres
       progress.step(`pipeline: paced at ${rate}/s for ${settings.seconds} s`);
       const cpu = new CpuMeter(withBench);
       const schedule = pacedSchedule(rate, settings.seconds);
-      const figures = await measurePhase(pipeline, groups, `paced ${rate}/s`, 'paced', rate, await openLoop(target, schedule, (text) => progress.done(text)), settings, cardMs, schedule.at(-1) ?? 0, cpu);
+      const figures = await measurePhase(
+        pipeline,
+        groups,
+        `paced ${rate}/s`,
+        'paced',
+        rate,
+        await openLoop(target, schedule, (text) => progress.done(text)),
+        settings,
+        cardMs,
+        schedule.at(-1) ?? 0,
+        cpu,
+      );
       phases.push(figures);
       report(progress, figures);
     }
     progress.step(`pipeline: bursts of ${settings.burstSize} every second for ${settings.burstSeconds} s`);
     const cpu = new CpuMeter(withBench);
     const schedule = burstSchedule(settings.burstSize, settings.burstSeconds);
-    const burst = await measurePhase(pipeline, groups, `bursts of ${settings.burstSize}`, 'burst', settings.burstSize, await openLoop(target, schedule, (text) => progress.done(text)), settings, cardMs, schedule.at(-1) ?? 0, cpu);
+    const burst = await measurePhase(
+      pipeline,
+      groups,
+      `bursts of ${settings.burstSize}`,
+      'burst',
+      settings.burstSize,
+      await openLoop(target, schedule, (text) => progress.done(text)),
+      settings,
+      cardMs,
+      schedule.at(-1) ?? 0,
+      cpu,
+    );
     phases.push(burst);
     report(progress, burst);
 
@@ -109,8 +135,16 @@ interface LedgerTimes {
 }
 
 async function measurePhase(
-  pipeline: Pipeline, groups: Record<string, number[]>, name: string, kind: 'paced' | 'burst', rate: number, run: LoadResult,
-  settings: BenchSettings['pipeline'], cardMs: number, lastDueOffsetMs: number, cpu?: CpuMeter,
+  pipeline: Pipeline,
+  groups: Record<string, number[]>,
+  name: string,
+  kind: 'paced' | 'burst',
+  rate: number,
+  run: LoadResult,
+  settings: BenchSettings['pipeline'],
+  cardMs: number,
+  lastDueOffsetMs: number,
+  cpu?: CpuMeter,
 ): Promise<PipelinePhaseFigures> {
   if (run.accepted === 0) throw new Error(`pipeline ${name}: no callback was accepted (${run.firstProblem ?? 'no answer'})`);
   const acked = run.calls.filter((c) => c.ackMs !== undefined);
@@ -137,7 +171,12 @@ async function measurePhase(
   const overhead: number[] = [];
   const total: number[] = [];
   const customsMs: number[] = [];
-  const hops = { toReceived: [] as number[], receivedToAssembled: [] as number[], assembledToSigned: [] as number[], signedToUploaded: [] as number[] };
+  const hops = {
+    toReceived: [] as number[],
+    receivedToAssembled: [] as number[],
+    assembledToSigned: [] as number[],
+    signedToUploaded: [] as number[],
+  };
   let lastUpload = lastDue;
   for (const call of acked) {
     const upload = accepted.get(call.sessionID);
@@ -163,12 +202,23 @@ async function measurePhase(
   cpuMsPerCallback.total = Object.keys(groups).reduce((sum, group) => sum + (cpuMsPerCallback[group] ?? 0), 0);
   if (used[BENCH_PROCESS] !== undefined) cpuMsPerCallback[BENCH_PROCESS] = used[BENCH_PROCESS] / run.accepted;
   return {
-    name, kind, offeredRate: rate, rate: run.rate, accepted: run.accepted, notAccepted: run.refused + run.failed, ack: run.latency,
-    uploaded: overhead.length, missing: acked.length - overhead.length,
-    overhead: summarize(overhead), callbackToAnswered: summarize(total), customsMs: summarize(customsMs),
+    name,
+    kind,
+    offeredRate: rate,
+    rate: run.rate,
+    accepted: run.accepted,
+    notAccepted: run.refused + run.failed,
+    ack: run.latency,
+    uploaded: overhead.length,
+    missing: acked.length - overhead.length,
+    overhead: summarize(overhead),
+    callbackToAnswered: summarize(total),
+    customsMs: summarize(customsMs),
     hops: {
-      toReceived: summarize(hops.toReceived), receivedToAssembled: summarize(hops.receivedToAssembled),
-      assembledToSigned: summarize(hops.assembledToSigned), signedToUploaded: summarize(hops.signedToUploaded),
+      toReceived: summarize(hops.toReceived),
+      receivedToAssembled: summarize(hops.receivedToAssembled),
+      assembledToSigned: summarize(hops.assembledToSigned),
+      signedToUploaded: summarize(hops.signedToUploaded),
     },
     drainMs: lastUpload - lastDue,
     cpuMsPerCallback,

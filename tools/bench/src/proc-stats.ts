@@ -64,7 +64,10 @@ export class PeakMemory {
   private readonly peaks = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly groups: Record<string, number[]>, intervalMs = 250) {
+  constructor(
+    private readonly groups: Record<string, number[]>,
+    intervalMs = 250,
+  ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();

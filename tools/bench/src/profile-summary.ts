@@ -64,11 +64,14 @@ function summarize(file: string, top: number): string {
     byPlace.set(place, (byPlace.get(place) ?? 0) + us);
     const caller = callerPlace(node);
     byCaller.set(caller, (byCaller.get(caller) ?? 0) + us);
-    const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|libs|services|simulators|tools)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    const name =
+      `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|libs|services|simulators|tools)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   }
   const share = (us: number) => `${((100 * us) / Math.max(1, busy)).toFixed(1).padStart(5)}%`;
-  const lines = [`${path.basename(file)}: ${(busy / 1000).toFixed(0)} ms busy of ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms profiled`];
+  const lines = [
+    `${path.basename(file)}: ${(busy / 1000).toFixed(0)} ms busy of ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms profiled`,
+  ];
   lines.push('  by where the code lives:');
   for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${share(us)}  ${place}`);
   lines.push('  by the package whose code ran or called into Node / V8 (logging, drivers, our code):');

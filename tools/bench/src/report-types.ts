@@ -35,7 +35,12 @@ export interface PipelinePhaseFigures extends PhaseFigures {
   overhead: LatencySummary;
   callbackToAnswered: LatencySummary;
   customsMs: LatencySummary;
-  hops: { toReceived: LatencySummary; receivedToAssembled: LatencySummary; assembledToSigned: LatencySummary; signedToUploaded: LatencySummary };
+  hops: {
+    toReceived: LatencySummary;
+    receivedToAssembled: LatencySummary;
+    assembledToSigned: LatencySummary;
+    signedToUploaded: LatencySummary;
+  };
   /** From the phase's last due callback to the last upload customs received. */
   drainMs: number;
   cpuMsPerCallback: Record<string, number>;

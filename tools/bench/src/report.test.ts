@@ -5,39 +5,87 @@ import { parseSettings } from './settings';
 import { summarize } from './stats';
 import { evaluateTargets, TARGET_IDS } from './targets';
 
-const machine = { cpu: 'test cpu', cores: 2, memoryGb: 4, os: 'test os', kernel: '6', node: 'v20', rabbitmq: '3', postgres: '15', redis: '7', loadAverage: '0 0 0' };
+const machine = {
+  cpu: 'test cpu',
+  cores: 2,
+  memoryGb: 4,
+  os: 'test os',
+  kernel: '6',
+  node: 'v20',
+  rabbitmq: '3',
+  postgres: '15',
+  redis: '7',
+  loadAverage: '0 0 0',
+};
 const base = { startedAt: '2026-01-01T00:00:00.000Z', smoke: false, durationSeconds: 1, machine, settings: {} };
 const latency = (p50: number, p99: number) => ({ count: 100, p50, p99, max: p99, mean: p50 });
 
-function pipelinePhase(kind: 'paced' | 'burst', rate: number, overhead: [number, number], drainMs: number, cpuTotal: number): PipelinePhaseFigures {
+function pipelinePhase(
+  kind: 'paced' | 'burst',
+  rate: number,
+  overhead: [number, number],
+  drainMs: number,
+  cpuTotal: number,
+): PipelinePhaseFigures {
   return {
-    name: `${kind} ${rate}`, kind, offeredRate: rate, rate, accepted: 100, notAccepted: 0, ack: latency(2, 5), uploaded: 100, missing: 0,
-    overhead: latency(...overhead), callbackToAnswered: latency(overhead[0] + 30, overhead[1] + 30), customsMs: latency(5, 9),
-    hops: { toReceived: latency(2, 5), receivedToAssembled: latency(3, 6), assembledToSigned: latency(25, 40), signedToUploaded: latency(8, 12) },
-    drainMs, cpuMsPerCallback: { ingress: 1, assembler: 1, signer: 0.5, reporter: 0.5, total: cpuTotal, 'generator+simulators': 2 },
+    name: `${kind} ${rate}`,
+    kind,
+    offeredRate: rate,
+    rate,
+    accepted: 100,
+    notAccepted: 0,
+    ack: latency(2, 5),
+    uploaded: 100,
+    missing: 0,
+    overhead: latency(...overhead),
+    callbackToAnswered: latency(overhead[0] + 30, overhead[1] + 30),
+    customsMs: latency(5, 9),
+    hops: {
+      toReceived: latency(2, 5),
+      receivedToAssembled: latency(3, 6),
+      assembledToSigned: latency(25, 40),
+      signedToUploaded: latency(8, 12),
+    },
+    drainMs,
+    cpuMsPerCallback: { ingress: 1, assembler: 1, signer: 0.5, reporter: 0.5, total: cpuTotal, 'generator+simulators': 2 },
   };
 }
 
 const everything: Omit<BenchResults, 'targets'> = {
   ...base,
   ingress: {
-    bareHttp: { rate: 8000, latency: latency(1, 3) }, rawPublish: { rate: 10000, latency: latency(2, 6) },
-    oneConfirm: latency(0.8, 2), oneInsert: latency(0.6, 2),
+    bareHttp: { rate: 8000, latency: latency(1, 3) },
+    rawPublish: { rate: 10000, latency: latency(2, 6) },
+    oneConfirm: latency(0.8, 2),
+    oneInsert: latency(0.6, 2),
     oneConnection: { name: 'one', offeredRate: undefined, rate: 250, accepted: 500, notAccepted: 0, ack: latency(4, 9) },
     saturation: { name: 'sat', offeredRate: undefined, rate: 6000, accepted: 60000, notAccepted: 0, ack: latency(8, 20) },
     paced: [
       { name: 'p500', offeredRate: 500, rate: 500, accepted: 5000, notAccepted: 0, ack: latency(1.5, 4) },
       { name: 'p1000', offeredRate: 1000, rate: 1000, accepted: 10000, notAccepted: 0, ack: latency(2, 12) },
     ],
-    cpuMsPerCallback: 0.5, residentMb: { idle: 60, peak: 90 },
+    cpuMsPerCallback: 0.5,
+    residentMb: { idle: 60, peak: 90 },
   },
   pipeline: {
-    cards: 8, cardLatencyMs: 20, cardMs: 21,
-    phases: [pipelinePhase('paced', 50, [10, 40], 30, 2.5), pipelinePhase('paced', 200, [14, 70], 200, 2.8), pipelinePhase('burst', 50, [100, 300], 400, 2.9)],
-    residentMb: { ingress: { idle: 60, peak: 95 }, assembler: { idle: 60, peak: 80 }, signer: { idle: 50, peak: 70 }, reporter: { idle: 60, peak: 120 } },
+    cards: 8,
+    cardLatencyMs: 20,
+    cardMs: 21,
+    phases: [
+      pipelinePhase('paced', 50, [10, 40], 30, 2.5),
+      pipelinePhase('paced', 200, [14, 70], 200, 2.8),
+      pipelinePhase('burst', 50, [100, 300], 400, 2.9),
+    ],
+    residentMb: {
+      ingress: { idle: 60, peak: 95 },
+      assembler: { idle: 60, peak: 80 },
+      signer: { idle: 50, peak: 70 },
+      reporter: { idle: 60, peak: 120 },
+    },
   },
   signer: {
-    cardLatencyMs: 20, serialRate: 48,
+    cardLatencyMs: 20,
+    serialRate: 48,
     runs: [
       { cards: 1, jobs: 250, seconds: 5.3, rate: 47, vsSerial: 47 / 48, vsOneCard: 1, concurrentCalls: 0 },
       { cards: 2, jobs: 500, seconds: 5.4, rate: 92, vsSerial: 92 / 96, vsOneCard: 92 / 94, concurrentCalls: 0 },
@@ -46,8 +94,24 @@ const everything: Omit<BenchResults, 'targets'> = {
     zeroLatency: { serialRate: 900, rate: 620, jobs: 3000, cpuMsPerSignature: 1.1 },
   },
   assembler: [
-    { orders: 10_000, seedSeconds: 1, requests: 2000, rate: 400, assemblerCpuMsPerRequest: 1, postgresCpuMsPerRequest: 0.5, costMsPerRequest: 1.5 },
-    { orders: 1_000_000, seedSeconds: 60, requests: 2000, rate: 390, assemblerCpuMsPerRequest: 1, postgresCpuMsPerRequest: 0.6, costMsPerRequest: 1.6 },
+    {
+      orders: 10_000,
+      seedSeconds: 1,
+      requests: 2000,
+      rate: 400,
+      assemblerCpuMsPerRequest: 1,
+      postgresCpuMsPerRequest: 0.5,
+      costMsPerRequest: 1.5,
+    },
+    {
+      orders: 1_000_000,
+      seedSeconds: 60,
+      requests: 2000,
+      rate: 390,
+      assemblerCpuMsPerRequest: 1,
+      postgresCpuMsPerRequest: 0.6,
+      costMsPerRequest: 1.6,
+    },
   ],
 };
 

@@ -20,16 +20,21 @@ function table(header: string[], rows: string[][]): string {
 export function renderMarkdown(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
-  out.push(`Run of ${results.startedAt}${results.smoke ? ' (**smoke run**: a few seconds per section, figures are not meaningful)' : ''}, ` +
-    `${Math.round(results.durationSeconds)} s in all. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}, Linux ${m.kernel}; ` +
-    `Node ${m.node}; RabbitMQ ${m.rabbitmq}; PostgreSQL ${m.postgres}; Redis ${m.redis}; load average at the start ${m.loadAverage}.`);
+  out.push(
+    `Run of ${results.startedAt}${results.smoke ? ' (**smoke run**: a few seconds per section, figures are not meaningful)' : ''}, ` +
+      `${Math.round(results.durationSeconds)} s in all. Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}, Linux ${m.kernel}; ` +
+      `Node ${m.node}; RabbitMQ ${m.rabbitmq}; PostgreSQL ${m.postgres}; Redis ${m.redis}; load average at the start ${m.loadAverage}.`,
+  );
   const settings = results.settings as Partial<BenchSettings>;
   if (settings.ingress && settings.pipeline && settings.signer && settings.assembler) {
     const { ingress: i, pipeline: p, signer: g, assembler: a } = settings;
-    out.push('', `Settings: ingress ${i.seconds} s per phase, ${i.connections} connections, paced ${i.rates.join(', ')}/s; ` +
-      `pipeline ${p.seconds} s per paced rate (${p.rates.join(', ')}/s), bursts of ${p.burstSize} for ${p.burstSeconds} s, ${p.cards} cards at ${p.cardLatencyMs} ms; ` +
-      `signer ${g.jobsPerCard} jobs per card with ${g.cardCounts.join(', ')} cards, ${g.zeroLatencyJobs} jobs on a 0 ms card; ` +
-      `assembler ${a.requests} requests with ${a.orderCounts.join(' and ')} orders.`);
+    out.push(
+      '',
+      `Settings: ingress ${i.seconds} s per phase, ${i.connections} connections, paced ${i.rates.join(', ')}/s; ` +
+        `pipeline ${p.seconds} s per paced rate (${p.rates.join(', ')}/s), bursts of ${p.burstSize} for ${p.burstSeconds} s, ${p.cards} cards at ${p.cardLatencyMs} ms; ` +
+        `signer ${g.jobsPerCard} jobs per card with ${g.cardCounts.join(', ')} cards, ${g.zeroLatencyJobs} jobs on a 0 ms card; ` +
+        `assembler ${a.requests} requests with ${a.orderCounts.join(' and ')} orders.`,
+    );
   }
 
   const ingress = results.ingress;
@@ -39,69 +44,176 @@ export function renderMarkdown(results: BenchResults): string {
       ['ceiling: bare `node:http`, same JSON reply', '—', f0(ingress.bareHttp.rate), lat(ingress.bareHttp.latency), '—'],
       ['ceiling: raw amqplib confirmed publishes, quorum queue', '—', f0(ingress.rawPublish.rate), lat(ingress.rawPublish.latency), '—'],
       ['floor: one Postgres insert + commit, one at a time', '—', f0(1000 / ingress.oneInsert.mean), lat(ingress.oneInsert), '—'],
-      ['floor: one confirmed publish to a quorum queue, one at a time', '—', f0(1000 / ingress.oneConfirm.mean), lat(ingress.oneConfirm), '—'],
+      [
+        'floor: one confirmed publish to a quorum queue, one at a time',
+        '—',
+        f0(1000 / ingress.oneConfirm.mean),
+        lat(ingress.oneConfirm),
+        '—',
+      ],
       ...[ingress.oneConnection, ingress.saturation, ...ingress.paced].map((p) => [
-        `ingress, ${p.name}`, p.offeredRate === undefined ? 'as fast as answered' : `${f0(p.offeredRate)}/s`, f0(p.rate), lat(p.ack), String(p.notAccepted),
+        `ingress, ${p.name}`,
+        p.offeredRate === undefined ? 'as fast as answered' : `${f0(p.offeredRate)}/s`,
+        f0(p.rate),
+        lat(p.ack),
+        String(p.notAccepted),
       ]),
     ];
     out.push(table(['what', 'offered', 'callbacks/s', 'ack p50 / p99 ms', 'not accepted'], rows));
-    out.push('', `Ratios: ingress ÷ raw confirmed publishes = ${f2(ingress.saturation.rate / ingress.rawPublish.rate)}; ` +
-      `ingress ÷ bare node:http = ${f2(ingress.saturation.rate / ingress.bareHttp.rate)}. ` +
-      `Ingress CPU ${f2(ingress.cpuMsPerCallback)} ms per callback over the paced phases; resident ${f0(ingress.residentMb.idle)} MB idle, ${f0(ingress.residentMb.peak)} MB peak.`);
+    out.push(
+      '',
+      `Ratios: ingress ÷ raw confirmed publishes = ${f2(ingress.saturation.rate / ingress.rawPublish.rate)}; ` +
+        `ingress ÷ bare node:http = ${f2(ingress.saturation.rate / ingress.bareHttp.rate)}. ` +
+        `Ingress CPU ${f2(ingress.cpuMsPerCallback)} ms per callback over the paced phases; resident ${f0(ingress.residentMb.idle)} MB idle, ${f0(ingress.residentMb.peak)} MB peak.`,
+    );
   }
 
   const pipeline = results.pipeline;
   if (pipeline) {
-    out.push('', `### Pipeline (all services, ${pipeline.cards} simulated cards at ${pipeline.cardLatencyMs} ms; the card's own time ${f1(pipeline.cardMs)} ms per signature)`, '');
-    out.push(table(
-      ['load', 'callbacks', 'ack p50 / p99 ms', 'overhead p50 / p99 ms', 'callback → customs answered p50 / p99 ms', "customs' own time p50 / p99 ms", 'uploaded', 'drained after last'],
-      pipeline.phases.map((p) => [loadLabel(p), String(p.accepted), lat(p.ack), `**${lat(p.overhead)}**`, lat(p.callbackToAnswered), lat(p.customsMs), `${p.uploaded}/${p.accepted}`, `${f0(p.drainMs)} ms`]),
-    ));
-    out.push('', 'Hops from the ledger\'s timestamps, p50 / p99 ms:', '');
-    out.push(table(
-      ['load', 'callback → received', 'received → assembled', 'assembled → signed (card included)', 'signed → uploaded (customs included)'],
-      pipeline.phases.map((p) => [loadLabel(p), lat(p.hops.toReceived), lat(p.hops.receivedToAssembled), lat(p.hops.assembledToSigned), lat(p.hops.signedToUploaded)]),
-    ));
+    out.push(
+      '',
+      `### Pipeline (all services, ${pipeline.cards} simulated cards at ${pipeline.cardLatencyMs} ms; the card's own time ${f1(pipeline.cardMs)} ms per signature)`,
+      '',
+    );
+    out.push(
+      table(
+        [
+          'load',
+          'callbacks',
+          'ack p50 / p99 ms',
+          'overhead p50 / p99 ms',
+          'callback → customs answered p50 / p99 ms',
+          "customs' own time p50 / p99 ms",
+          'uploaded',
+          'drained after last',
+        ],
+        pipeline.phases.map((p) => [
+          loadLabel(p),
+          String(p.accepted),
+          lat(p.ack),
+          `**${lat(p.overhead)}**`,
+          lat(p.callbackToAnswered),
+          lat(p.customsMs),
+          `${p.uploaded}/${p.accepted}`,
+          `${f0(p.drainMs)} ms`,
+        ]),
+      ),
+    );
+    out.push('', "Hops from the ledger's timestamps, p50 / p99 ms:", '');
+    out.push(
+      table(
+        [
+          'load',
+          'callback → received',
+          'received → assembled',
+          'assembled → signed (card included)',
+          'signed → uploaded (customs included)',
+        ],
+        pipeline.phases.map((p) => [
+          loadLabel(p),
+          lat(p.hops.toReceived),
+          lat(p.hops.receivedToAssembled),
+          lat(p.hops.assembledToSigned),
+          lat(p.hops.signedToUploaded),
+        ]),
+      ),
+    );
     const services = Object.keys(pipeline.phases[0]?.cpuMsPerCallback ?? {}).filter((s) => s !== 'total' && s !== BENCH_PROCESS);
-    out.push('', 'Cost: CPU ms per callback (utime + stime from /proc, whole phase until drained, ÷ callbacks), and resident memory (VmRSS, MB):', '');
-    out.push(table(
-      ['load', ...services.map((s) => (s === 'signer' ? `signer (all ${pipeline.cards})` : s)), 'four together', 'the bench itself: load generator and simulators'],
-      pipeline.phases.map((p) => [
-        loadLabel(p), ...services.map((s) => f2(p.cpuMsPerCallback[s] ?? Number.NaN)), `**${f2(p.cpuMsPerCallback.total ?? Number.NaN)}**`, f2(p.cpuMsPerCallback[BENCH_PROCESS] ?? Number.NaN),
-      ]),
-    ));
+    out.push(
+      '',
+      'Cost: CPU ms per callback (utime + stime from /proc, whole phase until drained, ÷ callbacks), and resident memory (VmRSS, MB):',
+      '',
+    );
+    out.push(
+      table(
+        [
+          'load',
+          ...services.map((s) => (s === 'signer' ? `signer (all ${pipeline.cards})` : s)),
+          'four together',
+          'the bench itself: load generator and simulators',
+        ],
+        pipeline.phases.map((p) => [
+          loadLabel(p),
+          ...services.map((s) => f2(p.cpuMsPerCallback[s] ?? Number.NaN)),
+          `**${f2(p.cpuMsPerCallback.total ?? Number.NaN)}**`,
+          f2(p.cpuMsPerCallback[BENCH_PROCESS] ?? Number.NaN),
+        ]),
+      ),
+    );
     out.push('');
-    out.push(table(
-      ['', ...Object.keys(pipeline.residentMb).map((s) => (s === 'signer' ? 'signer (largest)' : s))],
-      [
-        ['idle', ...Object.values(pipeline.residentMb).map((r) => f0(r.idle))],
-        ['peak under load', ...Object.values(pipeline.residentMb).map((r) => f0(r.peak))],
-      ],
-    ));
+    out.push(
+      table(
+        ['', ...Object.keys(pipeline.residentMb).map((s) => (s === 'signer' ? 'signer (largest)' : s))],
+        [
+          ['idle', ...Object.values(pipeline.residentMb).map((r) => f0(r.idle))],
+          ['peak under load', ...Object.values(pipeline.residentMb).map((r) => f0(r.peak))],
+        ],
+      ),
+    );
   }
 
   const signer = results.signer;
   if (signer) {
-    out.push('', `### Signer (simulated control at ${signer.cardLatencyMs} ms per signature; serial rate of an ideal client ${f2(signer.serialRate)}/s)`, '');
-    out.push(table(
-      ['cards', 'jobs', 'seconds', 'signatures/s', '÷ (N × serial)', '÷ (N × one card)', 'concurrent calls on a control'],
-      signer.runs.map((r) => [String(r.cards), String(r.jobs), f2(r.seconds), f2(r.rate), r.vsSerial.toFixed(3), Number.isFinite(r.vsOneCard) ? r.vsOneCard.toFixed(3) : '—', String(r.concurrentCalls)]),
-    ));
-    out.push('', `One signer, 0 ms card: **${f0(signer.zeroLatency.rate)} signatures/s** over ${signer.zeroLatency.jobs} jobs ` +
-      `(the control alone serves an ideal client ${f0(signer.zeroLatency.serialRate)}/s); signer CPU ${f2(signer.zeroLatency.cpuMsPerSignature)} ms per signature.`);
+    out.push(
+      '',
+      `### Signer (simulated control at ${signer.cardLatencyMs} ms per signature; serial rate of an ideal client ${f2(signer.serialRate)}/s)`,
+      '',
+    );
+    out.push(
+      table(
+        ['cards', 'jobs', 'seconds', 'signatures/s', '÷ (N × serial)', '÷ (N × one card)', 'concurrent calls on a control'],
+        signer.runs.map((r) => [
+          String(r.cards),
+          String(r.jobs),
+          f2(r.seconds),
+          f2(r.rate),
+          r.vsSerial.toFixed(3),
+          Number.isFinite(r.vsOneCard) ? r.vsOneCard.toFixed(3) : '—',
+          String(r.concurrentCalls),
+        ]),
+      ),
+    );
+    out.push(
+      '',
+      `One signer, 0 ms card: **${f0(signer.zeroLatency.rate)} signatures/s** over ${signer.zeroLatency.jobs} jobs ` +
+        `(the control alone serves an ideal client ${f0(signer.zeroLatency.serialRate)}/s); signer CPU ${f2(signer.zeroLatency.cpuMsPerSignature)} ms per signature.`,
+    );
   }
 
   const assembler = results.assembler;
   if (assembler?.length) {
     out.push('', '### Assembler (a backlog of callbacks for random orders)', '');
-    out.push(table(
-      ['orders in the source tables', 'seeded in', 'requests', 'assembled/s', 'assembler CPU ms/request', 'Postgres CPU ms/request', 'cost ms/request'],
-      assembler.map((r) => [f0(r.orders), `${f1(r.seedSeconds)} s`, String(r.requests), f0(r.rate), f2(r.assemblerCpuMsPerRequest), f2(r.postgresCpuMsPerRequest), `**${f2(r.costMsPerRequest)}**`]),
-    ));
+    out.push(
+      table(
+        [
+          'orders in the source tables',
+          'seeded in',
+          'requests',
+          'assembled/s',
+          'assembler CPU ms/request',
+          'Postgres CPU ms/request',
+          'cost ms/request',
+        ],
+        assembler.map((r) => [
+          f0(r.orders),
+          `${f1(r.seedSeconds)} s`,
+          String(r.requests),
+          f0(r.rate),
+          f2(r.assemblerCpuMsPerRequest),
+          f2(r.postgresCpuMsPerRequest),
+          `**${f2(r.costMsPerRequest)}**`,
+        ]),
+      ),
+    );
   }
 
   out.push('', '### Targets', '');
-  out.push(table(['target', 'measured', ''], results.targets.map((t) => [t.target, t.measured, t.met === undefined ? 'not measured' : t.met ? 'met' : '**missed**'])));
+  out.push(
+    table(
+      ['target', 'measured', ''],
+      results.targets.map((t) => [t.target, t.measured, t.met === undefined ? 'not measured' : t.met ? 'met' : '**missed**']),
+    ),
+  );
   return out.join('\n');
 }
 

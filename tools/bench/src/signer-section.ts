@@ -32,8 +32,13 @@ export async function benchSigner(settings: BenchSettings['signer'], progress: P
     const run = await signerRun(cards, settings.cardLatencyMs, settings.jobsPerCard * cards);
     if (cards === 1) oneCardRate = run.rate;
     const row: SignerRun = {
-      cards, jobs: run.jobs, seconds: run.seconds, rate: run.rate, vsSerial: run.rate / (cards * serialRate),
-      vsOneCard: oneCardRate === undefined ? Number.NaN : run.rate / (cards * oneCardRate), concurrentCalls: run.concurrentCalls,
+      cards,
+      jobs: run.jobs,
+      seconds: run.seconds,
+      rate: run.rate,
+      vsSerial: run.rate / (cards * serialRate),
+      vsOneCard: oneCardRate === undefined ? Number.NaN : run.rate / (cards * oneCardRate),
+      concurrentCalls: run.concurrentCalls,
     };
     runs.push(row);
     progress.done(`${cards} card(s): ${row.rate.toFixed(2)} signatures/s = ${row.vsSerial.toFixed(3)} x ${cards} x serial`);
@@ -43,14 +48,20 @@ export async function benchSigner(settings: BenchSettings['signer'], progress: P
   const zero = await signerRun(1, 0, settings.zeroLatencyJobs);
   progress.done(`0 ms card: ${zero.rate.toFixed(0)} signatures/s (control's serial rate ${zeroSerial.toFixed(0)}/s)`);
   return {
-    cardLatencyMs: settings.cardLatencyMs, serialRate, runs,
+    cardLatencyMs: settings.cardLatencyMs,
+    serialRate,
+    runs,
     zeroLatency: { serialRate: zeroSerial, rate: zero.rate, jobs: zero.jobs, cpuMsPerSignature: zero.signerCpuMs / zero.jobs },
   };
 }
 
 const SIGNATURES_TIMEOUT_MS = 180_000;
 
-async function signerRun(cards: number, latencyMs: number, jobs: number): Promise<{ jobs: number; seconds: number; rate: number; concurrentCalls: number; signerCpuMs: number }> {
+async function signerRun(
+  cards: number,
+  latencyMs: number,
+  jobs: number,
+): Promise<{ jobs: number; seconds: number; rate: number; concurrentCalls: number; signerCpuMs: number }> {
   const vhost = await createTestVhost();
   const stateDir = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
   const eports: EportSim[] = [];
@@ -69,10 +80,22 @@ async function signerRun(cards: number, latencyMs: number, jobs: number): Promis
     for (let i = 0; i < cards; i++) {
       const eport = await startEportSim({ card: SoftCard.create({ algorithm: 'RSA', pin: BENCH_PIN }), signLatencyMs: latencyMs });
       eports.push(eport);
-      signers.push(startServiceProcess('signer', {
-        CEB179_AMQP_URL: vhost.url, CEB179_EPORT_URL: eport.url, CEB179_CARD_PIN: BENCH_PIN, CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
-        CEB179_SIGNER_ID: `bench-${i}`, CEB179_SIGNER_HEALTH_PORT: '0', CEB179_LOG_LEVEL: 'info', CEB179_SIGNER_STATE_DIR: stateDir,
-      }, `bench-signer-${i}`));
+      signers.push(
+        startServiceProcess(
+          'signer',
+          {
+            CEB179_AMQP_URL: vhost.url,
+            CEB179_EPORT_URL: eport.url,
+            CEB179_CARD_PIN: BENCH_PIN,
+            CEB179_SIGN_JOB_KEY: TEST_SIGN_JOB_KEY,
+            CEB179_SIGNER_ID: `bench-${i}`,
+            CEB179_SIGNER_HEALTH_PORT: '0',
+            CEB179_LOG_LEVEL: 'info',
+            CEB179_SIGNER_STATE_DIR: stateDir,
+          },
+          `bench-signer-${i}`,
+        ),
+      );
     }
     const channel = await connection.createConfirmChannel();
     // Ready = every signer consumes the catch-all sign-job queue.
@@ -98,14 +121,24 @@ async function signerRun(cards: number, latencyMs: number, jobs: number): Promis
     const pids = signers.map((s) => s.child.pid as number);
     const cpuBefore = pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
     const started = nowMs();
-    for (const message of messages) channel.publish(Exchanges.signJobs, message.ebpCode, Buffer.from(JSON.stringify(message)), { persistent: true });
+    for (const message of messages)
+      channel.publish(Exchanges.signJobs, message.ebpCode, Buffer.from(JSON.stringify(message)), { persistent: true });
     await channel.waitForConfirms();
-    await Promise.race([done, sleep(SIGNATURES_TIMEOUT_MS).then(() => {
-      throw new Error(`only ${received} of ${jobs} signatures arrived within ${SIGNATURES_TIMEOUT_MS / 1000} s`);
-    })]);
+    await Promise.race([
+      done,
+      sleep(SIGNATURES_TIMEOUT_MS).then(() => {
+        throw new Error(`only ${received} of ${jobs} signatures arrived within ${SIGNATURES_TIMEOUT_MS / 1000} s`);
+      }),
+    ]);
     const seconds = (nowMs() - started) / 1000;
     const signerCpuMs = pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0) - cpuBefore;
-    return { jobs, seconds, rate: jobs / seconds, concurrentCalls: eports.reduce((n, e) => n + e.stats().concurrentViolations, 0), signerCpuMs };
+    return {
+      jobs,
+      seconds,
+      rate: jobs / seconds,
+      concurrentCalls: eports.reduce((n, e) => n + e.stats().concurrentViolations, 0),
+      signerCpuMs,
+    };
   } finally {
     await Promise.all(signers.map((s) => s.stop()));
     await Promise.all(eports.map((e) => e.stop()));

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   try {
     process.exit(await runChaos(settings));
   } catch (error) {
-    process.stderr.write(`chaos run failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`chaos run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(2);
   }
 }

@@ -5,25 +5,39 @@ import type { Supervisor } from './supervisor';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Kills run at their moments; kills of one service wait for its previous restart to be up. */
-export async function runKills(plan: ChaosPlan, supervisors: Map<PipelineService, Supervisor>, at: (ms: number) => Promise<unknown>, say: (line: string) => void): Promise<void> {
+export async function runKills(
+  plan: ChaosPlan,
+  supervisors: Map<PipelineService, Supervisor>,
+  at: (ms: number) => Promise<unknown>,
+  say: (line: string) => void,
+): Promise<void> {
   const chains = new Map<string, Promise<void>>();
   for (const kill of plan.kills) {
     const supervisor = supervisors.get(kill.service as PipelineService) as Supervisor;
     const previous = chains.get(kill.service) ?? Promise.resolve();
-    chains.set(kill.service, previous.then(async () => {
-      await at(kill.atMs);
-      if (!(await supervisor.waitUp(120_000))) {
-        say(`${kill.service} did not come up within 120 s; kill skipped`);
-        return;
-      }
-      await supervisor.kill(kill.downMs);
-    }));
+    chains.set(
+      kill.service,
+      previous.then(async () => {
+        await at(kill.atMs);
+        if (!(await supervisor.waitUp(120_000))) {
+          say(`${kill.service} did not come up within 120 s; kill skipped`);
+          return;
+        }
+        await supervisor.kill(kill.downMs);
+      }),
+    );
   }
   await Promise.all(chains.values());
 }
 
 /** Infrastructure restarts one after another, never two at once, at least 2 s apart. */
-export async function runInfra(events: InfraRestart[], infra: InfraControl, at: (ms: number) => Promise<unknown>, say: (line: string) => void, state: (s: string) => void): Promise<void> {
+export async function runInfra(
+  events: InfraRestart[],
+  infra: InfraControl,
+  at: (ms: number) => Promise<unknown>,
+  say: (line: string) => void,
+  state: (s: string) => void,
+): Promise<void> {
   let nextAllowed = 0;
   for (const event of events) {
     await at(event.atMs);

@@ -64,17 +64,28 @@ export function summarize(outcome: ChaosOutcome): { text: string; pass: boolean 
   const lost = t.pending;
   out.push(`\n=== chaos summary: ${settings.callbacks} callbacks at ${settings.rate}/s, seed ${settings.seed} ===\n`);
   const kills = outcome.killsByService;
-  line('disruptions:', `${kills.reduce((n, s) => n + s.kills, 0)} SIGKILLs (${kills.map((s) => `${s.service} ${s.kills}`).join(', ')}); ${plan.infra.map(describeInfra).join(', ')}`);
+  line(
+    'disruptions:',
+    `${kills.reduce((n, s) => n + s.kills, 0)} SIGKILLs (${kills.map((s) => `${s.service} ${s.kills}`).join(', ')}); ${plan.infra.map(describeInfra).join(', ')}`,
+  );
   line('exits on their own (restarted):', unexpected.length === 0 ? 0 : `${unexpected.length} (see below)`);
   line('accepted (answered 10000):', t.accepted);
-  line('refused (20000 or transport error):', `${t.refused} (not promised; ${t.refusedButUploaded} of them recorded before the refusal and uploaded once)`);
+  line(
+    'refused (20000 or transport error):',
+    `${t.refused} (not promised; ${t.refusedButUploaded} of them recorded before the refusal and uploaded once)`,
+  );
   for (const [reason, n] of refusalReasons(callbacks.values())) out.push(`    ${n} x ${reason}\n`);
   line('uploaded exactly once:', t.uploadedOnce);
   line('lost:', lost.length);
   line('duplicated:', t.duplicated.length);
   line('re-sent, answered 20006:', `${t.resent20006} (${t.resentSessions} sessionIDs)`);
   line('uploaded later than 2 minutes:', `${t.late} of ${t.uploadedOnce + t.duplicated.length}`);
-  line('slowest callback answer:', t.slowestAnswerMs === undefined ? '-' : `${t.slowestAnswerMs} ms (${t.answeredSlowly} answered after more than ${ANSWER_LIMIT_MS / 1000} s)`);
+  line(
+    'slowest callback answer:',
+    t.slowestAnswerMs === undefined
+      ? '-'
+      : `${t.slowestAnswerMs} ms (${t.answeredSlowly} answered after more than ${ANSWER_LIMIT_MS / 1000} s)`,
+  );
   line('unverified signatures:', t.unverified);
   if (Object.keys(t.otherCodes).length > 0) line('other customs answers:', JSON.stringify(t.otherCodes));
   line('dead letters:', outcome.deadLetters);
@@ -85,7 +96,9 @@ export function summarize(outcome: ChaosOutcome): { text: string; pass: boolean 
     out.push('  lost sessionIDs (ledger status):\n');
     for (const sessionID of lost) {
       const row = outcome.lostRows.get(sessionID);
-      out.push(`    ${sessionID} order ${callbacks.get(sessionID)?.orderNo}: ${row ? `${row.status}${row.reason ? ` (${row.reason})` : ''}` : 'no ledger row'}\n`);
+      out.push(
+        `    ${sessionID} order ${callbacks.get(sessionID)?.orderNo}: ${row ? `${row.status}${row.reason ? ` (${row.reason})` : ''}` : 'no ledger row'}\n`,
+      );
     }
   }
   if (t.duplicated.length > 0) out.push(`  duplicated sessionIDs:\n${t.duplicated.map((s) => `    ${s}\n`).join('')}`);

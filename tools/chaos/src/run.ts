@@ -23,7 +23,9 @@ export function planOf(settings: ChaosSettings, random = new Random(settings.see
 export function dryRun(settings: ChaosSettings): number {
   const plan = planOf(settings);
   for (const line of describePlan(settings, plan)) process.stdout.write(`${line}\n`);
-  process.stdout.write(`timeline (from the first callback; an infrastructure event waits for the one before it):\n${planTimeline(plan).join('\n')}\n`);
+  process.stdout.write(
+    `timeline (from the first callback; an infrastructure event waits for the one before it):\n${planTimeline(plan).join('\n')}\n`,
+  );
   process.stdout.write('dry run: nothing started, stopped or sent\n');
   return 0;
 }
@@ -41,7 +43,9 @@ export async function runChaos(settings: ChaosSettings): Promise<number> {
   await infra.ensureUp();
   const fixtures = makeFixtures(random, settings.callbacks, settings.seed);
   const orderNos = random.shuffle(fixtures.flatMap((f) => f.payment_order.map((o) => o.order_no)));
-  say(`starting the pipeline: ${fixtures.length} payments, ${orderNos.length} orders, a fresh database, vhost and Redis db ${CHAOS_REDIS_DB}`);
+  say(
+    `starting the pipeline: ${fixtures.length} payments, ${orderNos.length} orders, a fresh database, vhost and Redis db ${CHAOS_REDIS_DB}`,
+  );
   const pipeline = await startPipeline({
     cards: [{ algorithm: 'RSA' }],
     fixtures,
@@ -101,27 +105,32 @@ export async function runChaos(settings: ChaosSettings): Promise<number> {
   }
 }
 
-async function sendCallbacks(pipeline: Pipeline, orderNos: string[], rate: number, started: number, callbacks: Map<string, SentCallback>): Promise<void> {
+async function sendCallbacks(
+  pipeline: Pipeline,
+  orderNos: string[],
+  rate: number,
+  started: number,
+  callbacks: Map<string, SentCallback>,
+): Promise<void> {
   const calls: Array<Promise<void>> = [];
   for (let i = 0; i < orderNos.length; i++) {
     await sleep(Math.max(0, started + (i * 1_000) / rate - Date.now()));
     const callback: SentCallback = { sessionID: randomUUID().replace(/-/g, ''), orderNo: orderNos[i] as string, sentAt: Date.now() };
     callbacks.set(callback.sessionID, callback);
     calls.push(
-      pipeline.customs
-        .fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: callback.orderNo, sessionID: callback.sessionID })
-        .then(
-          (result) => {
-            callback.answerMs = Date.now() - callback.sentAt;
-            const code = (result.body as { code?: unknown } | null)?.code;
-            callback.answer = code === '10000' && result.httpStatus === 200
+      pipeline.customs.fireCallback({ ingressUrl: pipeline.ingressUrl, orderNo: callback.orderNo, sessionID: callback.sessionID }).then(
+        (result) => {
+          callback.answerMs = Date.now() - callback.sentAt;
+          const code = (result.body as { code?: unknown } | null)?.code;
+          callback.answer =
+            code === '10000' && result.httpStatus === 200
               ? { kind: 'accepted' }
               : { kind: 'refused', detail: `HTTP ${result.httpStatus} code ${String(code)}` };
-          },
-          (error: unknown) => {
-            callback.answer = { kind: 'refused', detail: error instanceof Error ? error.message : String(error) };
-          },
-        ),
+        },
+        (error: unknown) => {
+          callback.answer = { kind: 'refused', detail: error instanceof Error ? error.message : String(error) };
+        },
+      ),
     );
   }
   await Promise.all(calls);
@@ -167,13 +176,22 @@ async function gatherOutcome(
   const deadLetters = (await vhostQueues(pipeline.vhost.name).catch(() => [])).find((q) => q.name === Queues.deadLetters)?.messages ?? 0;
   const ledger = await pipeline.pool
     .query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM ceb179.request GROUP BY status ORDER BY status')
-    .then((r) => r.rows.map((row) => `${row.status} ${row.n}`).join(', '), (error: unknown) => `unreadable (${String(error)})`);
+    .then(
+      (r) => r.rows.map((row) => `${row.status} ${row.n}`).join(', '),
+      (error: unknown) => `unreadable (${String(error)})`,
+    );
   const lostRows =
     t.pending.length === 0
       ? new Map<string, { status: string; reason: string | null }>()
       : await pipeline.pool
-          .query<{ session_id: string; status: string; reason: string | null }>('SELECT session_id, status, reason FROM ceb179.request WHERE session_id = ANY($1)', [t.pending])
-          .then((r) => new Map(r.rows.map((row) => [row.session_id, row])), () => new Map<string, { status: string; reason: string | null }>());
+          .query<{ session_id: string; status: string; reason: string | null }>(
+            'SELECT session_id, status, reason FROM ceb179.request WHERE session_id = ANY($1)',
+            [t.pending],
+          )
+          .then(
+            (r) => new Map(r.rows.map((row) => [row.session_id, row])),
+            () => new Map<string, { status: string; reason: string | null }>(),
+          );
   const all = [...supervisors.values()];
   return {
     settings,

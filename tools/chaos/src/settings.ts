@@ -30,11 +30,22 @@ export function readSettings(env: NodeJS.ProcessEnv, argv: readonly string[] = [
     return value;
   };
   const unknown = argv.filter((arg) => arg !== '--dry-run');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')} (the only one is --dry-run; settings are CHAOS_* variables)`);
+  if (unknown.length > 0)
+    throw new Error(`unknown argument ${unknown.join(' ')} (the only one is --dry-run; settings are CHAOS_* variables)`);
   return {
     callbacks: number('CHAOS_CALLBACKS', 500, (n) => Number.isInteger(n) && n > 0, 'must be a positive integer'),
-    rate: number('CHAOS_RATE', 20, (n) => Number.isFinite(n) && n > 0 && n <= 1_000, 'must be a number of callbacks per second, 0 < rate <= 1000'),
-    seed: number('CHAOS_SEED', 1 + Math.floor(Math.random() * 2_147_483_646), (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 'must be an integer 0..2^32-1'),
+    rate: number(
+      'CHAOS_RATE',
+      20,
+      (n) => Number.isFinite(n) && n > 0 && n <= 1_000,
+      'must be a number of callbacks per second, 0 < rate <= 1000',
+    ),
+    seed: number(
+      'CHAOS_SEED',
+      1 + Math.floor(Math.random() * 2_147_483_646),
+      (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32,
+      'must be an integer 0..2^32-1',
+    ),
     timeoutS: number('CHAOS_TIMEOUT_S', 240, (n) => Number.isFinite(n) && n > 0, 'must be a positive number of seconds'),
     stallMs: number('CHAOS_STALL_MS', STALL_MS, (n) => Number.isInteger(n) && n >= 0, 'must be a number of milliseconds'),
     dryRun: argv.includes('--dry-run'),

@@ -32,7 +32,12 @@ export class Supervisor {
   /** Alive and past its start-up (printed its ready line). */
   get up(): boolean {
     const service = this.running;
-    return service !== undefined && service.child.exitCode === null && service.child.signalCode === null && service.output().includes(readyText(this.service));
+    return (
+      service !== undefined &&
+      service.child.exitCode === null &&
+      service.child.signalCode === null &&
+      service.output().includes(readyText(this.service))
+    );
   }
 
   async waitUp(timeoutMs: number): Promise<boolean> {

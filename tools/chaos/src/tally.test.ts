@@ -1,8 +1,18 @@
 import { tally, type ReceivedUpload, type SentCallback } from './tally';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
-const sent = (sessionID: string, answer: SentCallback['answer']): SentCallback => ({ sessionID, orderNo: `SO-${sessionID}`, sentAt: t0, ...(answer ? { answer } : {}) });
-const upload = (sessionID: string, code: string, afterMs = 1_000, verified = true): ReceivedUpload => ({ sessionID, code, verified, receivedAt: new Date(t0 + afterMs) });
+const sent = (sessionID: string, answer: SentCallback['answer']): SentCallback => ({
+  sessionID,
+  orderNo: `SO-${sessionID}`,
+  sentAt: t0,
+  ...(answer ? { answer } : {}),
+});
+const upload = (sessionID: string, code: string, afterMs = 1_000, verified = true): ReceivedUpload => ({
+  sessionID,
+  code,
+  verified,
+  receivedAt: new Date(t0 + afterMs),
+});
 const accepted = { kind: 'accepted' } as const;
 const refused = { kind: 'refused', detail: 'socket hang up' } as const;
 
@@ -19,9 +29,21 @@ describe('the chaos tally', () => {
       ],
     );
     expect(result).toMatchObject({
-      sent: 6, inFlight: 1, accepted: 3, refused: 2, uploadedOnce: 2, pending: ['c'], duplicated: [],
-      resent20006: 1, resentSessions: 1, late: 1, refusedButUploaded: 1, unverified: 0, otherCodes: {},
-      slowestAnswerMs: undefined, answeredSlowly: 0,
+      sent: 6,
+      inFlight: 1,
+      accepted: 3,
+      refused: 2,
+      uploadedOnce: 2,
+      pending: ['c'],
+      duplicated: [],
+      resent20006: 1,
+      resentSessions: 1,
+      late: 1,
+      refusedButUploaded: 1,
+      unverified: 0,
+      otherCodes: {},
+      slowestAnswerMs: undefined,
+      answeredSlowly: 0,
     });
   });
 
@@ -32,9 +54,17 @@ describe('the chaos tally', () => {
   });
 
   it('reports a sessionID stored twice as duplicated, accepted or not, and answers other than 10000/20006', () => {
-    const result = tally([sent('a', accepted), sent('b', refused)], [
-      upload('a', '10000'), upload('a', '10000', 2_000), upload('b', '10000'), upload('b', '10000'), upload('a', '20000'), upload('b', '10000', 5, false),
-    ]);
+    const result = tally(
+      [sent('a', accepted), sent('b', refused)],
+      [
+        upload('a', '10000'),
+        upload('a', '10000', 2_000),
+        upload('b', '10000'),
+        upload('b', '10000'),
+        upload('a', '20000'),
+        upload('b', '10000', 5, false),
+      ],
+    );
     expect(result.duplicated.sort()).toEqual(['a', 'b']);
     expect(result.uploadedOnce).toBe(0);
     expect(result.pending).toEqual([]);

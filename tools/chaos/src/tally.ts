@@ -56,9 +56,21 @@ export interface Tally {
 export function tally(callbacks: Iterable<SentCallback>, uploads: readonly ReceivedUpload[]): Tally {
   const stored = new Map<string, ReceivedUpload[]>();
   const result: Tally = {
-    sent: 0, inFlight: 0, accepted: 0, refused: 0, uploadedOnce: 0, pending: [], duplicated: [],
-    resent20006: 0, resentSessions: 0, late: 0, refusedButUploaded: 0, unverified: 0, otherCodes: {},
-    slowestAnswerMs: undefined, answeredSlowly: 0,
+    sent: 0,
+    inFlight: 0,
+    accepted: 0,
+    refused: 0,
+    uploadedOnce: 0,
+    pending: [],
+    duplicated: [],
+    resent20006: 0,
+    resentSessions: 0,
+    late: 0,
+    refusedButUploaded: 0,
+    unverified: 0,
+    otherCodes: {},
+    slowestAnswerMs: undefined,
+    answeredSlowly: 0,
   };
   const resent = new Set<string>();
   for (const upload of uploads) {

@@ -6,8 +6,17 @@ import { commonSettings, loadConfig, type ConfigOf } from '@ceb179/config';
 import { createPool, type Pool } from '@ceb179/db';
 import { isAppError } from '@ceb179/errors';
 import {
-  AmqpResendPublisher, awaitResendOutcome, findTimelines, knownCertificate, listRequests, loadStoredDocument, readSigners, redrive,
-  requestResend, verifyStoredDocument, type ListKind,
+  AmqpResendPublisher,
+  awaitResendOutcome,
+  findTimelines,
+  knownCertificate,
+  listRequests,
+  loadStoredDocument,
+  readSigners,
+  redrive,
+  requestResend,
+  verifyStoredDocument,
+  type ListKind,
 } from '@ceb179/operator';
 import { renderList, renderRedrive, renderSigners, renderTimeline, renderVerify } from './render';
 
@@ -40,7 +49,10 @@ exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 refused or verification fai
 
 class UsageError extends Error {}
 class CommandExit extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -62,7 +74,12 @@ async function withPool<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
 }
 
 async function withRedis<T>(work: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(settings().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000, enableOfflineQueue: false });
+  const redis = new Redis(settings().redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    enableOfflineQueue: false,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -139,7 +156,12 @@ export async function run(argv: string[]): Promise<number> {
       const waitMs = values['no-wait'] ? 0 : positiveInt(values['wait-ms'], '--wait-ms', 30_000);
       const { amqpUrl } = settings();
       return withPool(async (pool) => {
-        const accepted = await requestResend(pool, new AmqpResendPublisher(amqpUrl, 'ceb179-cli-resend'), sessionID, `cli:${userInfo().username}`);
+        const accepted = await requestResend(
+          pool,
+          new AmqpResendPublisher(amqpUrl, 'ceb179-cli-resend'),
+          sessionID,
+          `cli:${userInfo().username}`,
+        );
         if (waitMs === 0) {
           print(json, { ...accepted, queued: true }, `re-send of ${sessionID} queued for the reporter`);
           return ExitCode.ok;
@@ -156,7 +178,10 @@ export async function run(argv: string[]): Promise<number> {
     case 'redrive': {
       if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
       const limit = values.limit === undefined ? undefined : positiveInt(values.limit, '--limit', 1);
-      const result = await redrive(settings().amqpUrl, { ...(values.queue ? { fromQueue: values.queue } : {}), ...(limit ? { limit } : {}) });
+      const result = await redrive(settings().amqpUrl, {
+        ...(values.queue ? { fromQueue: values.queue } : {}),
+        ...(limit ? { limit } : {}),
+      });
       print(json, result, renderRedrive(result));
       return ExitCode.ok;
     }
@@ -164,7 +189,8 @@ export async function run(argv: string[]): Promise<number> {
       const sessionID = oneArgument(positionals, 'sessionID');
       const doc = await withPool((pool) => loadStoredDocument(pool, sessionID));
       if (!doc) throw new CommandExit(ExitCode.notFound, `no request with sessionID ${sessionID} in the ledger`);
-      if (!doc.certNo || !doc.signValue) throw new CommandExit(ExitCode.refused, `${sessionID} is ${doc.status}: the ledger holds no signature to verify`);
+      if (!doc.certNo || !doc.signValue)
+        throw new CommandExit(ExitCode.refused, `${sessionID} is ${doc.status}: the ledger holds no signature to verify`);
       let certificate: string;
       let source: string;
       if (values.certificate) {
@@ -174,7 +200,10 @@ export async function run(argv: string[]): Promise<number> {
         const certNo = doc.certNo;
         const known = await withRedis((redis) => knownCertificate(redis, certNo));
         if (!known) {
-          throw new CommandExit(ExitCode.notFound, `no certificate for certNo ${certNo} reported by any signer (Redis ceb179:certificates); give one with --certificate <file>`);
+          throw new CommandExit(
+            ExitCode.notFound,
+            `no certificate for certNo ${certNo} reported by any signer (Redis ceb179:certificates); give one with --certificate <file>`,
+          );
         }
         certificate = known;
         source = `the certificate a signer reported for certNo ${certNo} (Redis ceb179:certificates)`;

@@ -31,11 +31,15 @@ export function renderTimeline(t: RequestTimeline): string {
   if (t.reason) lines.push(`reason    ${t.reason}`);
   for (const stage of t.stages) lines.push(`${stage.stage.padEnd(9)} ${stage.at}   +${stage.sinceReceivedMs} ms`);
   lines.push(`deadline  ${deadlineText(t)}`);
-  lines.push(`document  guid ${t.guid ?? '-'}   serviceTime ${t.serviceTime ?? '-'}   certNo ${t.certNo ?? '-'}   signer ${t.signerId ?? '-'}`);
+  lines.push(
+    `document  guid ${t.guid ?? '-'}   serviceTime ${t.serviceTime ?? '-'}   certNo ${t.certNo ?? '-'}   signer ${t.signerId ?? '-'}`,
+  );
   lines.push(`upload attempts: ${t.attempts.length}`);
   t.attempts.forEach((a, i) => {
     const code = a.customsCode ? `code ${a.customsCode}${a.customsMessage ? ` "${a.customsMessage}"` : ''}` : 'no customs code';
-    lines.push(`  ${String(i + 1).padStart(2)}. ${a.attemptedAt}  HTTP ${a.httpStatus ?? '-'}  ${code}  ${a.outcome}  ${a.latencyMs} ms${a.error ? `  ${a.error}` : ''}`);
+    lines.push(
+      `  ${String(i + 1).padStart(2)}. ${a.attemptedAt}  HTTP ${a.httpStatus ?? '-'}  ${code}  ${a.outcome}  ${a.latencyMs} ms${a.error ? `  ${a.error}` : ''}`,
+    );
   });
   return lines.join('\n');
 }
@@ -56,7 +60,10 @@ export function renderSigners(cards: SignerCard[]): string {
   return cards
     .map((c) => {
       if (c.silent) return `${c.signerId.padEnd(20)} SILENT since ${c.lastSeenAt}: ${c.reason}`;
-      const expiry = c.daysLeft === null ? '' : `   certificate ${c.daysLeft} days left${c.daysLeft <= 30 ? ' (RENEW)' : ''} (until ${c.notAfter ?? '?'})`;
+      const expiry =
+        c.daysLeft === null
+          ? ''
+          : `   certificate ${c.daysLeft} days left${c.daysLeft <= 30 ? ' (RENEW)' : ''} (until ${c.notAfter ?? '?'})`;
       return `${c.signerId.padEnd(20)} ${c.state.padEnd(15)} certNo ${c.certNo ?? '-'} ${c.algorithm ?? ''}   ebpCodes ${c.ebpCodes.join(',') || 'all'}   last heartbeat ${c.lastSeenAt}   last signature ${c.lastSuccessAt ?? 'none'}${expiry}${c.reason ? `\n${' '.repeat(21)}${c.reason}` : ''}`;
     })
     .join('\n');

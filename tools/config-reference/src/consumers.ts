@@ -31,7 +31,10 @@ export function settingsConsumers(root: string, layout: 'src' | 'dist'): Setting
   consumers.push({ name: 'migrate', schema: { databaseUrl: commonSettings.databaseUrl, logLevel: commonSettings.logLevel } });
   consumers.push({ name: 'status', schema: { databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl } });
   // tools/cli/src/cli.ts: `npx ceb179`, the operator's command line.
-  consumers.push({ name: 'ceb179 CLI', schema: { databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl } });
+  consumers.push({
+    name: 'ceb179 CLI',
+    schema: { databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl },
+  });
   return consumers;
 }
 

@@ -7,8 +7,22 @@ import { seedDemo } from './seed-demo';
  * customs holds a verified upload, and prints one line per request and a summary.
  * Exit code 0 only if every request was uploaded and verified.
  */
-interface CallbackResult { orderNo: string; sessionID: string; serviceTimeSentAs: string; httpStatus: number; body: { code?: string }; latencyMs: number }
-interface UploadView { sessionID?: string; code: string; verified: boolean; verifyProblem?: string; receivedAt: string; certNo?: string }
+interface CallbackResult {
+  orderNo: string;
+  sessionID: string;
+  serviceTimeSentAs: string;
+  httpStatus: number;
+  body: { code?: string };
+  latencyMs: number;
+}
+interface UploadView {
+  sessionID?: string;
+  code: string;
+  verified: boolean;
+  verifyProblem?: string;
+  receivedAt: string;
+  certNo?: string;
+}
 
 const env = process.env;
 const customsSimUrl = env.DEMO_CUSTOMS_SIM_URL ?? 'http://127.0.0.1:8090';
@@ -40,13 +54,17 @@ async function main(): Promise<number> {
   let uploads = new Map<string, UploadView>();
   while (Date.now() - firedAt < timeoutMs) {
     const all = await json<UploadView[]>(`${customsSimUrl}/sim/uploads`);
-    uploads = new Map(all.filter((u) => u.sessionID && wanted.has(u.sessionID) && u.code === '10000').map((u) => [u.sessionID as string, u]));
+    uploads = new Map(
+      all.filter((u) => u.sessionID && wanted.has(u.sessionID) && u.code === '10000').map((u) => [u.sessionID as string, u]),
+    );
     if (uploads.size >= wanted.size) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 
   console.log('');
-  console.log(pad('sessionID', 38) + pad('orderNo', 16) + pad('reply', 14) + pad('upload', 8) + pad('signature', 11) + 'callback -> upload');
+  console.log(
+    pad('sessionID', 38) + pad('orderNo', 16) + pad('reply', 14) + pad('upload', 8) + pad('signature', 11) + 'callback -> upload',
+  );
   let ok = 0;
   for (const result of results) {
     const upload = uploads.get(result.sessionID);
@@ -54,12 +72,16 @@ async function main(): Promise<number> {
     const verified = upload ? (upload.verified ? 'verified' : 'BAD') : '-';
     const endToEnd = upload ? `${new Date(upload.receivedAt).getTime() - firedAt} ms` : 'not uploaded';
     if (result.body.code === '10000' && upload?.verified) ok += 1;
-    console.log(pad(result.sessionID, 38) + pad(result.orderNo, 16) + pad(reply, 14) + pad(upload?.code ?? '-', 8) + pad(verified, 11) + endToEnd);
+    console.log(
+      pad(result.sessionID, 38) + pad(result.orderNo, 16) + pad(reply, 14) + pad(upload?.code ?? '-', 8) + pad(verified, 11) + endToEnd,
+    );
   }
   const latencies = results.map((r) => r.latencyMs).sort((a, b) => a - b);
   console.log('');
-  console.log(`summary: ${ok}/${results.length} callbacks answered 10000 and uploaded with a verified signature; ` +
-    `callback reply latency max ${Math.round(latencies[latencies.length - 1] ?? 0)} ms, median ${Math.round(latencies[Math.floor(latencies.length / 2)] ?? 0)} ms`);
+  console.log(
+    `summary: ${ok}/${results.length} callbacks answered 10000 and uploaded with a verified signature; ` +
+      `callback reply latency max ${Math.round(latencies[latencies.length - 1] ?? 0)} ms, median ${Math.round(latencies[Math.floor(latencies.length / 2)] ?? 0)} ms`,
+  );
   return ok === results.length ? 0 : 1;
 }
 

@@ -43,10 +43,27 @@ describe('customs TLS check', () => {
     certFile = path.join(dir, 'cert.pem');
     const keyFile = path.join(dir, 'key.pem');
     // A self-signed certificate for 127.0.0.1: untrusted by Node unless given as an extra CA.
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30',
-      '-subj', '/CN=ceb179-test-customs/O=ceb179 test', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '30',
+        '-subj',
+        '/CN=ceb179-test-customs/O=ceb179 test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     certPem = readFileSync(certFile, 'utf8');
     server = createTlsServer({ key: readFileSync(keyFile), cert: certPem }, (socket) => socket.end());
     url = `https://127.0.0.1:${await listen(server)}${UPLOAD_PATH}`;
@@ -60,7 +77,9 @@ describe('customs TLS check', () => {
   it('reports the chain and its expiry, and names NODE_EXTRA_CA_CERTS when the chain is not trusted', async () => {
     const result = await checkCustomsTls(url, { timeoutMs: 5_000 });
     expect(result.ok).toBe(false);
-    expect(result.detail[0]).toMatch(/^server: ceb179-test-customs, ceb179 test — issued by ceb179-test-customs, ceb179 test; valid until \S+ \((29|30) days left\)$/);
+    expect(result.detail[0]).toMatch(
+      /^server: ceb179-test-customs, ceb179 test — issued by ceb179-test-customs, ceb179 test; valid until \S+ \((29|30) days left\)$/,
+    );
     expect(result.detail.join('\n')).toMatch(/not trusted: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/);
     expect(result.fix).toContain('NODE_EXTRA_CA_CERTS');
   });
@@ -117,11 +136,14 @@ describe('ingress probe against servers that are not ceb179', () => {
     const port = await listen(closed);
     await close(closed);
     const results = await probeIngress(`http://127.0.0.1:${port}`, { timeoutMs: 5_000 });
-    expect(results.map((r) => [r.note ?? false, r.ok])).toEqual([[true, true], [false, false]]);
+    expect(results.map((r) => [r.note ?? false, r.ok])).toEqual([
+      [true, true],
+      [false, false],
+    ]);
     expect(results[1]?.detail).toEqual(['no HTTP answer (ECONNREFUSED)']);
   });
 
-  it('tells a reply that is not ceb179\'s from a blocked User-Agent', async () => {
+  it("tells a reply that is not ceb179's from a blocked User-Agent", async () => {
     const other = createHttpServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
     extraServers.push(other);
     const results = await probeIngress(`http://127.0.0.1:${await listen(other)}`, { timeoutMs: 5_000 });

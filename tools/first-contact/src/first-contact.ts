@@ -35,7 +35,10 @@ export function parseArguments(argv: string[]): Arguments {
     } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
     i += 1;
   }
-  for (const [flag, value] of [['--customs-url', args.customsUrl], ['--ingress-url', args.ingressUrl]] as const) {
+  for (const [flag, value] of [
+    ['--customs-url', args.customsUrl],
+    ['--ingress-url', args.ingressUrl],
+  ] as const) {
     if (value === undefined) continue;
     try {
       new URL(value);
@@ -72,7 +75,9 @@ async function main(): Promise<number> {
       print(result);
     }
   } else {
-    process.stdout.write('[SKIP] ingress probe: give --ingress-url http://<your public callback host> to prove customs\' User-Agent gets through\n');
+    process.stdout.write(
+      "[SKIP] ingress probe: give --ingress-url http://<your public callback host> to prove customs' User-Agent gets through\n",
+    );
   }
   const failed = results.filter((r) => !r.ok).length;
   process.stdout.write(failed === 0 ? '\nall checks passed\n' : `\n${failed} check(s) failed\n`);

@@ -37,7 +37,12 @@ async function post(url: string, userAgent: string, timeoutMs: number): Promise<
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', server: response.headers.get('server') ?? '', text };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    server: response.headers.get('server') ?? '',
+    text,
+  };
 }
 
 /** ceb179's refusal of a body that is not an openReq: `{"code":"20000","message":...,"serviceTime":n}`. */
@@ -98,7 +103,11 @@ export async function probeIngress(ingressUrl: string, options: ProbeOptions): P
       ok: true,
       detail: [
         `ceb179 answered the deliberately invalid probe with 20000 (${JSON.stringify(refusal.message)}); nothing was recorded`,
-        ...(allowList ? ["the source allow-list (CEB179_INGRESS_ALLOWED_SOURCES) refused this machine's address, which is right for anyone but customs; the User-Agent itself passed every firewall"] : []),
+        ...(allowList
+          ? [
+              "the source allow-list (CEB179_INGRESS_ALLOWED_SOURCES) refused this machine's address, which is right for anyone but customs; the User-Agent itself passed every firewall",
+            ]
+          : []),
       ],
     });
     return results;
@@ -119,7 +128,7 @@ export async function probeIngress(ingressUrl: string, options: ProbeOptions): P
     ],
     fix: blockedByAgent
       ? `something in front of ingress (WAF, bot filter, CDN) blocks customs' User-Agent "${CUSTOMS_USER_AGENT}": allow it for POST /platDataOpen`
-      : 'the reply is not ceb179\'s: another server or a proxy answers at this URL. Check the path /platDataOpen, the load balancer and the firewall',
+      : "the reply is not ceb179's: another server or a proxy answers at this URL. Check the path /platDataOpen, the load balancer and the firewall",
     doc: 'docs/first-contact.md#firewall',
   });
   return results;

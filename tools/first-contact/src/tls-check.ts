@@ -21,7 +21,11 @@ function name(subject: PeerCertificate['subject'] | undefined): string {
 function chainOf(leaf: DetailedPeerCertificate): DetailedPeerCertificate[] {
   const chain: DetailedPeerCertificate[] = [];
   const seen = new Set<string>();
-  for (let cert: DetailedPeerCertificate | undefined = leaf; cert && cert.fingerprint256 && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+  for (
+    let cert: DetailedPeerCertificate | undefined = leaf;
+    cert && cert.fingerprint256 && !seen.has(cert.fingerprint256);
+    cert = cert.issuerCertificate
+  ) {
     seen.add(cert.fingerprint256);
     chain.push(cert);
   }
@@ -37,7 +41,12 @@ export async function checkCustomsTls(customsUrl: string, options: TlsCheckOptio
   const url = new URL(customsUrl);
   const checkName = `customs TLS (${url.host})`;
   if (url.protocol !== 'https:') {
-    return { name: checkName, ok: false, detail: [`${customsUrl} is not https`], fix: 'customs uploads go over HTTPS: set CEB179_CUSTOMS_URL to the https endpoint (docs/integration-guide.md)' };
+    return {
+      name: checkName,
+      ok: false,
+      detail: [`${customsUrl} is not https`],
+      fix: 'customs uploads go over HTTPS: set CEB179_CUSTOMS_URL to the https endpoint (docs/integration-guide.md)',
+    };
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 443);
@@ -47,7 +56,9 @@ export async function checkCustomsTls(customsUrl: string, options: TlsCheckOptio
     const outcome = await new Promise<{ socket: TLSSocket }>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket?.destroy();
-        reject(new Error(`no TLS handshake within ${options.timeoutMs} ms (a firewall dropping the connection, or no route from this network)`));
+        reject(
+          new Error(`no TLS handshake within ${options.timeoutMs} ms (a firewall dropping the connection, or no route from this network)`),
+        );
       }, options.timeoutMs);
       socket = connect({
         host,
@@ -83,17 +94,29 @@ export async function checkCustomsTls(customsUrl: string, options: TlsCheckOptio
         ok: false,
         detail: [...detail, `not trusted: ${String(outcome.socket.authorizationError)}`],
         fix:
-          'the chain does not lead to a CA this Node.js trusts. If your network inspects TLS (a proxy re-signing traffic) or customs\' chain needs an ' +
+          "the chain does not lead to a CA this Node.js trusts. If your network inspects TLS (a proxy re-signing traffic) or customs' chain needs an " +
           'intermediate/root Node does not ship, put that CA certificate (PEM) in a file and start the reporter (and this check) with ' +
           'NODE_EXTRA_CA_CERTS=<file>. Never disable certificate checks.',
         doc: 'docs/first-contact.md#customs-tls',
       };
     }
     if (identityError) {
-      return { name: checkName, ok: false, detail: [...detail, `name mismatch: ${identityError.message}`], fix: 'the certificate is not for this host name: check CEB179_CUSTOMS_URL, and any proxy in between', doc: 'docs/first-contact.md#customs-tls' };
+      return {
+        name: checkName,
+        ok: false,
+        detail: [...detail, `name mismatch: ${identityError.message}`],
+        fix: 'the certificate is not for this host name: check CEB179_CUSTOMS_URL, and any proxy in between',
+        doc: 'docs/first-contact.md#customs-tls',
+      };
     }
     if (leafDaysLeft < 0) {
-      return { name: checkName, ok: false, detail: [...detail, 'the server certificate has expired'], fix: 'check this machine\'s clock; if it is right, customs must renew', doc: 'docs/first-contact.md#customs-tls' };
+      return {
+        name: checkName,
+        ok: false,
+        detail: [...detail, 'the server certificate has expired'],
+        fix: "check this machine's clock; if it is right, customs must renew",
+        doc: 'docs/first-contact.md#customs-tls',
+      };
     }
     return { name: checkName, ok: true, detail: [...detail, 'trusted, name matches'] };
   } catch (error) {

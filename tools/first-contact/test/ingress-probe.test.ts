@@ -17,7 +17,7 @@ function close(server: HttpServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-describe('ingress probe with customs\' User-Agent', () => {
+describe("ingress probe with customs' User-Agent", () => {
   let db: TestDatabase;
   let vhost: TestVhost;
   let ingress: ServiceProcess;
@@ -33,15 +33,22 @@ describe('ingress probe with customs\' User-Agent', () => {
     } finally {
       await pool.end();
     }
-    ingress = startServiceProcess('ingress', {
-      CEB179_AMQP_URL: vhost.url,
-      CEB179_DATABASE_URL: db.url,
-      CEB179_REDIS_URL: testRedisUrl(),
-      CEB179_INGRESS_PORT: '0',
-      CEB179_LOG_LEVEL: 'info',
-    }, 'first-contact-ingress');
+    ingress = startServiceProcess(
+      'ingress',
+      {
+        CEB179_AMQP_URL: vhost.url,
+        CEB179_DATABASE_URL: db.url,
+        CEB179_REDIS_URL: testRedisUrl(),
+        CEB179_INGRESS_PORT: '0',
+        CEB179_LOG_LEVEL: 'info',
+      },
+      'first-contact-ingress',
+    );
     await waitForOutput(ingress, 'ingress started');
-    const listening = ingress.output().split('\n').find((line) => line.includes('ingress listening'));
+    const listening = ingress
+      .output()
+      .split('\n')
+      .find((line) => line.includes('ingress listening'));
     const port = (JSON.parse(listening ?? '{}') as { port?: number }).port;
     if (!port) throw new Error(`ingress did not say its port:\n${ingress.output()}`);
     ingressBase = `http://127.0.0.1:${port}`;
@@ -72,27 +79,32 @@ describe('ingress probe with customs\' User-Agent', () => {
         res.writeHead(403, { 'content-type': 'text/html', server: 'test-waf' }).end('<html><body>Request blocked</body></html>');
         return;
       }
-      const forward = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      });
+      const forward = httpRequest(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (reply) => {
+          res.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(res);
+        },
+      );
       req.pipe(forward);
     });
     extraServers.push(waf);
     return `http://127.0.0.1:${await listen(waf)}`;
   }
 
-  it('gets ceb179\'s own 20000 reply through, and nothing is recorded', async () => {
+  it("gets ceb179's own 20000 reply through, and nothing is recorded", async () => {
     const before = await recordedCalls();
     const results = await probeIngress(ingressBase, { timeoutMs: 5_000 });
     const probe = results.find((r) => r.name.startsWith("ingress reachable with customs' User-Agent"));
     expect(probe?.ok).toBe(true);
-    expect(probe?.detail[0]).toMatch(/^ceb179 answered the deliberately invalid probe with 20000 \("openReq\.orderNo is missing"\); nothing was recorded$/);
+    expect(probe?.detail[0]).toMatch(
+      /^ceb179 answered the deliberately invalid probe with 20000 \("openReq\.orderNo is missing"\); nothing was recorded$/,
+    );
     expect(await recordedCalls()).toBe(before);
     expect(ingress.output()).toContain('rejected a call that is not a valid callback');
   });
 
-  it('names a firewall that blocks customs\' User-Agent but passes others', async () => {
+  it("names a firewall that blocks customs' User-Agent but passes others", async () => {
     const results = await probeIngress(`${await firewallBlockingCustomsAgent()}/platDataOpen`, { timeoutMs: 5_000 });
     const probe = results.find((r) => r.name.startsWith("ingress reachable with customs' User-Agent"));
     expect(probe?.ok).toBe(false);

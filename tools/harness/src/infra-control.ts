@@ -55,7 +55,10 @@ function sharedPostgresAnswers(): Promise<boolean> {
 async function rabbitApiAnswers(): Promise<boolean> {
   const auth = Buffer.from(`${testInfra.rabbitUser}:${testInfra.rabbitPassword}`).toString('base64');
   try {
-    const response = await fetch(`${testInfra.rabbitApiUrl}/overview`, { headers: { authorization: `Basic ${auth}` }, signal: AbortSignal.timeout(3_000) });
+    const response = await fetch(`${testInfra.rabbitApiUrl}/overview`, {
+      headers: { authorization: `Basic ${auth}` },
+      signal: AbortSignal.timeout(3_000),
+    });
     return response.ok;
   } catch {
     return false;
@@ -88,7 +91,10 @@ async function compose(...args: string[]): Promise<void> {
 
 function useDocker(): Promise<boolean> {
   if (process.env.CEB179_INFRA === 'local') return Promise.resolve(false);
-  return run('docker', ['info'], { timeout: 10_000 }).then(() => true, () => false);
+  return run('docker', ['info'], { timeout: 10_000 }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Runs a command as root (directly, or through sudo -n), or inside a compose service's container. */
@@ -97,9 +103,15 @@ function commandRunner(docker: boolean) {
   return async (service: 'rabbitmq' | 'postgres' | 'redis', command: string[], timeout = 120_000): Promise<string> => {
     const [file, args] = docker
       ? ['docker', ['compose', 'exec', '-T', service, ...command]]
-      : root ? [command[0] as string, command.slice(1)] : ['sudo', ['-n', ...command]];
+      : root
+        ? [command[0] as string, command.slice(1)]
+        : ['sudo', ['-n', ...command]];
     try {
-      const { stdout } = await run(file, args, { timeout, cwd: docker ? repoRoot() : '/', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/lib/rabbitmq/bin` } });
+      const { stdout } = await run(file, args, {
+        timeout,
+        cwd: docker ? repoRoot() : '/',
+        env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/lib/rabbitmq/bin` },
+      });
       return stdout;
     } catch (error) {
       const detail = error as { stderr?: string; message: string };
@@ -148,7 +160,19 @@ export async function infraControl(): Promise<InfraControl> {
   const startRedis = async () => {
     if (docker) await compose('up', '-d', 'redis');
     else {
-      await exec('redis', ['redis-server', '--daemonize', 'yes', '--port', String(redis.port), '--bind', redis.host, '--save', '', '--appendonly', 'no']);
+      await exec('redis', [
+        'redis-server',
+        '--daemonize',
+        'yes',
+        '--port',
+        String(redis.port),
+        '--bind',
+        redis.host,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ]);
     }
     await until('Redis to accept connections', () => portOpen(redis.host, redis.port));
   };
@@ -157,7 +181,9 @@ export async function infraControl(): Promise<InfraControl> {
     if (service === 'redis') {
       // From /proc, not redis-cli: a stalled Redis does not answer, and must still be found to continue it.
       const listens = new RegExp(`(:|--port )${redis.port}(\\s|$)`);
-      const pids = processesNamed('redis-server').filter((p) => listens.test(p.cmdline)).map((p) => p.pid);
+      const pids = processesNamed('redis-server')
+        .filter((p) => listens.test(p.cmdline))
+        .map((p) => p.pid);
       if (pids.length === 0) throw new Error(`no redis-server process for port ${redis.port}`);
       return pids;
     }

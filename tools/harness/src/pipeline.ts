@@ -118,7 +118,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   if (!roles) await migrate(pool);
   await createSourceTables(pool, SOURCE_SCHEMA);
   if (roles) {
-    await pool.query(`GRANT USAGE ON SCHEMA ${SOURCE_SCHEMA} TO ${roles.role('assembler')}; GRANT SELECT ON ALL TABLES IN SCHEMA ${SOURCE_SCHEMA} TO ${roles.role('assembler')}`);
+    await pool.query(
+      `GRANT USAGE ON SCHEMA ${SOURCE_SCHEMA} TO ${roles.role('assembler')}; GRANT SELECT ON ALL TABLES IN SCHEMA ${SOURCE_SCHEMA} TO ${roles.role('assembler')}`,
+    );
   }
   for (const fixture of options.fixtures) await insertSource(pool, SOURCE_SCHEMA, fixture);
 
@@ -126,7 +128,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const eports: EportSim[] = [];
   for (const spec of specs) {
     const card = SoftCard.create({ algorithm: spec.algorithm, pin: CARD_PIN });
-    eports.push(await startEportSim({ card, ...(spec.signLatencyMs ? { signLatencyMs: spec.signLatencyMs } : {}), ...(spec.quirks ? { quirks: spec.quirks } : {}) }));
+    eports.push(
+      await startEportSim({
+        card,
+        ...(spec.signLatencyMs ? { signLatencyMs: spec.signLatencyMs } : {}),
+        ...(spec.quirks ? { quirks: spec.quirks } : {}),
+      }),
+    );
   }
   // The card PC's own state (PIN refusal memory), as a fresh install has it.
   const signerStateDir = mkdtempSync(path.join(tmpdir(), 'ceb179-signer-state-'));
@@ -167,14 +175,18 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const spawnSigner = (index: number, overrides: Record<string, string> = {}): ServiceProcess => {
     const spec = specs[index];
     if (!spec) throw new Error(`there is no card ${index}`);
-    const signer = startServiceProcess('signer', {
-      ...env,
-      CEB179_AMQP_URL: amqpUrlOf('signer'),
-      CEB179_EPORT_URL: (eports[index] as EportSim).url,
-      CEB179_SIGNER_ID: `signer-${index}-${signerCount++}`,
-      ...(spec.ebpCodes ? { CEB179_SIGNER_EBP_CODES: spec.ebpCodes.join(',') } : {}),
-      ...overrides,
-    }, label(`signer-${index}`));
+    const signer = startServiceProcess(
+      'signer',
+      {
+        ...env,
+        CEB179_AMQP_URL: amqpUrlOf('signer'),
+        CEB179_EPORT_URL: (eports[index] as EportSim).url,
+        CEB179_SIGNER_ID: `signer-${index}-${signerCount++}`,
+        ...(spec.ebpCodes ? { CEB179_SIGNER_EBP_CODES: spec.ebpCodes.join(',') } : {}),
+        ...overrides,
+      },
+      label(`signer-${index}`),
+    );
     services.push(signer);
     latest.set(`signer-${index}`, signer);
     return signer;
@@ -182,7 +194,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const spawn = (service: PipelineService): ServiceProcess => {
     if (service.startsWith('signer-')) return spawnSigner(Number(service.slice('signer-'.length)));
     const name = service as 'ingress' | 'assembler' | 'reporter';
-    const started = startServiceProcess(name, { ...env, CEB179_AMQP_URL: amqpUrlOf(name), ...(roles ? { CEB179_DATABASE_URL: roles.urls[name] } : {}) }, label(name));
+    const started = startServiceProcess(
+      name,
+      { ...env, CEB179_AMQP_URL: amqpUrlOf(name), ...(roles ? { CEB179_DATABASE_URL: roles.urls[name] } : {}) },
+      label(name),
+    );
     services.push(started);
     latest.set(name, started);
     return started;
@@ -205,7 +221,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     throw error;
   }
   return {
-    db, vhost, pool, eport: eports[0] as EportSim, eports, customs, services, env, amqpUrls, databaseUrls: roles?.urls, startSigner, spawn, restart,
+    db,
+    vhost,
+    pool,
+    eport: eports[0] as EportSim,
+    eports,
+    customs,
+    services,
+    env,
+    amqpUrls,
+    databaseUrls: roles?.urls,
+    startSigner,
+    spawn,
+    restart,
     current: (service) => latest.get(service),
     ingressUrl: `http://127.0.0.1:${port}/platDataOpen`,
     ingressHealthUrl() {
@@ -228,7 +256,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
  * A private cluster with the roles scripts/postgres-roles.sh makes: the migrate role creates and
  * owns the ledger (and grants), each service gets a login role of its own.
  */
-async function ledgerWithServiceRoles(): Promise<{ db: TestDatabase; urls: Record<'ingress' | 'assembler' | 'reporter', string>; role(service: 'assembler'): string }> {
+async function ledgerWithServiceRoles(): Promise<{
+  db: TestDatabase;
+  urls: Record<'ingress' | 'assembler' | 'reporter', string>;
+  role(service: 'assembler'): string;
+}> {
   const cluster = await startPrivatePostgres();
   try {
     const admin = new Client({ connectionString: cluster.url });
@@ -238,7 +270,9 @@ async function ledgerWithServiceRoles(): Promise<{ db: TestDatabase; urls: Recor
     const adminUrl = cluster.url.replace(/\/postgres$/, '/ledger');
     const ledgerAdmin = new Client({ connectionString: adminUrl });
     await ledgerAdmin.connect();
-    const passwords = Object.fromEntries([...SERVICE_ROLES, 'migrate'].map((r) => [r, `pw-${r}-${Math.random().toString(36).slice(2)}`])) as Record<(typeof SERVICE_ROLES)[number] | 'migrate', string>;
+    const passwords = Object.fromEntries(
+      [...SERVICE_ROLES, 'migrate'].map((r) => [r, `pw-${r}-${Math.random().toString(36).slice(2)}`]),
+    ) as Record<(typeof SERVICE_ROLES)[number] | 'migrate', string>;
     await createServiceRoles(ledgerAdmin, 'ledger', 'ceb179', passwords);
     await ledgerAdmin.end();
     const urlOf = (role: string) => `postgres://ceb179_${role}:${passwords[role as 'migrate']}@127.0.0.1:${cluster.port}/ledger`;

@@ -71,7 +71,9 @@ export async function waitForOutput(processes: ServiceProcess, text: string, tim
   const started = Date.now();
   while (!processes.output().includes(text)) {
     if (processes.child.exitCode !== null) {
-      throw new Error(`${processes.name} exited (${processes.child.exitCode}) before printing "${text}":\n${processes.output().slice(-2000)}`);
+      throw new Error(
+        `${processes.name} exited (${processes.child.exitCode}) before printing "${text}":\n${processes.output().slice(-2000)}`,
+      );
     }
     if (Date.now() - started > timeoutMs) {
       throw new Error(`${processes.name} did not print "${text}" within ${timeoutMs} ms:\n${processes.output().slice(-2000)}`);

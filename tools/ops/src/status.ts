@@ -13,7 +13,11 @@ import { faultDoc } from './error-doc';
  * ledger (CEB179_DATABASE_URL) and the heartbeats the reporter keeps in Redis (CEB179_REDIS_URL).
  */
 async function main(): Promise<void> {
-  const config = loadConfig({ databaseUrl: commonSettings.databaseUrl, redisUrl: commonSettings.redisUrl, amqpUrl: commonSettings.amqpUrl });
+  const config = loadConfig({
+    databaseUrl: commonSettings.databaseUrl,
+    redisUrl: commonSettings.redisUrl,
+    amqpUrl: commonSettings.amqpUrl,
+  });
   const hours = Number(process.argv[2] ?? '24');
   const pool = createPool(config.databaseUrl, { applicationName: 'ceb179-status', max: 1 });
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 5_000, connectTimeout: 5_000 });
@@ -24,7 +28,8 @@ async function main(): Promise<void> {
          FROM ceb179.request WHERE received_at > ${since} GROUP BY status ORDER BY status`,
     );
     console.log(`requests received in the last ${hours} h`);
-    for (const row of counts.rows) console.log(`  ${row.status.padEnd(16)} ${String(row.n).padStart(7)}${row.late ? `   (${row.late} late)` : ''}`);
+    for (const row of counts.rows)
+      console.log(`  ${row.status.padEnd(16)} ${String(row.n).padStart(7)}${row.late ? `   (${row.late} late)` : ''}`);
     if (counts.rows.length === 0) console.log('  none');
 
     const stuck = await pool.query<{ session_id: string; status: string; age_s: number; reason: string | null; ebp_code: string | null }>(
@@ -34,17 +39,26 @@ async function main(): Promise<void> {
         ORDER BY received_at LIMIT 20`,
     );
     console.log('\npast the 2-minute deadline and not finished');
-    for (const r of stuck.rows) console.log(`  ${r.session_id}  ${r.status.padEnd(9)} ${r.age_s}s  ebpCode ${r.ebp_code ?? '-'}  ${r.reason ?? ''}`);
+    for (const r of stuck.rows)
+      console.log(`  ${r.session_id}  ${r.status.padEnd(9)} ${r.age_s}s  ebpCode ${r.ebp_code ?? '-'}  ${r.reason ?? ''}`);
     if (stuck.rows.length === 0) console.log('  none');
 
-    const faults = await pool.query<{ session_id: string; order_no: string; status: string; reason: string | null; customs_code: string | null }>(
+    const faults = await pool.query<{
+      session_id: string;
+      order_no: string;
+      status: string;
+      reason: string | null;
+      customs_code: string | null;
+    }>(
       `SELECT session_id, order_no, status, reason, customs_code FROM ceb179.request
         WHERE status IN ('data_fault', 'config_fault', 'upload_rejected') AND received_at > ${since}
         ORDER BY updated_at DESC LIMIT 20`,
     );
     console.log('\nneeding a person (latest 20)');
     for (const f of faults.rows) {
-      console.log(`  ${f.session_id}  order ${f.order_no}  ${f.status}${f.customs_code ? ` ${f.customs_code}` : ''}: ${f.reason ?? ''}  (see ${faultDoc(f.status, f.customs_code)})`);
+      console.log(
+        `  ${f.session_id}  order ${f.order_no}  ${f.status}${f.customs_code ? ` ${f.customs_code}` : ''}: ${f.reason ?? ''}  (see ${faultDoc(f.status, f.customs_code)})`,
+      );
     }
     if (faults.rows.length === 0) console.log('  none');
 
@@ -62,7 +76,9 @@ async function main(): Promise<void> {
           continue;
         }
         const expiry = h.daysLeft === null ? '' : `  certificate ${h.daysLeft} days left${h.daysLeft <= 30 ? ' (RENEW)' : ''}`;
-        console.log(`  ${id.padEnd(20)} ${h.state.padEnd(15)} certNo ${h.certNo ?? '-'} ${h.algorithm ?? ''}  ebpCodes ${h.ebpCodes.join(',') || 'all'}  last signature ${h.lastSuccessAt ?? 'none'}${expiry}${h.reason ? `\n${' '.repeat(23)}${h.reason}` : ''}`);
+        console.log(
+          `  ${id.padEnd(20)} ${h.state.padEnd(15)} certNo ${h.certNo ?? '-'} ${h.algorithm ?? ''}  ebpCodes ${h.ebpCodes.join(',') || 'all'}  last signature ${h.lastSuccessAt ?? 'none'}${expiry}${h.reason ? `\n${' '.repeat(23)}${h.reason}` : ''}`,
+        );
       }
     } catch (error) {
       console.log(`  unknown: Redis unreachable (${(error as Error).message})`);
@@ -84,7 +100,9 @@ async function deadLetters(amqpUrl: string): Promise<string> {
   try {
     connection = await amqp.connect(amqpUrl, { timeout: 5_000, clientProperties: { connection_name: 'ceb179-status' } });
     const count = await deadLetterCount(await connection.createConfirmChannel());
-    return count === 0 ? '0' : `${count}: see the reason in their header ${AmqpHeaders.deadLetterReason}; once fixed, \`npm run redrive\` moves them back`;
+    return count === 0
+      ? '0'
+      : `${count}: see the reason in their header ${AmqpHeaders.deadLetterReason}; once fixed, \`npm run redrive\` moves them back`;
   } catch (error) {
     return `unknown: RabbitMQ unreachable (${(error as Error).message})`;
   } finally {

@@ -42,15 +42,18 @@ const healthy: Record<string, string> = {
   'libs/testkit/src/index.ts': 'export const fixture = 1;\n',
   'services/svc/package.json': pkg('@x/svc', { '@x/errors': '*', pg: '*' }, { '@x/testkit': '*', '@x/sim': '*' }),
   'services/svc/tsconfig.json': tsconfig('../../libs/errors'),
-  'services/svc/src/main.ts': "import { AppError } from '@x/errors';\nimport { Pool } from 'pg';\nimport { helper } from './helper';\nexport { AppError, Pool, helper };\n",
+  'services/svc/src/main.ts':
+    "import { AppError } from '@x/errors';\nimport { Pool } from 'pg';\nimport { helper } from './helper';\nexport { AppError, Pool, helper };\n",
   'services/svc/src/helper.ts': "import type { AppError } from '@x/errors';\nexport const helper = (e: AppError) => e;\n",
-  'services/svc/test/svc.test.ts': "import { fixture } from '@x/testkit';\nimport { sim } from '@x/sim';\nimport { expect } from 'jest';\nimport { helper } from '../src/helper';\nvoid [fixture, sim, expect, helper];\n",
+  'services/svc/test/svc.test.ts':
+    "import { fixture } from '@x/testkit';\nimport { sim } from '@x/sim';\nimport { expect } from 'jest';\nimport { helper } from '../src/helper';\nvoid [fixture, sim, expect, helper];\n",
   'simulators/sim/package.json': pkg('@x/sim', { '@x/errors': '*' }),
   'simulators/sim/tsconfig.json': tsconfig('../../libs/errors'),
   'simulators/sim/src/index.ts': "import { AppError } from '@x/errors';\nexport const sim = AppError;\n",
   'tools/tool/package.json': pkg('@x/tool', { '@x/svc': '*', '@x/testkit': '*' }),
   'tools/tool/tsconfig.json': tsconfig('../../services/svc', '../../libs/testkit'),
-  'tools/tool/src/main.ts': "import '@x/svc';\nimport { fixture } from '@x/testkit';\nimport { readFileSync } from 'node:fs';\nimport path = require('path');\nvoid [fixture, readFileSync, path];\n",
+  'tools/tool/src/main.ts':
+    "import '@x/svc';\nimport { fixture } from '@x/testkit';\nimport { readFileSync } from 'node:fs';\nimport path = require('path');\nvoid [fixture, readFileSync, path];\n",
   'tests/e2e.test.ts': "import { fixture } from '@x/testkit';\nimport { expect } from 'jest';\nvoid [fixture, expect];\n",
 };
 
@@ -65,7 +68,11 @@ describe('the structure check', () => {
       'services/svc/src/extra.ts': "import Redis from 'ioredis';\nimport { fixture } from '@x/testkit';\nexport { Redis, fixture };\n",
     });
     expect(findings).toEqual([
-      expect.objectContaining({ rule: 'undeclared', where: 'services/svc/src/extra.ts', message: expect.stringContaining('imports ioredis') }),
+      expect.objectContaining({
+        rule: 'undeclared',
+        where: 'services/svc/src/extra.ts',
+        message: expect.stringContaining('imports ioredis'),
+      }),
       expect.objectContaining({ rule: 'undeclared', message: expect.stringContaining('only a devDependency') }),
       expect.objectContaining({ rule: 'layer', message: expect.stringContaining('@x/testkit') }),
     ]);
@@ -107,9 +114,14 @@ describe('the structure check', () => {
       'services/other/src/main.ts': "import '@x/svc';\n",
     });
     const layer = findings.filter((f) => f.rule === 'layer').map((f) => `${f.where}: ${f.message}`);
-    expect(layer).toEqual(['libs/errors/src/up.ts: libs/ code may not import simulators/ (@x/sim)', 'services/other/src/main.ts: a service imports another service (@x/svc)']);
+    expect(layer).toEqual([
+      'libs/errors/src/up.ts: libs/ code may not import simulators/ (@x/sim)',
+      'services/other/src/main.ts: a service imports another service (@x/svc)',
+    ]);
     // errors -> sim -> errors is also a cycle between packages.
-    expect(findings.filter((f) => f.rule === 'package-cycle').map((f) => f.message)).toEqual(['packages depend on each other: @x/errors -> @x/sim -> @x/errors']);
+    expect(findings.filter((f) => f.rule === 'package-cycle').map((f) => f.message)).toEqual([
+      'packages depend on each other: @x/errors -> @x/sim -> @x/errors',
+    ]);
   });
 
   it('reports an import cycle between the files of a package, type-only imports included', () => {
@@ -147,7 +159,14 @@ describe('importsOf', () => {
   });
 
   it('names packages by their root, and not Node built-ins or relative paths', () => {
-    expect(['@scope/pkg/deep', 'pkg/sub', 'node:fs', 'fs', './x', '../y'].map(packageOf)).toEqual(['@scope/pkg', 'pkg', null, null, null, null]);
+    expect(['@scope/pkg/deep', 'pkg/sub', 'node:fs', 'fs', './x', '../y'].map(packageOf)).toEqual([
+      '@scope/pkg',
+      'pkg',
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 });
 
@@ -160,6 +179,9 @@ describe('findCycles', () => {
       ['d', new Set(['d'])],
       ['e', new Set(['a'])],
     ]);
-    expect(findCycles(graph)).toEqual([['d', 'd'], ['a', 'b', 'a']]);
+    expect(findCycles(graph)).toEqual([
+      ['d', 'd'],
+      ['a', 'b', 'a'],
+    ]);
   });
 });

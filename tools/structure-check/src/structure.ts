@@ -59,7 +59,11 @@ export function importsOf(fileName: string, text: string): string[] {
       found.push(node.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       found.push(node.moduleSpecifier.text);
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       found.push(node.moduleReference.expression.text);
     } else if (ts.isCallExpression(node) && node.arguments.length === 1) {
       const [argument] = node.arguments;
@@ -283,27 +287,48 @@ export function checkRepository(repo: Repository): Finding[] {
           continue;
         }
         if (name === pkg.name) {
-          findings.push({ rule: 'undeclared', where: file.file, message: `imports its own package ${specifier} by name; use a relative path` });
+          findings.push({
+            rule: 'undeclared',
+            where: file.file,
+            message: `imports its own package ${specifier} by name; use a relative path`,
+          });
           continue;
         }
         (file.test ? usedByTests : usedByBuild).add(name);
         const declaredForBuild = pkg.dependencies.has(name);
-        const declared = declaredForBuild || pkg.devDependencies.has(name) || (file.test && repo.rootDevDependencies.has(name) && !byName.has(name));
+        const declared =
+          declaredForBuild || pkg.devDependencies.has(name) || (file.test && repo.rootDevDependencies.has(name) && !byName.has(name));
         if (!file.test && !declaredForBuild) {
           const hint = pkg.devDependencies.has(name) ? ' (it is only a devDependency, but the build uses it)' : '';
-          findings.push({ rule: 'undeclared', where: file.file, message: `imports ${name}, which ${pkg.dir}/package.json does not list in dependencies${hint}` });
+          findings.push({
+            rule: 'undeclared',
+            where: file.file,
+            message: `imports ${name}, which ${pkg.dir}/package.json does not list in dependencies${hint}`,
+          });
         } else if (!declared) {
-          findings.push({ rule: 'undeclared', where: file.file, message: `imports ${name}, which neither ${pkg.dir}/package.json nor the root devDependencies list` });
+          findings.push({
+            rule: 'undeclared',
+            where: file.file,
+            message: `imports ${name}, which neither ${pkg.dir}/package.json nor the root devDependencies list`,
+          });
         }
         const target = byName.get(name);
         if (target) {
           if (pkg.layer === 'services' && target.layer === 'services') {
             findings.push({ rule: 'layer', where: file.file, message: `a service imports another service (${name})` });
           } else if (!allowedLayers(pkg.layer, file.test).includes(target.layer)) {
-            findings.push({ rule: 'layer', where: file.file, message: `${pkg.layer}/ ${file.test ? 'tests' : 'code'} may not import ${target.layer}/ (${name})` });
+            findings.push({
+              rule: 'layer',
+              where: file.file,
+              message: `${pkg.layer}/ ${file.test ? 'tests' : 'code'} may not import ${target.layer}/ (${name})`,
+            });
           }
           if (target.dir === 'libs/testkit' && !file.test && pkg.layer !== 'tools') {
-            findings.push({ rule: 'layer', where: file.file, message: `${name} (throw-away databases and fixtures) is for tests and tools only` });
+            findings.push({
+              rule: 'layer',
+              where: file.file,
+              message: `${name} (throw-away databases and fixtures) is for tests and tools only`,
+            });
           }
           packageGraph.get(pkg.name)?.add(name);
         }
@@ -311,29 +336,52 @@ export function checkRepository(repo: Repository): Finding[] {
     }
 
     const usedAnywhere = new Set([...usedByBuild, ...usedByTests]);
-    const isUsed = (dep: string, used: Set<string>) => used.has(dep) || (dep.startsWith('@types/') && [...used].some((u) => typesPackageFor(u) === dep));
+    const isUsed = (dep: string, used: Set<string>) =>
+      used.has(dep) || (dep.startsWith('@types/') && [...used].some((u) => typesPackageFor(u) === dep));
     for (const dep of [...pkg.dependencies].sort()) {
       if (!isUsed(dep, usedByBuild)) {
         const hint = isUsed(dep, usedByTests) ? ': only tests use it, so it belongs in devDependencies' : '';
-        findings.push({ rule: 'unused', where: `${pkg.dir}/package.json`, message: `declares ${dep} in dependencies but its code never imports it${hint}` });
+        findings.push({
+          rule: 'unused',
+          where: `${pkg.dir}/package.json`,
+          message: `declares ${dep} in dependencies but its code never imports it${hint}`,
+        });
       }
     }
     for (const dep of [...pkg.devDependencies].sort()) {
-      if (!isUsed(dep, usedAnywhere)) findings.push({ rule: 'unused', where: `${pkg.dir}/package.json`, message: `declares ${dep} in devDependencies but nothing imports it` });
+      if (!isUsed(dep, usedAnywhere))
+        findings.push({
+          rule: 'unused',
+          where: `${pkg.dir}/package.json`,
+          message: `declares ${dep} in devDependencies but nothing imports it`,
+        });
     }
     for (const dep of [...pkg.dependencies].sort()) {
       const target = byName.get(dep);
       if (target && !pkg.references.has(target.dir)) {
-        findings.push({ rule: 'reference', where: `${pkg.dir}/tsconfig.json`, message: `depends on ${dep} but has no reference to ${target.dir}, so tsc -b ${pkg.dir} cannot build it first` });
+        findings.push({
+          rule: 'reference',
+          where: `${pkg.dir}/tsconfig.json`,
+          message: `depends on ${dep} but has no reference to ${target.dir}, so tsc -b ${pkg.dir} cannot build it first`,
+        });
       }
       if (target) packageGraph.get(pkg.name)?.add(dep);
     }
     for (const dep of pkg.devDependencies) if (byName.has(dep)) packageGraph.get(pkg.name)?.add(dep);
     for (const reference of [...pkg.references].sort()) {
       const target = repo.packages.find((p) => p.dir === reference);
-      if (!target) findings.push({ rule: 'reference', where: `${pkg.dir}/tsconfig.json`, message: `references ${reference}, which is not a workspace package` });
+      if (!target)
+        findings.push({
+          rule: 'reference',
+          where: `${pkg.dir}/tsconfig.json`,
+          message: `references ${reference}, which is not a workspace package`,
+        });
       else if (!pkg.dependencies.has(target.name)) {
-        findings.push({ rule: 'reference', where: `${pkg.dir}/tsconfig.json`, message: `references ${reference} but does not depend on ${target.name}` });
+        findings.push({
+          rule: 'reference',
+          where: `${pkg.dir}/tsconfig.json`,
+          message: `references ${reference} but does not depend on ${target.name}`,
+        });
       }
     }
     for (const cycle of findCycles(fileGraph)) {
@@ -345,7 +393,11 @@ export function checkRepository(repo: Repository): Finding[] {
     for (const specifier of file.imports) {
       const name = packageOf(specifier);
       if (name !== null && !byName.has(name) && !repo.rootDevDependencies.has(name)) {
-        findings.push({ rule: 'undeclared', where: file.file, message: `imports ${name}, which the root package.json does not list in devDependencies` });
+        findings.push({
+          rule: 'undeclared',
+          where: file.file,
+          message: `imports ${name}, which the root package.json does not list in devDependencies`,
+        });
       }
     }
   }

@@ -5,7 +5,8 @@
  * plain CREATE INDEX would block the services' writes while it runs. A failed concurrent build
  * leaves an INVALID index behind, which the DROP first removes.
  */
-export const inFlightDeadlineIndex = [`
+export const inFlightDeadlineIndex = [
+  `
 DO $$ BEGIN
   IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname = 'ceb179' AND c.relname = 'request_in_flight_deadline_idx' AND NOT i.indisvalid) THEN

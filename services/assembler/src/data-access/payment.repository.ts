@@ -1,9 +1,7 @@
 import type { Pool } from '@ceb179/db';
 import type { OrderGoodsRow, PaymentOrderRow, PaymentRow, SourcePayment } from '@ceb179/protocol';
 
-export type PaymentLookup =
-  | { found: true; source: SourcePayment }
-  | { found: false; reason: string };
+export type PaymentLookup = { found: true; source: SourcePayment } | { found: false; reason: string };
 
 interface LookupRow {
   pay_transaction_id: string;
@@ -57,7 +55,10 @@ export function paymentLookupSql(schema: string): string {
 export class PaymentRepository {
   private readonly sql: string;
 
-  constructor(private readonly pool: Pool, schema: string) {
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+  ) {
     this.sql = paymentLookupSql(schema);
   }
 

@@ -60,10 +60,10 @@ export class RequestRepository {
   }
 
   async noteRetry(sessionID: string, reason: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE ceb179.request SET reason = $2, updated_at = now() WHERE session_id = $1 AND status = 'received'`,
-      [sessionID, reason],
-    );
+    await this.pool.query(`UPDATE ceb179.request SET reason = $2, updated_at = now() WHERE session_id = $1 AND status = 'received'`, [
+      sessionID,
+      reason,
+    ]);
   }
 
   async markDataFault(sessionID: string, reason: string): Promise<void> {

@@ -20,8 +20,15 @@ export class InMemoryRequests implements RequestLedger {
     const existing = this.rows.get(message.sessionID);
     if (existing) return Promise.resolve({ ...existing });
     const row: StoredRequest = {
-      session_id: message.sessionID, order_no: message.orderNo, status: 'received', guid: null, ebp_code: null, sign_string: null,
-      deadline_at: new Date(message.deadline), reason: null, assembly: undefined,
+      session_id: message.sessionID,
+      order_no: message.orderNo,
+      status: 'received',
+      guid: null,
+      ebp_code: null,
+      sign_string: null,
+      deadline_at: new Date(message.deadline),
+      reason: null,
+      assembly: undefined,
     };
     this.rows.set(message.sessionID, row);
     return Promise.resolve({ ...row });
@@ -31,7 +38,14 @@ export class InMemoryRequests implements RequestLedger {
     const row = this.rows.get(sessionID);
     if (row && this.anotherDeliveryAssemblesFirst) row.status = 'assembled';
     if (row?.status !== 'received') return Promise.resolve(false);
-    Object.assign(row, { status: 'assembled', reason: null, guid: assembly.guid, ebp_code: assembly.ebpCode, sign_string: assembly.signString, assembly });
+    Object.assign(row, {
+      status: 'assembled',
+      reason: null,
+      guid: assembly.guid,
+      ebp_code: assembly.ebpCode,
+      sign_string: assembly.signString,
+      assembly,
+    });
     return Promise.resolve(true);
   }
 
@@ -56,7 +70,9 @@ export class InMemoryPayments implements PaymentSource {
   findByOrderNo(orderNo: string): Promise<PaymentLookup> {
     this.lookups += 1;
     const source = this.byOrderNo.get(orderNo);
-    return Promise.resolve(source ? { found: true, source: structuredClone(source) } : { found: false, reason: `order ${orderNo} is not in payment_order` });
+    return Promise.resolve(
+      source ? { found: true, source: structuredClone(source) } : { found: false, reason: `order ${orderNo} is not in payment_order` },
+    );
   }
 }
 
@@ -75,11 +91,27 @@ export class RecordingSignJobs implements SignJobs {
 export function samplePayment(orderNo: string): SourcePayment {
   return {
     payment: {
-      pay_transaction_id: '2018121222001354081010726129', ebp_code: '3301963K69', pay_code: '312226T001', total_amount: '100.00000',
-      currency: '142', ver_dept: '3', pay_type: '1', trading_time: '2018-12-11T20:18:03Z',
-      initial_request: 'https://openapi.alipay.com/gateway.do?method=alipay.trade.pay&app_id=13580', initial_response: 'ok', note: null,
+      pay_transaction_id: '2018121222001354081010726129',
+      ebp_code: '3301963K69',
+      pay_code: '312226T001',
+      total_amount: '100.00000',
+      currency: '142',
+      ver_dept: '3',
+      pay_type: '1',
+      trading_time: '2018-12-11T20:18:03Z',
+      initial_request: 'https://openapi.alipay.com/gateway.do?method=alipay.trade.pay&app_id=13580',
+      initial_response: 'ok',
+      note: null,
     },
-    orders: [{ order_no: orderNo, pay_transaction_id: '2018121222001354081010726129', recp_account: 'OSA571908863132601', recp_code: null, recp_name: 'YUNJIHONGKONGLIMITED' }],
+    orders: [
+      {
+        order_no: orderNo,
+        pay_transaction_id: '2018121222001354081010726129',
+        recp_account: 'OSA571908863132601',
+        recp_code: null,
+        recp_name: 'YUNJIHONGKONGLIMITED',
+      },
+    ],
     goods: [{ order_no: orderNo, line_no: 1, gname: 'lhy-gnsku3', item_link: 'http://m.example.com/idc/index.html#/detail?itemId=999761' }],
   };
 }

@@ -12,8 +12,13 @@ const UPPERCASE_UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F
 
 function callback(overrides: Partial<CallbackMessage> = {}, deadlineInMs = 120_000): CallbackMessage {
   return {
-    v: SCHEMA_VERSION, sessionID: 'sess-1', orderNo: 'SO-1', customsServiceTime: '1700000000123',
-    receivedAt: new Date(NOW).toISOString(), deadline: new Date(NOW + deadlineInMs).toISOString(), ...overrides,
+    v: SCHEMA_VERSION,
+    sessionID: 'sess-1',
+    orderNo: 'SO-1',
+    customsServiceTime: '1700000000123',
+    receivedAt: new Date(NOW).toISOString(),
+    deadline: new Date(NOW + deadlineInMs).toISOString(),
+    ...overrides,
   };
 }
 
@@ -28,7 +33,13 @@ describe('AssembleRequest', () => {
     requests = new InMemoryRequests();
     payments = new InMemoryPayments();
     signJobs = new RecordingSignJobs();
-    assemble = new AssembleRequest(requests, payments, signJobs, { timeZone: 'Asia/Shanghai', lookupRetries: 3, lookupRetryDelayMs: 3_000 }, logger);
+    assemble = new AssembleRequest(
+      requests,
+      payments,
+      signJobs,
+      { timeZone: 'Asia/Shanghai', lookupRetries: 3, lookupRetryDelayMs: 3_000 },
+      logger,
+    );
     payments.byOrderNo.set('SO-1', samplePayment('SO-1'));
   });
 
@@ -42,15 +53,27 @@ describe('AssembleRequest', () => {
       expect(row?.status).toBe('assembled');
       expect(row?.assembly?.guid).toMatch(UPPERCASE_UUID);
       expect(row?.assembly?.serviceTime).toBe(String(NOW));
-      expect(signJobs.published).toEqual([{ sessionID: 'sess-1', ebpCode: '3301963K69', signString: row?.assembly?.signString, deadlineAt: new Date(NOW + 120_000) }]);
+      expect(signJobs.published).toEqual([
+        { sessionID: 'sess-1', ebpCode: '3301963K69', signString: row?.assembly?.signString, deadlineAt: new Date(NOW + 120_000) },
+      ]);
     });
 
     it('signs exactly the stored head and lists text, with the stored serviceTime and guid', async () => {
       await assemble.run(callback(), 0);
       const assembly = requests.rows.get('sess-1')?.assembly;
       const parts = parseSignString(signJobs.published[0]?.signString ?? '');
-      expect(parts).toMatchObject({ sessionID: 'sess-1', headJson: assembly?.headJson, listsJson: assembly?.listsJson, serviceTime: assembly?.serviceTime });
-      expect(JSON.parse(parts.headJson)).toMatchObject({ guid: assembly?.guid, ebpCode: '3301963K69', totalAmount: 100, tradingTime: '20181212041803' });
+      expect(parts).toMatchObject({
+        sessionID: 'sess-1',
+        headJson: assembly?.headJson,
+        listsJson: assembly?.listsJson,
+        serviceTime: assembly?.serviceTime,
+      });
+      expect(JSON.parse(parts.headJson)).toMatchObject({
+        guid: assembly?.guid,
+        ebpCode: '3301963K69',
+        totalAmount: 100,
+        tradingTime: '20181212041803',
+      });
     });
 
     it('re-publishes the stored job on a redelivery, without a look-up or a new guid', async () => {
@@ -107,11 +130,13 @@ describe('AssembleRequest', () => {
       expect(await assemble.run(callback(), 0)).toEqual(ack);
       const row = requests.rows.get('sess-1');
       expect(row?.status).toBe('data_fault');
-      expect(row?.reason).toBe('payment document breaks protocol rules: payExchangeInfoHead.totalAmount is not a plain decimal number ("ten")');
+      expect(row?.reason).toBe(
+        'payment document breaks protocol rules: payExchangeInfoHead.totalAmount is not a plain decimal number ("ten")',
+      );
       expect(signJobs.published).toEqual([]);
     });
 
-    it('marks a sessionID that a sign string cannot carry (a \'"\') a data fault', async () => {
+    it("marks a sessionID that a sign string cannot carry (a '\"') a data fault", async () => {
       expect(await assemble.run(callback({ sessionID: 'sess"1' }), 0)).toEqual(ack);
       expect(requests.rows.get('sess"1')).toMatchObject({ status: 'data_fault', reason: expect.stringContaining('"') as unknown });
       expect(signJobs.published).toEqual([]);
@@ -128,7 +153,10 @@ describe('AssembleRequest', () => {
     ])('after look-up %i retries with back-off (%i ms) and notes why on the row', async (retries, delayMs) => {
       const outcome = await assemble.run(unknown(), retries);
       expect(outcome).toEqual<HandlerOutcome>(retryIn(delayMs, 'order SO-unknown is not in payment_order'));
-      expect(requests.rows.get('sess-1')).toMatchObject({ status: 'received', reason: `order SO-unknown is not in payment_order; look-up ${retries + 1} of 4, retrying` });
+      expect(requests.rows.get('sess-1')).toMatchObject({
+        status: 'received',
+        reason: `order SO-unknown is not in payment_order; look-up ${retries + 1} of 4, retrying`,
+      });
     });
 
     it('gives up after the configured retries: a data fault, nothing published', async () => {

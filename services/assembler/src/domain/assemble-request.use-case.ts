@@ -50,7 +50,11 @@ export class AssembleRequest {
 
     let document;
     try {
-      document = buildPaymentDocument({ source: lookup.source, guid: row.guid ?? randomUUID().toUpperCase(), timeZone: this.options.timeZone });
+      document = buildPaymentDocument({
+        source: lookup.source,
+        guid: row.guid ?? randomUUID().toUpperCase(),
+        timeZone: this.options.timeZone,
+      });
     } catch (error) {
       if (isAppError(error) && error.code === 'DATA_FAULT') {
         await this.requests.markDataFault(row.session_id, error.reason);
@@ -92,7 +96,12 @@ export class AssembleRequest {
 
   private async publishStored(row: RequestRow, log: Logger): Promise<HandlerOutcome> {
     if (!row.sign_string || !row.ebp_code) throw new Error('assembled request without a sign string');
-    await this.signJobs.publish({ sessionID: row.session_id, ebpCode: row.ebp_code, signString: row.sign_string, deadlineAt: row.deadline_at });
+    await this.signJobs.publish({
+      sessionID: row.session_id,
+      ebpCode: row.ebp_code,
+      signString: row.sign_string,
+      deadlineAt: row.deadline_at,
+    });
     log.info('re-published the stored sign job');
     return ack;
   }

@@ -11,10 +11,16 @@ export class CallbackConsumer {
   ) {}
 
   async start(): Promise<void> {
-    await consumeContract(this.broker, Queues.callbacks, parseCallbackMessage, (message, delivery) => this.assemble.run(message, delivery.retries), {
-      // Twice as many held as handled: those waiting are started earliest deadline first (see DeadlineOrder).
-      prefetch: this.prefetch * 2,
-      concurrency: this.prefetch,
-    });
+    await consumeContract(
+      this.broker,
+      Queues.callbacks,
+      parseCallbackMessage,
+      (message, delivery) => this.assemble.run(message, delivery.retries),
+      {
+        // Twice as many held as handled: those waiting are started earliest deadline first (see DeadlineOrder).
+        prefetch: this.prefetch * 2,
+        concurrency: this.prefetch,
+      },
+    );
   }
 }

@@ -1,8 +1,18 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from '@ceb179/db';
 import {
-  countByStatus, findTimelines, listRequests, readSigners, requestResend, resendRefusal,
-  type ListKind, type RequestTimeline, type ResendAccepted, type ResendPublisher, type SignerCard, type StageCount,
+  countByStatus,
+  findTimelines,
+  listRequests,
+  readSigners,
+  requestResend,
+  resendRefusal,
+  type ListKind,
+  type RequestTimeline,
+  type ResendAccepted,
+  type ResendPublisher,
+  type SignerCard,
+  type StageCount,
 } from '@ceb179/operator';
 
 export interface Overview {

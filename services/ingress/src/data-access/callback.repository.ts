@@ -24,15 +24,12 @@ export class CallbackRepository {
     private readonly pool: Pool,
     markLingerMs = 0,
   ) {
-    this.publishedMarks = new GroupedWrites(
-      async (sessionIDs) => {
-        await this.pool.query(
-          'UPDATE ceb179.request SET published_at = now(), updated_at = now() WHERE session_id = ANY($1::text[]) AND published_at IS NULL',
-          [sessionIDs],
-        );
-      },
-      markLingerMs,
-    );
+    this.publishedMarks = new GroupedWrites(async (sessionIDs) => {
+      await this.pool.query(
+        'UPDATE ceb179.request SET published_at = now(), updated_at = now() WHERE session_id = ANY($1::text[]) AND published_at IS NULL',
+        [sessionIDs],
+      );
+    }, markLingerMs);
   }
 
   /** Inserts the request; returns undefined when the sessionID is already recorded (a duplicate call). */
@@ -65,7 +62,13 @@ export class CallbackRepository {
     let broken: unknown;
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ session_id: string; order_no: string; customs_service_time: string | null; received_at: Date; deadline_at: Date }>(
+      const { rows } = await client.query<{
+        session_id: string;
+        order_no: string;
+        customs_service_time: string | null;
+        received_at: Date;
+        deadline_at: Date;
+      }>(
         `SELECT session_id, order_no, customs_service_time, received_at, deadline_at FROM ceb179.request
           WHERE published_at IS NULL AND received_at < now() - make_interval(secs => $1::double precision / 1000)
           ORDER BY deadline_at < now(), deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED`,

@@ -25,7 +25,13 @@ export class InMemoryLedger implements CallbackLedger {
   record(openReq: OpenReq, receivedAt: Date, deadlineAt: Date): Promise<RecordedCallback | undefined> {
     const insert = (): RecordedCallback | undefined => {
       if (this.rows.has(openReq.sessionID)) return undefined;
-      const row = { sessionID: openReq.sessionID, orderNo: openReq.orderNo, customsServiceTime: openReq.serviceTime, receivedAt, deadlineAt };
+      const row = {
+        sessionID: openReq.sessionID,
+        orderNo: openReq.orderNo,
+        customsServiceTime: openReq.serviceTime,
+        receivedAt,
+        deadlineAt,
+      };
       this.rows.set(openReq.sessionID, { ...row, published: false });
       return row;
     };

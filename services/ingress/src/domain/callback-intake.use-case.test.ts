@@ -42,7 +42,13 @@ describe('CallbackIntake', () => {
       expect(await subject.accept(call, NOW)).toBe<IntakeResult>('accepted');
       await subject.drain();
 
-      const expected: RecordedCallback = { sessionID: 'sess-1', orderNo: 'SO-1', customsServiceTime: '1700000000123', receivedAt: NOW, deadlineAt: new Date(NOW.getTime() + DEADLINE_MS) };
+      const expected: RecordedCallback = {
+        sessionID: 'sess-1',
+        orderNo: 'SO-1',
+        customsServiceTime: '1700000000123',
+        receivedAt: NOW,
+        deadlineAt: new Date(NOW.getTime() + DEADLINE_MS),
+      };
       expect(publisher.published).toEqual([expected]);
       expect(ledger.rows.get('sess-1')).toEqual({ ...expected, published: true });
       expect(hint.remembered.has('sess-1')).toBe(true);
@@ -87,7 +93,13 @@ describe('CallbackIntake', () => {
     it('accepts once RabbitMQ confirms, with the same sessionID, times and deadline the row would have had', async () => {
       expect(await intake().accept(call, NOW)).toBe<IntakeResult>('accepted');
       expect(publisher.published).toEqual([
-        { sessionID: 'sess-1', orderNo: 'SO-1', customsServiceTime: '1700000000123', receivedAt: NOW, deadlineAt: new Date(NOW.getTime() + DEADLINE_MS) },
+        {
+          sessionID: 'sess-1',
+          orderNo: 'SO-1',
+          customsServiceTime: '1700000000123',
+          receivedAt: NOW,
+          deadlineAt: new Date(NOW.getTime() + DEADLINE_MS),
+        },
       ]);
       expect(hint.remembered.size).toBe(0); // nothing in the ledger yet: the hint must not claim it is recorded
     });
@@ -96,7 +108,10 @@ describe('CallbackIntake', () => {
       publisher.answer = () => Promise.reject(new Error('broker down'));
       const refused = intake().accept(call, NOW);
       await expect(refused).rejects.toThrow(AppError);
-      await expect(refused).rejects.toMatchObject({ code: 'TRANSPORT', message: 'the platform could not record the call; nothing was accepted' });
+      await expect(refused).rejects.toMatchObject({
+        code: 'TRANSPORT',
+        message: 'the platform could not record the call; nothing was accepted',
+      });
     });
   });
 

@@ -117,7 +117,13 @@ export class CallbackIntake {
     );
   }
 
-  private async acceptThroughBroker(openReq: OpenReq, receivedAt: Date, deadlineAt: Date, answerBy: number, log: Logger): Promise<IntakeResult> {
+  private async acceptThroughBroker(
+    openReq: OpenReq,
+    receivedAt: Date,
+    deadlineAt: Date,
+    answerBy: number,
+    log: Logger,
+  ): Promise<IntakeResult> {
     const publishing = this.publisher.publish({
       sessionID: openReq.sessionID,
       orderNo: openReq.orderNo,

@@ -37,7 +37,8 @@ function requireText(record: Record<string, unknown>, key: string, max: number):
   if (value.length > max) throw invalid(`openReq.${key} is longer than ${max} characters`);
   if (CONTROL_CHARS.test(value)) throw invalid(`openReq.${key} contains control characters`);
   if (LONE_SURROGATE.test(value)) throw invalid(`openReq.${key} is not well-formed Unicode (an unpaired surrogate)`);
-  if (UNPRINTABLE.test(value)) throw invalid(`openReq.${key} contains a character that is not printable text (control, format or bidi, private use)`);
+  if (UNPRINTABLE.test(value))
+    throw invalid(`openReq.${key} contains a character that is not printable text (control, format or bidi, private use)`);
   if (value.includes('\uFFFD')) throw invalid(`openReq.${key} is not valid UTF-8`);
   return value;
 }

@@ -25,7 +25,10 @@ export class OutboxRelay {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.running && this.isBrokerUp()) this.running = this.runOnce().then(() => undefined).finally(() => (this.running = undefined));
+      if (!this.running && this.isBrokerUp())
+        this.running = this.runOnce()
+          .then(() => undefined)
+          .finally(() => (this.running = undefined));
     }, this.intervalMs);
   }
 

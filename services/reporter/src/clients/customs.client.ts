@@ -81,7 +81,12 @@ export class CustomsClient {
     if (body === null || typeof body !== 'object') throw this.notCustoms(response.status, 'no code', latencyMs);
     // code is a string in the documents; accept a number too.
     const code = typeof body.code === 'string' || typeof body.code === 'number' ? String(body.code) : undefined;
-    if (code === undefined) throw this.notCustoms(response.status, body.code === undefined || body.code === null ? 'no code' : 'a code that is neither text nor a number', latencyMs);
+    if (code === undefined)
+      throw this.notCustoms(
+        response.status,
+        body.code === undefined || body.code === null ? 'no code' : 'a code that is neither text nor a number',
+        latencyMs,
+      );
     return { httpStatus: response.status, code, message: typeof body.message === 'string' ? body.message : '', latencyMs };
   }
 
@@ -104,7 +109,13 @@ export class CustomsClient {
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), location: response.headers.location }));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              location: response.headers.location,
+            }),
+          );
           response.on('error', reject);
         },
       );
@@ -123,14 +134,20 @@ export class CustomsClient {
    */
   private notCustoms(status: number, what: string, latencyMs: number): CustomsHttpError {
     if (status >= 400) {
-      return new CustomsHttpError('CONFIG', `customs URL ${this.uploadUrl} answered HTTP ${status} with ${what}: check CEB179_CUSTOMS_URL and any proxy or firewall`, status, latencyMs);
+      return new CustomsHttpError(
+        'CONFIG',
+        `customs URL ${this.uploadUrl} answered HTTP ${status} with ${what}: check CEB179_CUSTOMS_URL and any proxy or firewall`,
+        status,
+        latencyMs,
+      );
     }
     return new CustomsHttpError('TRANSPORT', `customs answered HTTP ${status} with ${what}`, status, latencyMs);
   }
 }
 
 /** Node's codes for a server certificate it does not accept (OpenSSL verify errors, host name mismatch). */
-const TLS_CERTIFICATE_ERROR = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
+const TLS_CERTIFICATE_ERROR =
+  /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
 
 /** Failures that happen before a single byte of the upload can have left: customs cannot have it. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -141,7 +158,12 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
  * after customs stored the upload.
  */
 export class CustomsUnreachableError extends AppError {
-  constructor(code: 'TRANSPORT' | 'CONFIG', message: string, readonly latencyMs: number, readonly mayHaveReached: boolean) {
+  constructor(
+    code: 'TRANSPORT' | 'CONFIG',
+    message: string,
+    readonly latencyMs: number,
+    readonly mayHaveReached: boolean,
+  ) {
     super(code, message);
   }
 }
@@ -151,7 +173,12 @@ const RETRYABLE_4XX = new Set([408, 429]);
 
 /** An HTTP exchange that happened but is not a customs answer; keeps the status for the ledger. */
 export class CustomsHttpError extends AppError {
-  constructor(code: 'TRANSPORT' | 'CONFIG', message: string, readonly httpStatus: number, readonly latencyMs: number) {
+  constructor(
+    code: 'TRANSPORT' | 'CONFIG',
+    message: string,
+    readonly httpStatus: number,
+    readonly latencyMs: number,
+  ) {
     super(code, message);
   }
 }

@@ -19,11 +19,31 @@ export class MeteredRequestRepository extends RequestRepository {
 
   constructor(ledger: Pool, staleClaimMs: number, metrics: ServiceMetrics) {
     super(ledger, staleClaimMs);
-    this.replies = metrics.counter('ceb179_customs_replies_total', 'Upload attempts by customs code (none: no customs answer) and outcome', ['code', 'outcome']);
-    this.transportFaults = metrics.counter('ceb179_transport_faults_total', 'Upload attempts that met a transport fault (timeout, refused, 5xx); each is retried up to the limit');
-    this.stageSeconds = metrics.histogram('ceb179_stage_seconds', "Time from customs' call to each stage of an uploaded request", DEADLINE_BUCKETS, ['stage']);
-    this.callbackToUpload = metrics.histogram('ceb179_callback_to_upload_seconds', "Time from customs' call to the upload customs accepted; the deadline is 120 s", DEADLINE_BUCKETS);
-    this.uploads = metrics.counter('ceb179_uploads_total', 'Uploads customs accepted (10000) or already held (20006), by timing against the two-minute deadline', ['timing']);
+    this.replies = metrics.counter(
+      'ceb179_customs_replies_total',
+      'Upload attempts by customs code (none: no customs answer) and outcome',
+      ['code', 'outcome'],
+    );
+    this.transportFaults = metrics.counter(
+      'ceb179_transport_faults_total',
+      'Upload attempts that met a transport fault (timeout, refused, 5xx); each is retried up to the limit',
+    );
+    this.stageSeconds = metrics.histogram(
+      'ceb179_stage_seconds',
+      "Time from customs' call to each stage of an uploaded request",
+      DEADLINE_BUCKETS,
+      ['stage'],
+    );
+    this.callbackToUpload = metrics.histogram(
+      'ceb179_callback_to_upload_seconds',
+      "Time from customs' call to the upload customs accepted; the deadline is 120 s",
+      DEADLINE_BUCKETS,
+    );
+    this.uploads = metrics.counter(
+      'ceb179_uploads_total',
+      'Uploads customs accepted (10000) or already held (20006), by timing against the two-minute deadline',
+      ['timing'],
+    );
   }
 
   override async recordAttempt(...args: Parameters<RequestRepository['recordAttempt']>): Promise<void> {
@@ -50,7 +70,11 @@ export class MeteredRequestRepository extends RequestRepository {
     if (row.status !== 'uploaded' || !row.uploaded_at) return;
     // The call's moment: received_at, unless ingress recorded it late (it then keeps the deadline).
     const called = Math.min(row.received_at.getTime(), row.deadline_at.getTime() - DEADLINE_MS);
-    for (const [stage, at] of [['assembled', row.assembled_at], ['signed', row.signed_at], ['uploaded', row.uploaded_at]] as const) {
+    for (const [stage, at] of [
+      ['assembled', row.assembled_at],
+      ['signed', row.signed_at],
+      ['uploaded', row.uploaded_at],
+    ] as const) {
       if (at) this.stageSeconds.observe({ stage }, (at.getTime() - called) / 1000);
     }
     this.callbackToUpload.observe((row.uploaded_at.getTime() - called) / 1000);

@@ -29,10 +29,7 @@ export interface UploadClaim {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; claim: UploadClaim }
-  | { kind: 'done'; status: string }
-  | { kind: 'busy' }
-  | { kind: 'missing' };
+  { kind: 'claimed'; claim: UploadClaim } | { kind: 'done'; status: string } | { kind: 'busy' } | { kind: 'missing' };
 
 export type UploadOutcome = 'accepted' | 'duplicate' | 'rejected' | 'config_fault' | 'transport_fault';
 
@@ -49,9 +46,7 @@ export interface AttemptRecord {
 
 /** What the ledger says to an operator's re-send: the stored signature to upload again, busy, or why not. */
 export type ReopenResult =
-  | { kind: 'reopened'; certNo: string; signValue: string; signerId: string }
-  | { kind: 'busy' }
-  | { kind: 'refused'; why: string };
+  { kind: 'reopened'; certNo: string; signValue: string; signerId: string } | { kind: 'busy' } | { kind: 'refused'; why: string };
 
 /** Customs codes that mean customs holds the document: a re-send must never follow them. */
 export const HELD_BY_CUSTOMS_CODES = ['10000', '20006'];
@@ -76,8 +71,14 @@ export class RequestRepository {
   async claimForUpload(sessionID: string, certNo: string, signValue: string, signerId: string): Promise<ClaimResult> {
     const token = randomUUID();
     const { rows } = await this.pool.query<{
-      head_json: string; lists_json: string; service_time: string; cert_no: string; sign_value: string; deadline_at: Date;
-      earlier_claims: number; unreached_attempts: number;
+      head_json: string;
+      lists_json: string;
+      service_time: string;
+      cert_no: string;
+      sign_value: string;
+      deadline_at: Date;
+      earlier_claims: number;
+      unreached_attempts: number;
     }>(
       `UPDATE ceb179.request
           SET status = 'signed', upload_claimed_at = now(), upload_claim_token = $5, upload_claims = upload_claims + 1,
@@ -98,8 +99,14 @@ export class RequestRepository {
       return {
         kind: 'claimed',
         claim: {
-          sessionID, token, headJson: row.head_json, listsJson: row.lists_json, serviceTime: row.service_time,
-          certNo: row.cert_no, signValue: row.sign_value, deadlineAt: row.deadline_at,
+          sessionID,
+          token,
+          headJson: row.head_json,
+          listsJson: row.lists_json,
+          serviceTime: row.service_time,
+          certNo: row.cert_no,
+          signValue: row.sign_value,
+          deadlineAt: row.deadline_at,
           earlierAttemptMayHaveReached: row.earlier_claims > row.unreached_attempts,
         },
       };
@@ -115,8 +122,16 @@ export class RequestRepository {
     await this.pool.query(
       `INSERT INTO ceb179.upload_attempt (session_id, latency_ms, http_status, customs_code, customs_message, outcome, error, reached_customs)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [sessionID, attempt.latencyMs, attempt.httpStatus ?? null, attempt.customsCode ?? null, attempt.customsMessage ?? null,
-        attempt.outcome, attempt.error ?? null, attempt.reachedCustoms ?? null],
+      [
+        sessionID,
+        attempt.latencyMs,
+        attempt.httpStatus ?? null,
+        attempt.customsCode ?? null,
+        attempt.customsMessage ?? null,
+        attempt.outcome,
+        attempt.error ?? null,
+        attempt.reachedCustoms ?? null,
+      ],
     );
   }
 

@@ -16,7 +16,8 @@ export class SignerRegistry {
   async record(heartbeat: SignerHeartbeatMessage): Promise<void> {
     const seenAt = Date.parse(heartbeat.sentAt) || Date.now();
     const transaction = this.redis.multi();
-    if (heartbeat.certNo && heartbeat.certificate) transaction.hset(RedisKeys.certificates, heartbeat.certNo.toLowerCase(), heartbeat.certificate);
+    if (heartbeat.certNo && heartbeat.certificate)
+      transaction.hset(RedisKeys.certificates, heartbeat.certNo.toLowerCase(), heartbeat.certificate);
     await transaction
       .set(RedisKeys.signer(heartbeat.signerId), JSON.stringify(heartbeat), 'EX', SIGNER_SILENT_AFTER_SECONDS)
       .zadd(RedisKeys.signersLastSeen, seenAt, heartbeat.signerId)

@@ -49,15 +49,27 @@ export class KnownCertificates {
     const fingerprint = certificateFingerprint(certificate.der);
     const pins = this.pinnedFingerprints.map((f) => f.toLowerCase().replace(/:/g, ''));
     if (pins.length > 0 && !pins.includes(fingerprint)) {
-      return { learned: false, refused: `certificate ${certificate.certNo} (sha256 ${fingerprint}) is not in CEB179_REPORTER_CERTIFICATE_FINGERPRINTS`, certificate };
+      return {
+        learned: false,
+        refused: `certificate ${certificate.certNo} (sha256 ${fingerprint}) is not in CEB179_REPORTER_CERTIFICATE_FINGERPRINTS`,
+        certificate,
+      };
     }
     const key = canonicalCertNo(certificate.certNo);
     const known = this.byCertNo.get(key);
     if (known && known.fingerprint !== fingerprint) {
-      return { learned: false, refused: `another certificate already holds certNo ${certificate.certNo}: kept the first (sha256 ${known.fingerprint}), refused sha256 ${fingerprint}`, certificate };
+      return {
+        learned: false,
+        refused: `another certificate already holds certNo ${certificate.certNo}: kept the first (sha256 ${known.fingerprint}), refused sha256 ${fingerprint}`,
+        certificate,
+      };
     }
     if (!known && this.byCertNo.size >= MAX_CERTIFICATES) {
-      return { learned: false, refused: `already ${MAX_CERTIFICATES} card certificates known: certificate ${certificate.certNo} not learned`, certificate };
+      return {
+        learned: false,
+        refused: `already ${MAX_CERTIFICATES} card certificates known: certificate ${certificate.certNo} not learned`,
+        certificate,
+      };
     }
     const entry = known ?? { certificate, fingerprint, ebpCodes: new Set<string>(), servesAll: false };
     const isNew = !known || (ebpCodes.length === 0 && !entry.servesAll) || ebpCodes.some((code) => !entry.ebpCodes.has(code));

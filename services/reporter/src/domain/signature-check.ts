@@ -36,14 +36,22 @@ export class SignatureCheck {
     if (!document || !AWAITING_SIGNATURE.has(document.status) || document.signString === null) return undefined;
     const log = forSession(this.logger, signature.sessionID);
     const refuse = (problem: string): HandlerOutcome => {
-      log.error({ problem, certNo: signature.certNo, ebpCode: signature.ebpCode, signerId: signature.signerId, alert: 'forged-signature' }, 'signature message refused; nothing stored');
+      log.error(
+        { problem, certNo: signature.certNo, ebpCode: signature.ebpCode, signerId: signature.signerId, alert: 'forged-signature' },
+        'signature message refused; nothing stored',
+      );
       return deadLetter(`signature refused: ${problem}`);
     };
-    if (signature.ebpCode !== document.ebpCode) return refuse(`the message says ebpCode ${signature.ebpCode}, the request is for ${document.ebpCode ?? 'none'}`);
+    if (signature.ebpCode !== document.ebpCode)
+      return refuse(`the message says ebpCode ${signature.ebpCode}, the request is for ${document.ebpCode ?? 'none'}`);
     const certificate = this.certificates.find(signature.ebpCode, signature.certNo);
     if (!certificate) {
-      if (retries >= MAX_CERTIFICATE_WAITS) return refuse(`no card certificate ${signature.certNo} is known for ebpCode ${signature.ebpCode}`);
-      return retryIn(backoffMs(retries, 1_000, 10_000), `certificate ${signature.certNo} for ebpCode ${signature.ebpCode} not known yet (awaiting a signer heartbeat)`);
+      if (retries >= MAX_CERTIFICATE_WAITS)
+        return refuse(`no card certificate ${signature.certNo} is known for ebpCode ${signature.ebpCode}`);
+      return retryIn(
+        backoffMs(retries, 1_000, 10_000),
+        `certificate ${signature.certNo} for ebpCode ${signature.ebpCode} not known yet (awaiting a signer heartbeat)`,
+      );
     }
     let valid: boolean;
     try {

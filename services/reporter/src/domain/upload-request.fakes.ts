@@ -37,10 +37,20 @@ export class InMemoryUploadLedger implements UploadLedger {
 
   add(row: Partial<StoredRequest> & Pick<StoredRequest, 'sessionID'>): StoredRequest {
     const stored: StoredRequest = {
-      status: 'assembled', serviceTime: '1700000000123', deadlineAt: new Date(Date.now() + 120_000),
+      status: 'assembled',
+      serviceTime: '1700000000123',
+      deadlineAt: new Date(Date.now() + 120_000),
       headJson: '{"guid":"9D55BA71-55DE-41F4-8B50-C36C83B3B419","ebpCode":"3301963K69","totalAmount":100}',
       listsJson: '[{"orderNo":"SO-1","goodsInfo":[{"gname":"商品","itemLink":"http://m.example.com/1"}]}]',
-      certNo: null, signValue: null, signerId: null, claimToken: undefined, claims: 0, customsCode: null, reason: null, attempts: [], ...row,
+      certNo: null,
+      signValue: null,
+      signerId: null,
+      claimToken: undefined,
+      claims: 0,
+      customsCode: null,
+      reason: null,
+      attempts: [],
+      ...row,
     };
     this.rows.set(stored.sessionID, stored);
     return stored;
@@ -64,8 +74,15 @@ export class InMemoryUploadLedger implements UploadLedger {
     row.signValue ??= signValue;
     row.signerId ??= signerId;
     const claim: UploadClaim = {
-      sessionID, token: row.claimToken as string, headJson: row.headJson, listsJson: row.listsJson, serviceTime: row.serviceTime,
-      certNo: row.certNo, signValue: row.signValue, deadlineAt: row.deadlineAt, earlierAttemptMayHaveReached: earlierClaims > unreached,
+      sessionID,
+      token: row.claimToken as string,
+      headJson: row.headJson,
+      listsJson: row.listsJson,
+      serviceTime: row.serviceTime,
+      certNo: row.certNo,
+      signValue: row.signValue,
+      deadlineAt: row.deadlineAt,
+      earlierAttemptMayHaveReached: earlierClaims > unreached,
     };
     return Promise.resolve({ kind: 'claimed', claim });
   }

@@ -44,7 +44,16 @@ describe('UploadRequest', () => {
       expect(row()?.attempts).toEqual([{ latencyMs: 42, httpStatus: 200, customsCode: '10000', customsMessage: '', outcome: 'accepted' }]);
       const { headJson, listsJson } = stored();
       expect(customs.bodies).toEqual([
-        buildUploadFormBody(buildPayExInfoStr({ sessionID: 'sess-1', headJson, listsJson, serviceTime: '1700000000123', certNo: '01691f7f', signValue: 'c2lnbmF0dXJl' })),
+        buildUploadFormBody(
+          buildPayExInfoStr({
+            sessionID: 'sess-1',
+            headJson,
+            listsJson,
+            serviceTime: '1700000000123',
+            certNo: '01691f7f',
+            signValue: 'c2lnbmF0dXJl',
+          }),
+        ),
       ]);
     });
 
@@ -65,7 +74,7 @@ describe('UploadRequest', () => {
   });
 
   describe('20006 ("already stored") is believed only when something of ours can be there', () => {
-    it('to a first attempt it is a failure (e.g. customs\' storage error): rejected, saying why', async () => {
+    it("to a first attempt it is a failure (e.g. customs' storage error): rejected, saying why", async () => {
       customs.answers({ code: '20006', message: '系统异常' });
       expect(await upload.run(signature, 0)).toEqual(ack);
       expect(row()?.status).toBe('upload_rejected');
@@ -73,12 +82,15 @@ describe('UploadRequest', () => {
       expect(row()?.attempts.map((a) => a.outcome)).toEqual(['rejected']);
     });
 
-    it.each(['数据已存在', '重复申报', 'record already exists', 'Duplicate sessionID'])('to a first attempt saying so ("%s"): uploaded', async (message) => {
-      customs.answers({ code: '20006', message });
-      await upload.run(signature, 0);
-      expect(row()?.status).toBe('uploaded');
-      expect(row()?.attempts.map((a) => a.outcome)).toEqual(['duplicate']);
-    });
+    it.each(['数据已存在', '重复申报', 'record already exists', 'Duplicate sessionID'])(
+      'to a first attempt saying so ("%s"): uploaded',
+      async (message) => {
+        customs.answers({ code: '20006', message });
+        await upload.run(signature, 0);
+        expect(row()?.status).toBe('uploaded');
+        expect(row()?.attempts.map((a) => a.outcome)).toEqual(['duplicate']);
+      },
+    );
 
     it('after an attempt that may have reached customs (a timeout): uploaded', async () => {
       customs.answers(timeout(), { code: '20006', message: '系统异常' });
@@ -104,9 +116,19 @@ describe('UploadRequest', () => {
       [4, 15_000], // capped
     ])('before the deadline, after %i retries: back in %i ms, the claim released, the attempt recorded', async (retries, delayMs) => {
       customs.answers(timeout());
-      expect(await upload.run(signature, retries)).toEqual<HandlerOutcome>({ kind: 'retry', delayMs, reason: 'customs unreachable (TimeoutError)' });
-      expect(row()).toMatchObject({ status: 'signed', claimToken: undefined, reason: 'transport fault, retrying: customs unreachable (TimeoutError)' });
-      expect(row()?.attempts).toEqual([{ latencyMs: 0, outcome: 'transport_fault', error: 'customs unreachable (TimeoutError)', httpStatus: undefined }]);
+      expect(await upload.run(signature, retries)).toEqual<HandlerOutcome>({
+        kind: 'retry',
+        delayMs,
+        reason: 'customs unreachable (TimeoutError)',
+      });
+      expect(row()).toMatchObject({
+        status: 'signed',
+        claimToken: undefined,
+        reason: 'transport fault, retrying: customs unreachable (TimeoutError)',
+      });
+      expect(row()?.attempts).toEqual([
+        { latencyMs: 0, outcome: 'transport_fault', error: 'customs unreachable (TimeoutError)', httpStatus: undefined },
+      ]);
     });
 
     it.each([
@@ -123,7 +145,10 @@ describe('UploadRequest', () => {
     it('gives up after the configured retries: rejected, saying how many faults', async () => {
       customs.answers(timeout());
       expect(await upload.run(signature, 5)).toEqual(ack);
-      expect(row()).toMatchObject({ status: 'upload_rejected', reason: 'gave up after 6 transport faults: customs unreachable (TimeoutError)' });
+      expect(row()).toMatchObject({
+        status: 'upload_rejected',
+        reason: 'gave up after 6 transport faults: customs unreachable (TimeoutError)',
+      });
     });
 
     it('records that a refused connection never reached customs (it decides a later 20006)', async () => {
@@ -142,9 +167,15 @@ describe('UploadRequest', () => {
 
   describe('config_fault: customs cannot be reached as configured, never retried', () => {
     it('an untrusted TLS certificate', async () => {
-      customs.answers(new CustomsUnreachableError('CONFIG', "customs' TLS certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN)", 5, false));
+      customs.answers(
+        new CustomsUnreachableError('CONFIG', "customs' TLS certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN)", 5, false),
+      );
       expect(await upload.run(signature, 0)).toEqual(ack);
-      expect(row()).toMatchObject({ status: 'config_fault', customsCode: null, reason: "customs' TLS certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN)" });
+      expect(row()).toMatchObject({
+        status: 'config_fault',
+        customsCode: null,
+        reason: "customs' TLS certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN)",
+      });
       expect(row()?.attempts[0]).toMatchObject({ outcome: 'config_fault', reachedCustoms: false });
     });
 
@@ -157,15 +188,22 @@ describe('UploadRequest', () => {
   });
 
   describe('the upload claim', () => {
-    it.each(['uploaded', 'upload_rejected', 'config_fault', 'data_fault'] as const)('a request already %s: the duplicate signature is ignored', async (status) => {
-      stored().status = status;
-      expect(await upload.run(signature, 0)).toEqual(ack);
-      expect(customs.bodies).toEqual([]);
-    });
+    it.each(['uploaded', 'upload_rejected', 'config_fault', 'data_fault'] as const)(
+      'a request already %s: the duplicate signature is ignored',
+      async (status) => {
+        stored().status = status;
+        expect(await upload.run(signature, 0)).toEqual(ack);
+        expect(customs.bodies).toEqual([]);
+      },
+    );
 
     it('another reporter uploading it now: wait and look again', async () => {
       await ledger.claimForUpload('sess-1', '01691f7f', 'c2lnbmF0dXJl', 'card-pc-1');
-      expect(await upload.run(signature, 0)).toEqual<HandlerOutcome>({ kind: 'retry', delayMs: 10_000, reason: 'another reporter is uploading this request' });
+      expect(await upload.run(signature, 0)).toEqual<HandlerOutcome>({
+        kind: 'retry',
+        delayMs: 10_000,
+        reason: 'another reporter is uploading this request',
+      });
       expect(customs.bodies).toEqual([]);
     });
 
@@ -177,7 +215,7 @@ describe('UploadRequest', () => {
       expect(customs.bodies).toEqual([]);
     });
 
-    it('keeps the first signature stored: a second signer\'s signature uploads the first one\'s bytes', async () => {
+    it("keeps the first signature stored: a second signer's signature uploads the first one's bytes", async () => {
       customs.answers(timeout(), { code: '10000' });
       await upload.run(signature, 0);
       await upload.run({ ...signature, signValue: 'b3RoZXI=', signerId: 'card-pc-2' }, 1);
@@ -185,7 +223,7 @@ describe('UploadRequest', () => {
       expect(row()).toMatchObject({ status: 'uploaded', signValue: 'c2lnbmF0dXJl', signerId: 'card-pc-1' });
     });
 
-    it('claim retaken meanwhile by another reporter: this one\'s result is only an attempt; the holder decides', async () => {
+    it("claim retaken meanwhile by another reporter: this one's result is only an attempt; the holder decides", async () => {
       customs.upload = async (body) => {
         customs.bodies.push(body);
         ledger.retakeClaim('sess-1');
@@ -197,8 +235,13 @@ describe('UploadRequest', () => {
     });
   });
 
-  describe('an operator\'s re-send', () => {
-    const resend: ResendRequestMessage = { v: SCHEMA_VERSION, sessionID: 'sess-1', requestedBy: 'alice', requestedAt: '2026-03-01T09:00:00.000Z' };
+  describe("an operator's re-send", () => {
+    const resend: ResendRequestMessage = {
+      v: SCHEMA_VERSION,
+      sessionID: 'sess-1',
+      requestedBy: 'alice',
+      requestedAt: '2026-03-01T09:00:00.000Z',
+    };
 
     it('uploads the stored signature again after a rejection', async () => {
       customs.answers({ code: '20001' }, { code: '10000' });

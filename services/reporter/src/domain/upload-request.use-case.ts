@@ -30,7 +30,10 @@ export class UploadRequest {
   ) {}
 
   /** Takes the upload claim (storing the signature if it is the first) and uploads; also the re-send's path. */
-  async run(signature: Pick<SignatureMessage, 'sessionID' | 'certNo' | 'signValue' | 'signerId'>, retries: number): Promise<HandlerOutcome> {
+  async run(
+    signature: Pick<SignatureMessage, 'sessionID' | 'certNo' | 'signValue' | 'signerId'>,
+    retries: number,
+  ): Promise<HandlerOutcome> {
     const log = forSession(this.logger, signature.sessionID);
     const claim = await this.requests.claimForUpload(signature.sessionID, signature.certNo, signature.signValue, signature.signerId);
     switch (claim.kind) {
@@ -57,14 +60,20 @@ export class UploadRequest {
    */
   async resend(request: ResendRequestMessage, retries: number): Promise<HandlerOutcome> {
     const log = forSession(this.logger, request.sessionID);
-    const reopened = await this.requests.reopenForResend(request.sessionID, `re-send requested by ${request.requestedBy} at ${request.requestedAt}`);
+    const reopened = await this.requests.reopenForResend(
+      request.sessionID,
+      `re-send requested by ${request.requestedBy} at ${request.requestedAt}`,
+    );
     if (reopened.kind === 'busy') return retryIn(10_000, 'an upload of this request is in progress');
     if (reopened.kind === 'refused') {
       log.warn({ requestedBy: request.requestedBy, why: reopened.why }, 're-send refused');
       return ack;
     }
     log.info({ requestedBy: request.requestedBy }, 're-sending the stored document');
-    return this.run({ sessionID: request.sessionID, certNo: reopened.certNo, signValue: reopened.signValue, signerId: reopened.signerId }, retries);
+    return this.run(
+      { sessionID: request.sessionID, certNo: reopened.certNo, signValue: reopened.signValue, signerId: reopened.signerId },
+      retries,
+    );
   }
 
   private async upload(claim: UploadClaim, retries: number, log: Logger): Promise<HandlerOutcome> {
@@ -78,17 +87,27 @@ export class UploadRequest {
       const firstAttempt20006 = verdict === 'duplicate' && !claim.earlierAttemptMayHaveReached && !saysAlreadyStored(reply.message);
       if (firstAttempt20006) verdict = 'rejected';
       await this.requests.recordAttempt(claim.sessionID, {
-        latencyMs: reply.latencyMs, httpStatus: reply.httpStatus, customsCode: reply.code, customsMessage: reply.message, outcome: verdict,
+        latencyMs: reply.latencyMs,
+        httpStatus: reply.httpStatus,
+        customsCode: reply.code,
+        customsMessage: reply.message,
+        outcome: verdict,
       });
       const logged = { code: reply.code, customsMessage: reply.message, latencyMs: reply.latencyMs };
       if (verdict === 'accepted' || verdict === 'duplicate') {
         const { applied, late } = await this.requests.finish(claim, 'uploaded', reply.code, reply.message, null);
         if (!applied) return this.claimLost(reply.code, log);
-        log.info({ ...logged, late }, verdict === 'accepted' ? 'uploaded to customs' : 'customs already holds this sessionID (20006): done');
+        log.info(
+          { ...logged, late },
+          verdict === 'accepted' ? 'uploaded to customs' : 'customs already holds this sessionID (20006): done',
+        );
       } else if (verdict === 'config_fault') {
         const { applied } = await this.requests.finish(claim, 'config_fault', reply.code, reply.message, CONFIG_FAULT_HINT);
         if (!applied) return this.claimLost(reply.code, log);
-        log.error({ ...logged, alert: 'config', hint: CONFIG_FAULT_HINT, certNo: claim.certNo }, 'CONFIGURATION ALERT: customs refused the certificate');
+        log.error(
+          { ...logged, alert: 'config', hint: CONFIG_FAULT_HINT, certNo: claim.certNo },
+          'CONFIGURATION ALERT: customs refused the certificate',
+        );
       } else {
         const reason = firstAttempt20006
           ? `customs answered 20006 to the first attempt for this sessionID ("${reply.message}"): nothing of ours can be stored there, so it is not taken as done`
@@ -102,7 +121,13 @@ export class UploadRequest {
       const httpStatus = error instanceof CustomsHttpError ? error.httpStatus : undefined;
       const neverReached = error instanceof CustomsUnreachableError && !error.mayHaveReached ? { reachedCustoms: false as const } : {};
       if (isAppError(error) && error.code === 'CONFIG') {
-        await this.requests.recordAttempt(claim.sessionID, { latencyMs: Date.now() - started, httpStatus, outcome: 'config_fault', error: error.message, ...neverReached });
+        await this.requests.recordAttempt(claim.sessionID, {
+          latencyMs: Date.now() - started,
+          httpStatus,
+          outcome: 'config_fault',
+          error: error.message,
+          ...neverReached,
+        });
         const { applied } = await this.requests.finish(claim, 'config_fault', null, null, error.message);
         if (!applied) return this.claimLost('config fault', log);
         log.error({ problem: error.message, alert: 'config' }, 'CONFIGURATION ALERT: customs cannot be reached as configured');
@@ -128,18 +153,30 @@ export class UploadRequest {
     neverReached: { reachedCustoms?: false },
     log: Logger,
   ): Promise<HandlerOutcome> {
-    await this.requests.recordAttempt(claim.sessionID, { latencyMs, httpStatus, outcome: 'transport_fault', error: problem, ...neverReached });
+    await this.requests.recordAttempt(claim.sessionID, {
+      latencyMs,
+      httpStatus,
+      outcome: 'transport_fault',
+      error: problem,
+      ...neverReached,
+    });
     if (retries >= this.options.maxTransportRetries) {
-      const { applied } = await this.requests.finish(claim, 'upload_rejected', null, null, `gave up after ${retries + 1} transport faults: ${problem}`);
+      const { applied } = await this.requests.finish(
+        claim,
+        'upload_rejected',
+        null,
+        null,
+        `gave up after ${retries + 1} transport faults: ${problem}`,
+      );
       if (!applied) return this.claimLost('transport fault', log);
       log.error({ problem, attempts: retries + 1, alert: 'transport' }, 'upload given up after repeated transport faults');
       return ack;
     }
     const pastDeadline = Date.now() > claim.deadlineAt.getTime();
     const delayMs = pastDeadline ? backoffMs(retries, 10_000, 120_000) : backoffMs(retries, 1_000, 15_000);
-    await this.requests.releaseClaim(claim, `transport fault, retrying: ${problem}`).catch((e: unknown) =>
-      log.warn({ err: toAppError(e).message }, 'could not release the upload claim; it expires on its own'),
-    );
+    await this.requests
+      .releaseClaim(claim, `transport fault, retrying: ${problem}`)
+      .catch((e: unknown) => log.warn({ err: toAppError(e).message }, 'could not release the upload claim; it expires on its own'));
     log.warn({ problem, delayMs, pastDeadline }, 'customs transport fault; retrying');
     return retryIn(delayMs, problem);
   }

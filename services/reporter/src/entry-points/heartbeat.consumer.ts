@@ -29,10 +29,21 @@ export class HeartbeatConsumer {
         if (this.lastState.get(heartbeat.signerId) !== heartbeat.state) {
           this.lastState.set(heartbeat.signerId, heartbeat.state);
           const level = heartbeat.state === 'ready' ? 'info' : 'error';
-          this.logger[level]({ signerId: heartbeat.signerId, state: heartbeat.state, reason: heartbeat.reason, certNo: heartbeat.certNo, alert: level === 'error' ? 'signer' : undefined }, 'signer state');
+          this.logger[level](
+            {
+              signerId: heartbeat.signerId,
+              state: heartbeat.state,
+              reason: heartbeat.reason,
+              certNo: heartbeat.certNo,
+              alert: level === 'error' ? 'signer' : undefined,
+            },
+            'signer state',
+          );
         }
         if (heartbeat.certificate) this.learnCertificate(heartbeat.signerId, heartbeat.certificate, heartbeat.ebpCodes);
-        await this.registry.record(heartbeat).catch((error: unknown) => this.logger.warn({ err: toAppError(error).message }, 'heartbeat not stored (Redis)'));
+        await this.registry
+          .record(heartbeat)
+          .catch((error: unknown) => this.logger.warn({ err: toAppError(error).message }, 'heartbeat not stored (Redis)'));
         return ack;
       },
       { prefetch: 20 },
@@ -50,7 +61,10 @@ export class HeartbeatConsumer {
       this.lastRefusalLog.set(key, Date.now());
       this.logger.error({ signerId, problem: result.refused, alert: 'certificate' }, 'card certificate in a heartbeat refused');
     } else if (result.learned) {
-      this.logger.info({ signerId, certNo: result.certificate?.certNo, ebpCodes: ebpCodes.length > 0 ? ebpCodes : 'all' }, 'card certificate learned; its signatures will be verified against it');
+      this.logger.info(
+        { signerId, certNo: result.certificate?.certNo, ebpCodes: ebpCodes.length > 0 ? ebpCodes : 'all' },
+        'card certificate learned; its signatures will be verified against it',
+      );
     }
   }
 }

@@ -10,8 +10,14 @@ export class ResendConsumer {
   ) {}
 
   async start(): Promise<void> {
-    await consumeContract(this.broker, Queues.resendRequests, parseResendRequestMessage, (message, delivery) => this.upload.resend(message, delivery.retries), {
-      prefetch: 1,
-    });
+    await consumeContract(
+      this.broker,
+      Queues.resendRequests,
+      parseResendRequestMessage,
+      (message, delivery) => this.upload.resend(message, delivery.retries),
+      {
+        prefetch: 1,
+      },
+    );
   }
 }

@@ -16,11 +16,17 @@ export class SignatureConsumer {
   ) {}
 
   async start(): Promise<void> {
-    await consumeContract(this.broker, Queues.signatures, parseSignatureMessage, async (message, delivery) =>
-      (await this.signatureCheck.check(message, delivery.retries)) ?? this.upload.run(message, delivery.retries), {
-      // Twice as many held as handled: those waiting are started earliest deadline first (see DeadlineOrder).
-      prefetch: this.prefetch * 2,
-      concurrency: this.prefetch,
-    });
+    await consumeContract(
+      this.broker,
+      Queues.signatures,
+      parseSignatureMessage,
+      async (message, delivery) =>
+        (await this.signatureCheck.check(message, delivery.retries)) ?? this.upload.run(message, delivery.retries),
+      {
+        // Twice as many held as handled: those waiting are started earliest deadline first (see DeadlineOrder).
+        prefetch: this.prefetch * 2,
+        concurrency: this.prefetch,
+      },
+    );
   }
 }

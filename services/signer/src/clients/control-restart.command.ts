@@ -20,9 +20,19 @@ export function controlRestarter(command: string, secrets: string[]): (() => Pro
   if (!command) return undefined;
   return () =>
     new Promise<void>((resolve, reject) => {
-      exec(command, { timeout: 120_000, windowsHide: true, env: environmentWithoutSecrets(process.env, secrets) }, (error, _stdout, stderr) => {
-        if (error) reject(new AppError('CARD_FAULT', `control restart command failed (${error.code ?? error.signal ?? 'error'}): ${stderr.slice(0, 300)}`));
-        else resolve();
-      });
+      exec(
+        command,
+        { timeout: 120_000, windowsHide: true, env: environmentWithoutSecrets(process.env, secrets) },
+        (error, _stdout, stderr) => {
+          if (error)
+            reject(
+              new AppError(
+                'CARD_FAULT',
+                `control restart command failed (${error.code ?? error.signal ?? 'error'}): ${stderr.slice(0, 300)}`,
+              ),
+            );
+          else resolve();
+        },
+      );
     });
 }

@@ -34,7 +34,10 @@ async function control(behaviour: Behaviour) {
       maxInFlight = Math.max(maxInFlight, inFlight);
       setTimeout(() => {
         inFlight -= 1;
-        const reply = (behaviour.reply ?? ((r) => ({ _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: [`ok-${r._id}`], Error: [] } })))(request, socket);
+        const reply = (
+          behaviour.reply ??
+          ((r) => ({ _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: [`ok-${r._id}`], Error: [] } }))
+        )(request, socket);
         if (reply) socket.send(JSON.stringify(reply));
       }, behaviour.delayMs ?? 5);
     });
@@ -43,7 +46,16 @@ async function control(behaviour: Behaviour) {
   return { url, stats: () => ({ maxInFlight, connections, pinFrames }), close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-function link(url: string, options: Partial<{ callTimeoutMs: number; greetingTimeoutMs: number; secrets: string[]; pinGate: PinGate; keepAliveIntervalMs: number }> = {}) {
+function link(
+  url: string,
+  options: Partial<{
+    callTimeoutMs: number;
+    greetingTimeoutMs: number;
+    secrets: string[];
+    pinGate: PinGate;
+    keepAliveIntervalMs: number;
+  }> = {},
+) {
   return new ControlLink({
     url,
     callTimeoutMs: options.callTimeoutMs ?? 2_000,
@@ -82,9 +94,14 @@ describe('ControlLink', () => {
   });
 
   it('ignores a reply with another _id and times out with a card fault', async () => {
-    const sim = await control({ reply: (r) => ({ _id: r._id + 100, _method: r._method, _status: '00', _args: { Result: true, Data: [] } }) });
+    const sim = await control({
+      reply: (r) => ({ _id: r._id + 100, _method: r._method, _status: '00', _args: { Result: true, Data: [] } }),
+    });
     const l = link(sim.url, { callTimeoutMs: 300 });
-    await expect(l.call('cus-sec_SpcGetCertNo', {})).rejects.toMatchObject({ code: 'CARD_FAULT', message: expect.stringContaining('did not answer') });
+    await expect(l.call('cus-sec_SpcGetCertNo', {})).rejects.toMatchObject({
+      code: 'CARD_FAULT',
+      message: expect.stringContaining('did not answer'),
+    });
     await l.close();
     await sim.close();
   });
@@ -111,7 +128,12 @@ describe('ControlLink', () => {
 
   it('blanks the PIN out of anything the control says back', async () => {
     const sim = await control({
-      reply: (r) => ({ _id: r._id, _method: r._method, _status: '00', _args: { Result: false, Data: [], Error: [`PIN ${r.args.passwd} is wrong`] } }),
+      reply: (r) => ({
+        _id: r._id,
+        _method: r._method,
+        _status: '00',
+        _args: { Result: false, Data: [], Error: [`PIN ${r.args.passwd} is wrong`] },
+      }),
     });
     const l = link(sim.url, { secrets: ['735191'] });
     const reply = await l.call('cus-sec_SpcVerifyPIN', { passwd: '735191' });
@@ -122,7 +144,10 @@ describe('ControlLink', () => {
 
   it('reports an unreachable control as a card fault naming the URL', async () => {
     const l = link('ws://127.0.0.1:1');
-    await expect(l.call('cus-sec_SpcGetCertNo', {})).rejects.toMatchObject({ code: 'CARD_FAULT', message: expect.stringContaining('control unreachable at ws://127.0.0.1:1') });
+    await expect(l.call('cus-sec_SpcGetCertNo', {})).rejects.toMatchObject({
+      code: 'CARD_FAULT',
+      message: expect.stringContaining('control unreachable at ws://127.0.0.1:1'),
+    });
     await l.close();
   });
 
@@ -169,7 +194,10 @@ describe('ControlLink', () => {
     it('a time-out on a proven PIN is not followed by the PIN until a PIN-free call succeeds', async () => {
       let silent = false;
       const sim = await control({
-        reply: (r) => (silent && r._method === SIGN ? undefined : { _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: ['c2ln', '0a0b0c0d'], Error: [] } }),
+        reply: (r) =>
+          silent && r._method === SIGN
+            ? undefined
+            : { _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: ['c2ln', '0a0b0c0d'], Error: [] } },
       });
       const gate = boundGate('78787878');
       const l = link(sim.url, { pinGate: gate, callTimeoutMs: 200 });
@@ -177,7 +205,10 @@ describe('ControlLink', () => {
       silent = true;
       await expect(l.call(SIGN, { inData: 'x', passwd: '78787878' }, { carriesPin: true })).rejects.toMatchObject({ code: 'CARD_FAULT' });
       expect(gate.state).toBe('probe-required');
-      await expect(l.call(SIGN, { inData: 'x', passwd: '78787878' }, { carriesPin: true })).rejects.toMatchObject({ code: 'CARD_FAULT', message: expect.stringContaining('PIN not sent') });
+      await expect(l.call(SIGN, { inData: 'x', passwd: '78787878' }, { carriesPin: true })).rejects.toMatchObject({
+        code: 'CARD_FAULT',
+        message: expect.stringContaining('PIN not sent'),
+      });
       expect(sim.stats().pinFrames).toBe(2);
       await l.close();
       await sim.close();
@@ -203,7 +234,13 @@ describe('ControlLink', () => {
         socket.send(JSON.stringify({ _id: 0, _method: 'open', _status: '00' }));
         socket.on('message', (data) => {
           const r = JSON.parse(frameText(data));
-          setTimeout(() => socket.send(JSON.stringify({ _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: ['ok'], Error: [] } })), replyDelayMs);
+          setTimeout(
+            () =>
+              socket.send(
+                JSON.stringify({ _id: r._id, _method: r._method, _status: '00', _args: { Result: true, Data: ['ok'], Error: [] } }),
+              ),
+            replyDelayMs,
+          );
         });
       });
       const close = () => {

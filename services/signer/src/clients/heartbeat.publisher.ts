@@ -62,6 +62,9 @@ export class HeartbeatPublisher {
     if (daysLeft === undefined || daysLeft > EXPIRY_WARNING_DAYS) return;
     if (Date.now() - this.lastExpiryWarning < 24 * 3600 * 1000) return;
     this.lastExpiryWarning = Date.now();
-    this.logger.warn({ certNo, notAfter, daysLeft, alert: 'certificate-expiry' }, 'card certificate expires soon: renew it with the issuer');
+    this.logger.warn(
+      { certNo, notAfter, daysLeft, alert: 'certificate-expiry' },
+      'card certificate expires soon: renew it with the issuer',
+    );
   }
 }

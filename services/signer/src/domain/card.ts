@@ -1,5 +1,13 @@
 import { AppError } from '@ceb179/errors';
-import { canonicalBase64, ControlMethods, controlText, parseCertificate, verifySignature, type CardCertificate, type ControlReply } from '@ceb179/protocol';
+import {
+  canonicalBase64,
+  ControlMethods,
+  controlText,
+  parseCertificate,
+  verifySignature,
+  type CardCertificate,
+  type ControlReply,
+} from '@ceb179/protocol';
 import { classifyRefusal } from './card-faults';
 import type { PinGate } from './pin-gate';
 
@@ -46,7 +54,10 @@ export class Card {
     const certificateText = controlText((await this.expectData(ControlMethods.getSignCertAsPem, {}))[0]);
     const certificate = parseCertificate(canonicalBase64(certificateText) ?? certificateText);
     if (reportedCertNo && !sameCertNo(reportedCertNo, certificate.certNo)) {
-      throw new AppError('CONFIG', `the control reports certNo ${reportedCertNo} but the signing certificate's serial is ${certificate.certNo}`);
+      throw new AppError(
+        'CONFIG',
+        `the control reports certNo ${reportedCertNo} but the signing certificate's serial is ${certificate.certNo}`,
+      );
     }
     this.cert = certificate;
     this.gate.bindCard(certificate.certNo);
@@ -65,10 +76,14 @@ export class Card {
     const returned = await this.signAsReturned(signString);
     if (!returned.signature.trim()) throw new AppError('PROTOCOL', 'the control returned no signature');
     const signValue = canonicalBase64(returned.signature);
-    if (!signValue) throw new AppError('PROTOCOL', `the control returned a signature that is not base64 (${returned.signature.length} characters)`);
+    if (!signValue)
+      throw new AppError('PROTOCOL', `the control returned a signature that is not base64 (${returned.signature.length} characters)`);
     const reportedCertNo = returned.certNo.trim();
     if (reportedCertNo && !sameCertNo(reportedCertNo, certificate.certNo)) {
-      throw new AppError('SIGNATURE_INVALID', `the control signed with certNo ${reportedCertNo}, not the card read at start-up (${certificate.certNo}): was the card swapped?`);
+      throw new AppError(
+        'SIGNATURE_INVALID',
+        `the control signed with certNo ${reportedCertNo}, not the card read at start-up (${certificate.certNo}): was the card swapped?`,
+      );
     }
     return { signValue, certNo: certificate.certNo };
   }

@@ -10,7 +10,14 @@ const logger = createLogger({ service: 'test', level: 'silent' });
 const CERT = '1a2b3c4d';
 const SIGN = 'cus-sec_SpcSignDataAsPEM';
 
-const reply = (result: boolean, errors: string[] = []): ControlReply => ({ id: 1, method: SIGN, status: '00', result, data: result ? ['sig', CERT] : [], errors });
+const reply = (result: boolean, errors: string[] = []): ControlReply => ({
+  id: 1,
+  method: SIGN,
+  status: '00',
+  result,
+  data: result ? ['sig', CERT] : [],
+  errors,
+});
 
 describe('PinGate with its memory on disk', () => {
   let dir: string;
@@ -56,7 +63,10 @@ describe('PinGate with its memory on disk', () => {
     expect(files).toHaveLength(1);
     const text = readFileSync(path.join(dir, files[0] as string), 'utf8');
     expect(text).not.toContain('98765432');
-    expect(JSON.parse(text)).toMatchObject({ certNo: CERT, refused: [expect.objectContaining({ pin: expect.stringMatching(/^[0-9a-f]{64}$/) })] });
+    expect(JSON.parse(text)).toMatchObject({
+      certNo: CERT,
+      refused: [expect.objectContaining({ pin: expect.stringMatching(/^[0-9a-f]{64}$/) })],
+    });
   });
 
   it('a first attempt that never got an answer counts as refused (it may have been counted by the card)', () => {

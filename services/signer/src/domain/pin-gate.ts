@@ -82,12 +82,18 @@ export class PinGate {
     const fingerprint = this.bound().fingerprint;
     const refusal = record.refused.find((r) => r.pin === fingerprint);
     if (refusal) {
-      this.set('refused', `card ${certNo} refused this PIN on ${refusal.at} (${refusal.reason}); it will not be sent again: correct the PIN, then restart the signer`);
+      this.set(
+        'refused',
+        `card ${certNo} refused this PIN on ${refusal.at} (${refusal.reason}); it will not be sent again: correct the PIN, then restart the signer`,
+      );
       return;
     }
     if (record.pendingPin === fingerprint && record.provenPin !== fingerprint) {
       // The only attempt with this PIN never got an answer: it may have been counted as wrong.
-      this.refuse(record, `the only attempt with this PIN on card ${certNo} (${record.pendingSince ?? 'time unknown'}) ended without an answer from the card`);
+      this.refuse(
+        record,
+        `the only attempt with this PIN on card ${certNo} (${record.pendingSince ?? 'time unknown'}) ended without an answer from the card`,
+      );
       return;
     }
     this.set('open', '');
@@ -101,9 +107,13 @@ export class PinGate {
       case 'refused':
         throw new AppError('CARD_PIN', `PIN not sent: ${this.why}`, { retryable: false });
       case 'probe-required':
-        throw new AppError('CARD_FAULT', `PIN not sent: ${this.why}; the card must first answer a call without the PIN`, { retryable: true });
+        throw new AppError('CARD_FAULT', `PIN not sent: ${this.why}; the card must first answer a call without the PIN`, {
+          retryable: true,
+        });
       case 'unbound':
-        throw new AppError('CARD_FAULT', 'PIN not sent: the card has not been identified yet (its certificate is read first)', { retryable: true });
+        throw new AppError('CARD_FAULT', 'PIN not sent: the card has not been identified yet (its certificate is read first)', {
+          retryable: true,
+        });
     }
   }
 
@@ -146,7 +156,10 @@ export class PinGate {
       return;
     }
     if (record.provenPin !== fingerprint) {
-      this.refuse(record, `the first attempt with this PIN on card ${this.certNo} ended without an answer (${problem}); it may have been counted as wrong`);
+      this.refuse(
+        record,
+        `the first attempt with this PIN on card ${this.certNo} ended without an answer (${problem}); it may have been counted as wrong`,
+      );
       return;
     }
     this.set('probe-required', `a PIN-carrying call ended without an answer (${problem})`);
@@ -160,7 +173,10 @@ export class PinGate {
   private refuse(record: PinRecord, reason: string): void {
     const { fingerprint } = this.bound();
     const at = new Date().toISOString();
-    this.memory.save({ ...withoutPending(record), refused: [...record.refused.filter((r) => r.pin !== fingerprint), { pin: fingerprint, at, reason }] });
+    this.memory.save({
+      ...withoutPending(record),
+      refused: [...record.refused.filter((r) => r.pin !== fingerprint), { pin: fingerprint, at, reason }],
+    });
     this.set('refused', `${reason}; it will not be sent again: correct the PIN, then restart the signer`);
     this.logger.fatal({ certNo: record.certNo, alert: 'pin' }, 'PIN refusal remembered on this card PC: no further attempt with this PIN');
   }

@@ -49,7 +49,10 @@ export class ReaderBreaker {
     if (this.open || this.consecutive < this.options.threshold) return;
     this.open = true;
     this.status.set('reader-fault', problem);
-    this.logger.error({ problem, faults: this.consecutive, cooldownMs: this.cooldownMs, alert: 'reader' }, 'reader circuit breaker open: consumption paused');
+    this.logger.error(
+      { problem, faults: this.consecutive, cooldownMs: this.cooldownMs, alert: 'reader' },
+      'reader circuit breaker open: consumption paused',
+    );
     this.options.pauseConsumption();
     void this.restartControl().finally(() => this.schedule());
   }
@@ -62,7 +65,9 @@ export class ReaderBreaker {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.halfOpen().catch((error: unknown) => this.logger.error({ problem: toAppError(error).message }, 'reader breaker probe failed unexpectedly'));
+      this.halfOpen().catch((error: unknown) =>
+        this.logger.error({ problem: toAppError(error).message }, 'reader breaker probe failed unexpectedly'),
+      );
     }, this.cooldownMs);
   }
 

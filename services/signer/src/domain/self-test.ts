@@ -15,12 +15,34 @@ const DAY_MS = 24 * 3600 * 1000;
  */
 export function probeSignString(serviceTime = Date.now()): string {
   const head = {
-    guid: '00000000-0000-4000-8000-000000000000', initalRequest: '自检 self-test "quoted" \\ back\nslash', initalResponse: 'self-test',
-    ebpCode: 'SELFTEST', payCode: 'SELFTEST', payTransactionId: 'SELFTEST', totalAmount: 0, currency: '142', verDept: '3', payType: '',
-    tradingTime: '20000101000000', note: '签名自检 / a&b',
+    guid: '00000000-0000-4000-8000-000000000000',
+    initalRequest: '自检 self-test "quoted" \\ back\nslash',
+    initalResponse: 'self-test',
+    ebpCode: 'SELFTEST',
+    payCode: 'SELFTEST',
+    payTransactionId: 'SELFTEST',
+    totalAmount: 0,
+    currency: '142',
+    verDept: '3',
+    payType: '',
+    tradingTime: '20000101000000',
+    note: '签名自检 / a&b',
   };
-  const lists = [{ orderNo: 'SELFTEST', goodsInfo: [{ gname: '自检商品 "测试"', itemLink: 'http://self-test/item?a=1&b=2' }], recpAccount: 'SELFTEST', recpCode: '', recpName: '自检收款方' }];
-  return buildSignString({ sessionID: 'ceb179-signer-self-test', headJson: JSON.stringify(head), listsJson: JSON.stringify(lists), serviceTime: String(serviceTime) });
+  const lists = [
+    {
+      orderNo: 'SELFTEST',
+      goodsInfo: [{ gname: '自检商品 "测试"', itemLink: 'http://self-test/item?a=1&b=2' }],
+      recpAccount: 'SELFTEST',
+      recpCode: '',
+      recpName: '自检收款方',
+    },
+  ];
+  return buildSignString({
+    sessionID: 'ceb179-signer-self-test',
+    headJson: JSON.stringify(head),
+    listsJson: JSON.stringify(lists),
+    serviceTime: String(serviceTime),
+  });
 }
 
 /** Encodings a control might sign instead of UTF-8: named in the self-test's verdict. */
@@ -64,7 +86,10 @@ export async function runSelfTest(card: Card, status: SignerStatus, logger: Logg
     throw new AppError('CONFIG', `the card certificate ${certificate.certNo} is not valid before ${certificate.notBefore.toISOString()}`);
   }
   if (daysLeft <= EXPIRY_WARNING_DAYS) {
-    logger.warn({ certNo: certificate.certNo, notAfter: certificate.notAfter.toISOString(), daysLeft, alert: 'certificate-expiry' }, 'card certificate expires soon: renew it with the issuer');
+    logger.warn(
+      { certNo: certificate.certNo, notAfter: certificate.notAfter.toISOString(), daysLeft, alert: 'certificate-expiry' },
+      'card certificate expires soon: renew it with the issuer',
+    );
   }
   await proveSigning(card);
   return { certNo: certificate.certNo, algorithm: certificate.algorithm, notAfter: certificate.notAfter, daysLeft };

@@ -29,8 +29,13 @@ export class FakeCard implements SigningCard {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     this.privateKey = privateKey;
     this.certificate = {
-      certNo: '01691f7f', algorithm: 'RSA-SHA1', notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2028-01-01T00:00:00Z'),
-      subject: 'CN=operator card (fake)', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), der: Buffer.alloc(0),
+      certNo: '01691f7f',
+      algorithm: 'RSA-SHA1',
+      notBefore: new Date('2025-01-01T00:00:00Z'),
+      notAfter: new Date('2028-01-01T00:00:00Z'),
+      subject: 'CN=operator card (fake)',
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      der: Buffer.alloc(0),
     };
   }
 
@@ -49,7 +54,9 @@ export class FakeCard implements SigningCard {
     const refusal = probe ? (this.probeRefusal ?? this.refusal) : this.refusal;
     if (refusal) throw refusal;
     const text = this.mangles(signString) ? `${signString} ` : signString;
-    const signValue = rsaSign('sha1', Buffer.from(text, 'utf8'), { key: this.privateKey, padding: constants.RSA_PKCS1_PADDING }).toString('base64');
+    const signValue = rsaSign('sha1', Buffer.from(text, 'utf8'), { key: this.privateKey, padding: constants.RSA_PKCS1_PADDING }).toString(
+      'base64',
+    );
     return { signValue, certNo: this.certificate.certNo };
   }
 
@@ -84,5 +91,9 @@ export class RecordingSignatures implements SignaturePublisher {
 export const cardRefuses = {
   pin: () => new AppError('CARD_PIN', 'the control refused a PIN-bearing call (Err:PIN)'),
   reader: () => new AppError('CARD_FAULT', 'no card in the reader (Err:Custom50200)'),
-  swappedCard: () => new AppError('SIGNATURE_INVALID', 'the control signed with certNo 0badc0de, not the card read at start-up (01691f7f): was the card swapped?'),
+  swappedCard: () =>
+    new AppError(
+      'SIGNATURE_INVALID',
+      'the control signed with certNo 0badc0de, not the card read at start-up (01691f7f): was the card swapped?',
+    ),
 };

@@ -13,15 +13,40 @@ function job(sessionID = 'sess-1', ebpCode = 'EBP-A', overrides: Partial<SignJob
   const signString = buildSignString({
     sessionID,
     headJson: JSON.stringify({
-      guid: '9D55BA71-55DE-41F4-8B50-C36C83B3B419', initalRequest: 'https://pay.example.com/pay?id=1', initalResponse: 'ok', ebpCode,
-      payCode: '312226T001', payTransactionId: '2018121222001354081010726129', totalAmount: 100, currency: '142', verDept: '3', payType: '1',
-      tradingTime: '20181212041803', note: '',
+      guid: '9D55BA71-55DE-41F4-8B50-C36C83B3B419',
+      initalRequest: 'https://pay.example.com/pay?id=1',
+      initalResponse: 'ok',
+      ebpCode,
+      payCode: '312226T001',
+      payTransactionId: '2018121222001354081010726129',
+      totalAmount: 100,
+      currency: '142',
+      verDept: '3',
+      payType: '1',
+      tradingTime: '20181212041803',
+      note: '',
     }),
-    listsJson: JSON.stringify([{ orderNo: 'SO-1', goodsInfo: [{ gname: '商品 "测试"', itemLink: 'http://m.example.com/1' }], recpAccount: 'OSA571908863132601', recpCode: '', recpName: 'YUNJI' }]),
+    listsJson: JSON.stringify([
+      {
+        orderNo: 'SO-1',
+        goodsInfo: [{ gname: '商品 "测试"', itemLink: 'http://m.example.com/1' }],
+        recpAccount: 'OSA571908863132601',
+        recpCode: '',
+        recpName: 'YUNJI',
+      },
+    ]),
     serviceTime: '1700000000123',
   });
   // The MAC is checked before the use case (SignJobAuthenticity); here it only has to be present.
-  return { v: SCHEMA_VERSION, sessionID, ebpCode, signString, deadline: '2026-03-01T08:02:00.000Z', mac: 'checked-by-the-consumer', ...overrides };
+  return {
+    v: SCHEMA_VERSION,
+    sessionID,
+    ebpCode,
+    signString,
+    deadline: '2026-03-01T08:02:00.000Z',
+    mac: 'checked-by-the-consumer',
+    ...overrides,
+  };
 }
 
 describe('SignDocument', () => {
@@ -43,14 +68,21 @@ describe('SignDocument', () => {
     signatures = new RecordingSignatures();
     paused = 0;
     signingFaults = [];
-    signDocument = new SignDocument(card, status, breaker, signatures, {
-      ebpCodes: ['EBP-A'],
-      pauseConsumption: () => (paused += 1),
-      onSigningFault: (problem) => signingFaults.push(problem),
-    }, logger);
+    signDocument = new SignDocument(
+      card,
+      status,
+      breaker,
+      signatures,
+      {
+        ebpCodes: ['EBP-A'],
+        pauseConsumption: () => (paused += 1),
+        onSigningFault: (problem) => signingFaults.push(problem),
+      },
+      logger,
+    );
   });
 
-  it('signs a job, verifies the signature and publishes it with the card\'s certNo', async () => {
+  it("signs a job, verifies the signature and publishes it with the card's certNo", async () => {
     const signJob = job();
     expect(await signDocument.run(signJob, 0)).toEqual(ack);
     expect(signatures.published).toHaveLength(1);
@@ -65,7 +97,11 @@ describe('SignDocument', () => {
     it.each<[string, SignJobMessage, RegExp]>([
       ['not a 179 sign string', job('sess-1', 'EBP-A', { signString: 'sign me' }), /^not a 179 sign string/],
       ['a sign string for another sessionID', { ...job('sess-other'), sessionID: 'sess-1' }, /for another sessionID/],
-      ['a job ebpCode that differs from the document\'s', { ...job('sess-1', 'EBP-B'), ebpCode: 'EBP-A' }, /differs from the document ebpCode/],
+      [
+        "a job ebpCode that differs from the document's",
+        { ...job('sess-1', 'EBP-B'), ebpCode: 'EBP-A' },
+        /differs from the document ebpCode/,
+      ],
       ['an ebpCode this card does not sign for', job('sess-1', 'EBP-B'), /does not sign for ebpCode EBP-B/],
     ])('%s', async (_what, signJob, reason) => {
       const outcome = await signDocument.run(signJob, 0);
@@ -117,14 +153,18 @@ describe('SignDocument', () => {
       [4, 15_000], // capped
     ])('after %i retries: back to the queue in %i ms, counted and fed to the circuit breaker', async (retries, delayMs) => {
       card.refusal = cardRefuses.reader();
-      expect(await signDocument.run(job(), retries)).toEqual<HandlerOutcome>({ kind: 'retry', delayMs, reason: 'no card in the reader (Err:Custom50200)' });
+      expect(await signDocument.run(job(), retries)).toEqual<HandlerOutcome>({
+        kind: 'retry',
+        delayMs,
+        reason: 'no card in the reader (Err:Custom50200)',
+      });
       expect(breaker.faults).toEqual(['no card in the reader (Err:Custom50200)']);
       expect(status.snapshot().readerFaults).toBe(1);
       expect(signatures.published).toEqual([]);
     });
   });
 
-  describe('a signature that does not verify: a probe tells this document\'s problem from the card PC\'s', () => {
+  describe("a signature that does not verify: a probe tells this document's problem from the card PC's", () => {
     it('the probe verifies: this document is signed again, and dead-lettered on the third failure', async () => {
       card.mangles = (text) => text.includes('"sessionID":"sess-1"');
       const outcomes = [];
@@ -135,7 +175,9 @@ describe('SignDocument', () => {
         { kind: 'retry', delayMs: 1_000, reason: 'bad signature; signing again' },
       ]);
       expect(outcomes[2]?.kind).toBe('dead-letter');
-      expect(outcomes[2]?.kind === 'dead-letter' && outcomes[2].reason).toMatch(/failed local verification 3 times while the probe signature verifies/);
+      expect(outcomes[2]?.kind === 'dead-letter' && outcomes[2].reason).toMatch(
+        /failed local verification 3 times while the probe signature verifies/,
+      );
       expect(card.probes).toBe(3);
       expect(signatures.published).toEqual([]);
       expect(signingFaults).toEqual([]);
@@ -169,13 +211,19 @@ describe('SignDocument', () => {
     it('a card that signs with another certificate (swapped) is a signing fault once the probe says so too', async () => {
       card.refusal = cardRefuses.swappedCard();
       expect(await signDocument.run(job(), 0)).toMatchObject({ kind: 'retry', delayMs: 5_000 });
-      expect(signingFaults).toEqual(['the control signed with certNo 0badc0de, not the card read at start-up (01691f7f): was the card swapped?']);
+      expect(signingFaults).toEqual([
+        'the control signed with certNo 0badc0de, not the card read at start-up (01691f7f): was the card swapped?',
+      ]);
     });
 
     it('a reader fault during the probe is a reader fault, not a verdict on the document', async () => {
       card.mangles = () => true;
       card.probeRefusal = cardRefuses.reader();
-      expect(await signDocument.run(job(), 0)).toMatchObject({ kind: 'retry', delayMs: 1_000, reason: 'no card in the reader (Err:Custom50200)' });
+      expect(await signDocument.run(job(), 0)).toMatchObject({
+        kind: 'retry',
+        delayMs: 1_000,
+        reason: 'no card in the reader (Err:Custom50200)',
+      });
       expect(breaker.faults).toHaveLength(1);
       expect(signingFaults).toEqual([]);
     });

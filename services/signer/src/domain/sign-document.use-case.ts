@@ -118,7 +118,9 @@ export class SignDocument {
     this.badSignatures.set(job.sessionID, count);
     if (count >= MAX_BAD_SIGNATURES) {
       this.badSignatures.delete(job.sessionID);
-      return deadLetter(`the signature over this document failed local verification ${count} times while the probe signature verifies: the control mangles this document (${problem})`);
+      return deadLetter(
+        `the signature over this document failed local verification ${count} times while the probe signature verifies: the control mangles this document (${problem})`,
+      );
     }
     return retryIn(1_000, 'bad signature; signing again');
   }
@@ -140,7 +142,10 @@ export class SignDocument {
   private onCardError(error: unknown, retries: number, log: Logger): HandlerOutcome {
     if (isAppError(error) && error.code === 'CARD_PIN') {
       this.status.set('paused-for-pin', error.message);
-      log.fatal({ problem: error.message, alert: 'pin' }, 'POSSIBLE PIN FAILURE: consumption stopped; no further PIN attempt until a person restarts the signer with a corrected PIN');
+      log.fatal(
+        { problem: error.message, alert: 'pin' },
+        'POSSIBLE PIN FAILURE: consumption stopped; no further PIN attempt until a person restarts the signer with a corrected PIN',
+      );
       this.options.pauseConsumption();
       return retryIn(PAUSED_RETRY_MS, 'signer stopped for a PIN problem; job returned to the queue');
     }

@@ -6,7 +6,12 @@ const NOW = Date.parse('2026-01-01T00:01:00.000Z');
 
 function job(overrides: Partial<Omit<SignJobMessage, 'mac'>> = {}, key = KEY): SignJobMessage {
   return authenticateSignJob(key, {
-    v: SCHEMA_VERSION, sessionID: 's-1', ebpCode: 'EBPA', signString: '"sessionID":"s-1"||...', deadline: '2026-01-01T00:02:00.000Z', ...overrides,
+    v: SCHEMA_VERSION,
+    sessionID: 's-1',
+    ebpCode: 'EBPA',
+    signString: '"sessionID":"s-1"||...',
+    deadline: '2026-01-01T00:02:00.000Z',
+    ...overrides,
   });
 }
 

@@ -29,7 +29,8 @@ export class SignJobAuthenticity {
       if (job[field].length > SignJobLimits[field]) return `${field} is longer than ${SignJobLimits[field]} characters`;
     }
     if (typeof job.mac !== 'string' || job.mac === '') return 'not authenticated: the job carries no MAC';
-    if (!signJobMacValid(this.options.key, job)) return 'not authenticated: the MAC does not match the job (forged or altered, or another CEB179_SIGN_JOB_KEY)';
+    if (!signJobMacValid(this.options.key, job))
+      return 'not authenticated: the MAC does not match the job (forged or altered, or another CEB179_SIGN_JOB_KEY)';
     const { ebpCodes } = this.options;
     if (ebpCodes.length > 0 && !ebpCodes.includes(job.ebpCode)) {
       return `this card does not sign for ebpCode ${job.ebpCode} (a job replayed onto another card's queue?)`;

@@ -26,9 +26,17 @@ export class HealthServer {
     });
     m.counterFrom('ceb179_signer_signatures_total', 'Signatures made and verified', () => now().signatures);
     m.counterFrom('ceb179_signer_reader_faults_total', 'Reader or control faults', () => now().readerFaults);
-    m.counterFrom('ceb179_signer_bad_signatures_total', 'Signatures that failed local verification (never published)', () => now().badSignatures);
-    m.gauge('ceb179_signer_certificate_days_left', 'days until the card certificate expires', [], async (g) => g.set(now().daysLeft ?? Number.NaN));
-    m.gauge('ceb179_signer_certificate_expiring', '1 when the card certificate expires within 30 days', [], async (g) => g.set(now().expiringSoon ? 1 : 0));
+    m.counterFrom(
+      'ceb179_signer_bad_signatures_total',
+      'Signatures that failed local verification (never published)',
+      () => now().badSignatures,
+    );
+    m.gauge('ceb179_signer_certificate_days_left', 'days until the card certificate expires', [], async (g) =>
+      g.set(now().daysLeft ?? Number.NaN),
+    );
+    m.gauge('ceb179_signer_certificate_expiring', '1 when the card certificate expires within 30 days', [], async (g) =>
+      g.set(now().expiringSoon ? 1 : 0),
+    );
     m.gauge('ceb179_signer_last_success_timestamp_seconds', 'When the last signature was made', [], async (g) => {
       const last = now().lastSuccessAt;
       g.set(last ? Math.floor(Date.parse(last) / 1000) : 0);
@@ -51,7 +59,10 @@ export class HealthServer {
         server.listen(this.port, '127.0.0.1', () => resolve());
       });
     } catch (error) {
-      this.logger.error({ port: this.port, err: (error as Error).message }, 'health endpoint not started: set CEB179_SIGNER_HEALTH_PORT to a free port');
+      this.logger.error(
+        { port: this.port, err: (error as Error).message },
+        'health endpoint not started: set CEB179_SIGNER_HEALTH_PORT to a free port',
+      );
       return;
     }
     this.server = server;

@@ -29,7 +29,10 @@ export class SignJobConsumer {
           // Before anything else, the card included: a job we did not make is never signed.
           const problem = this.authenticity.problem(job);
           if (problem) {
-            forSession(this.logger, job.sessionID).error({ problem, ebpCode: job.ebpCode, queue, alert: 'forged-sign-job' }, 'sign job refused before reaching the card; dead-lettered');
+            forSession(this.logger, job.sessionID).error(
+              { problem, ebpCode: job.ebpCode, queue, alert: 'forged-sign-job' },
+              'sign job refused before reaching the card; dead-lettered',
+            );
             return deadLetter(`sign job refused: ${problem}`);
           }
           return this.signDocument.run(job, delivery.retries);

@@ -63,7 +63,12 @@ export async function fireCallback(request: CallbackRequest): Promise<CallbackRe
   };
 }
 
-function post(url: URL, body: Buffer, userAgent: string, timeoutMs: number): Promise<{ status: number; contentType: string; text: string }> {
+function post(
+  url: URL,
+  body: Buffer,
+  userAgent: string,
+  timeoutMs: number,
+): Promise<{ status: number; contentType: string; text: string }> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = transport.request(

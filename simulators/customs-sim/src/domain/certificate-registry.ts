@@ -31,7 +31,9 @@ export class CertificateRegistry {
     try {
       certificate = parseCertificate(registration.certificateBase64.trim());
     } catch (error) {
-      throw new AppError('INVALID_INPUT', `not a usable certificate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new AppError('INVALID_INPUT', `not a usable certificate: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     const previous = this.entries.get(certificate.certNo);
     const entry: RegistryEntry = {

@@ -118,7 +118,11 @@ export class UploadDesk {
     if (ebpCode === undefined) return this.answer(seen, CustomsCodes.failed, 'payExchangeInfoHead.ebpCode缺失或不是字符串');
     const entry = this.registry.lookup(parts.certNo);
     if (entry === undefined) {
-      return this.answer(seen, CustomsCodes.certificateNotRegistered, `证书未备案: certNo ${parts.certNo}${caseHint(this.registry, parts.certNo)}`);
+      return this.answer(
+        seen,
+        CustomsCodes.certificateNotRegistered,
+        `证书未备案: certNo ${parts.certNo}${caseHint(this.registry, parts.certNo)}`,
+      );
     }
     if (!allowsEbpCode(entry, ebpCode)) {
       return this.answer(seen, CustomsCodes.certificateNotRegistered, `证书 ${parts.certNo} 未备案于电商平台 ${ebpCode}`);
@@ -153,7 +157,10 @@ export class UploadDesk {
     };
   }
 
-  private injectedFault(base: Pick<UploadRecord, 'receivedAt' | 'contentType' | 'userAgent' | 'rawBody'>, httpStatus: number): UploadAnswer {
+  private injectedFault(
+    base: Pick<UploadRecord, 'receivedAt' | 'contentType' | 'userAgent' | 'rawBody'>,
+    httpStatus: number,
+  ): UploadAnswer {
     // Parse what can be parsed so a test can tell which session the fault hit; never accepted.
     let seen: Partial<UploadRecord> = {};
     try {

@@ -30,7 +30,14 @@ export function createHttpApp(deps: HttpAppDependencies): express.Express {
       rawBody: Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '',
     });
     deps.logger?.info(
-      { sessionID: answer.record.sessionID, certNo: answer.record.certNo, httpStatus: answer.httpStatus, code: answer.record.code, verified: answer.record.verified, message: answer.record.message },
+      {
+        sessionID: answer.record.sessionID,
+        certNo: answer.record.certNo,
+        httpStatus: answer.httpStatus,
+        code: answer.record.code,
+        verified: answer.record.verified,
+        message: answer.record.message,
+      },
       'upload received',
     );
     if (answer.holdMs) await new Promise((resolve) => setTimeout(resolve, answer.holdMs));

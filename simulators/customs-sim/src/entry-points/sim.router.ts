@@ -59,7 +59,8 @@ export function simRoutes(deps: { desk: UploadDesk; log: UploadLog; registry: Ce
   router.post('/holds', (req, res) => {
     const body = objectBody(req.body);
     const { count, holdMs } = body;
-    if (typeof count !== 'number' || typeof holdMs !== 'number') throw new AppError('INVALID_INPUT', 'expected {"count": <n>, "holdMs": <ms>}');
+    if (typeof count !== 'number' || typeof holdMs !== 'number')
+      throw new AppError('INVALID_INPUT', 'expected {"count": <n>, "holdMs": <ms>}');
     deps.desk.holdNextReplies(count, holdMs);
     res.json({ count, holdMs });
   });
@@ -112,11 +113,13 @@ function callbackRequest(ingressUrl: string, item: unknown, index: number): Call
   const fields = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
   const { orderNo, sessionID, serviceTimeAs, serviceTime } = fields;
   if (typeof orderNo !== 'string' || orderNo === '') throw new AppError('INVALID_INPUT', `callbacks[${index}].orderNo must be a string`);
-  if (sessionID !== undefined && typeof sessionID !== 'string') throw new AppError('INVALID_INPUT', `callbacks[${index}].sessionID must be a string`);
+  if (sessionID !== undefined && typeof sessionID !== 'string')
+    throw new AppError('INVALID_INPUT', `callbacks[${index}].sessionID must be a string`);
   if (serviceTimeAs !== undefined && serviceTimeAs !== 'string' && serviceTimeAs !== 'number') {
     throw new AppError('INVALID_INPUT', `callbacks[${index}].serviceTimeAs must be "string" or "number"`);
   }
-  if (serviceTime !== undefined && typeof serviceTime !== 'number') throw new AppError('INVALID_INPUT', `callbacks[${index}].serviceTime must be a number`);
+  if (serviceTime !== undefined && typeof serviceTime !== 'number')
+    throw new AppError('INVALID_INPUT', `callbacks[${index}].serviceTime must be a number`);
   return {
     ingressUrl,
     orderNo,

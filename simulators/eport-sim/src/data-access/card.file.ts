@@ -28,10 +28,7 @@ export function readCardFile(path: string): SoftCard {
  * The demo's shared card: the first start mints it and writes it, later starts (and the
  * customs simulator, which registers its certificate) read the same file.
  */
-export function loadOrCreateCard(
-  path: string,
-  fresh: { algorithm: CardAlgorithm; pin: string },
-): { card: SoftCard; created: boolean } {
+export function loadOrCreateCard(path: string, fresh: { algorithm: CardAlgorithm; pin: string }): { card: SoftCard; created: boolean } {
   try {
     return { card: readCardFile(path), created: false };
   } catch (error) {

@@ -96,7 +96,8 @@ export class CardControl {
   private readonly handlers: Record<string, (args: Args) => Promise<ControlOutcome> | ControlOutcome> = {
     [ControlMethods.signDataAsPem]: (args) => this.signData(args),
     [ControlMethods.getCertNo]: () => success([formatCertNo(this.card.certNo, this.quirks.certNoFormat)]),
-    [ControlMethods.getSignCertAsPem]: () => success([formatBase64(this.card.certificateBase64, this.quirks.certificateFormat, 'CERTIFICATE')]),
+    [ControlMethods.getSignCertAsPem]: () =>
+      success([formatBase64(this.card.certificateBase64, this.quirks.certificateFormat, 'CERTIFICATE')]),
     // The control returns the validity as a JSON text inside Data[0], not as an object.
     [ControlMethods.getValidTimeFromCert]: () => success([JSON.stringify(this.validity)]),
     [ControlMethods.getCardId]: () => success([this.card.cardId]),

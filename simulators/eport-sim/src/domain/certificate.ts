@@ -63,10 +63,7 @@ function extensions(): Buffer {
     der.sequence(der.objectIdentifier(oid), der.boolean(critical), der.octetString(value));
   return der.explicit(
     3,
-    der.sequence(
-      extension(OID.basicConstraints, true, der.sequence()),
-      extension(OID.keyUsage, true, der.namedBits([0, 1])),
-    ),
+    der.sequence(extension(OID.basicConstraints, true, der.sequence()), extension(OID.keyUsage, true, der.namedBits([0, 1]))),
   );
 }
 

@@ -5,8 +5,7 @@
  * should never depend on them: real cards word these differently.
  */
 export const ControlErrors = {
-  wrongPin: (remaining: number) =>
-    remaining > 0 ? `Err:PIN PIN码错误,剩余${remaining}次` : 'Err:PIN PIN码错误,剩余0次,卡已锁定',
+  wrongPin: (remaining: number) => (remaining > 0 ? `Err:PIN PIN码错误,剩余${remaining}次` : 'Err:PIN PIN码错误,剩余0次,卡已锁定'),
   cardLocked: 'Err:PINLocked 卡已锁定(PIN错误次数过多),请到发卡机构解锁',
   readerResetFailed: 'Err:Custom50070',
   readerOpenFailed: 'Err:Custom50200',

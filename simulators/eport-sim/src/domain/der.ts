@@ -74,7 +74,7 @@ export function bitString(bytes: Buffer): Buffer {
 export function namedBits(bits: number[]): Buffer {
   const highest = Math.max(...bits);
   const bytes = Buffer.alloc(Math.floor(highest / 8) + 1);
-  for (const bit of bits) bytes[Math.floor(bit / 8)]! |= 0x80 >> bit % 8;
+  for (const bit of bits) bytes[Math.floor(bit / 8)]! |= 0x80 >> (bit % 8);
   const unused = 7 - (highest % 8);
   return tlv(0x03, Buffer.concat([Buffer.from([unused]), bytes]));
 }

@@ -114,7 +114,10 @@ export class ControlServer {
         return;
       }
       // Method and outcome only: args hold the PIN and are never logged.
-      this.options.logger?.debug({ id: parsed.id, method: parsed.method, result: outcome.result, error: outcome.errors[0] }, 'control request');
+      this.options.logger?.debug(
+        { id: parsed.id, method: parsed.method, result: outcome.result, error: outcome.errors[0] },
+        'control request',
+      );
       if (socket.readyState === socket.OPEN) {
         socket.send(buildControlReply(parsed.id, parsed.method, outcome.result, outcome.data, outcome.errors));
       }
@@ -129,7 +132,10 @@ export class ControlServer {
       return await this.options.control.handle(parsed.method, parsed.args);
     } catch (error) {
       // A simulator bug still gets an answer, so the client under test fails fast instead of timing out.
-      this.options.logger?.error({ err: error instanceof Error ? error.message : String(error), method: parsed.method }, 'control request failed');
+      this.options.logger?.error(
+        { err: error instanceof Error ? error.message : String(error), method: parsed.method },
+        'control request failed',
+      );
       return { result: false, data: [], errors: [ControlErrors.internal] };
     }
   }

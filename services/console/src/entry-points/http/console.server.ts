@@ -53,7 +53,10 @@ export class ConsoleServer {
     });
     app.get('/', (_request, response) => {
       response
-        .set('Content-Security-Policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
+        .set(
+          'Content-Security-Policy',
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+        )
         .type('html')
         .send(CONSOLE_PAGE);
     });

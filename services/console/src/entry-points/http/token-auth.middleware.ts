@@ -30,6 +30,9 @@ export function requireToken(token: string): RequestHandler {
       next();
       return;
     }
-    response.set('WWW-Authenticate', 'Basic realm="ceb179 console", charset="UTF-8"').status(401).json({ error: 'the console token is required' });
+    response
+      .set('WWW-Authenticate', 'Basic realm="ceb179 console", charset="UTF-8"')
+      .status(401)
+      .json({ error: 'the console token is required' });
   };
 }

@@ -6,8 +6,16 @@ import { ANSWER_BUCKETS, type ServiceMetrics } from '@ceb179/metrics';
  * times each answer: customs waits on it, so it must stay well under a second.
  */
 export function callbackMetrics(metrics: ServiceMetrics): RequestHandler {
-  const received = metrics.counter('ceb179_callbacks_received_total', 'Calls to /platDataOpen by the code answered (10000 accepted; 20000 refused) and HTTP status', ['code', 'http_status']);
-  const answered = metrics.histogram('ceb179_callback_answer_seconds', "Time to answer customs' call (the ack customs waits for)", ANSWER_BUCKETS);
+  const received = metrics.counter(
+    'ceb179_callbacks_received_total',
+    'Calls to /platDataOpen by the code answered (10000 accepted; 20000 refused) and HTTP status',
+    ['code', 'http_status'],
+  );
+  const answered = metrics.histogram(
+    'ceb179_callback_answer_seconds',
+    "Time to answer customs' call (the ack customs waits for)",
+    ANSWER_BUCKETS,
+  );
   return (_request, response, next) => {
     const stop = answered.startTimer();
     let code = 'none';

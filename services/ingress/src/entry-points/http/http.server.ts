@@ -78,7 +78,10 @@ export class HttpServer {
     healthServer.requestTimeout = 15_000;
     this.boundHealthPort = await listen(healthServer, this.options.healthPort, this.options.healthHost);
     this.healthServer = healthServer;
-    this.options.logger.info({ host: this.options.healthHost, port: this.boundHealthPort }, 'ingress health endpoints (/healthz, /readyz) listening');
+    this.options.logger.info(
+      { host: this.options.healthHost, port: this.boundHealthPort },
+      'ingress health endpoints (/healthz, /readyz) listening',
+    );
 
     this.boundPort = await listen(server, this.options.port);
     this.server = server;
@@ -90,10 +93,15 @@ export class HttpServer {
     const servers = [this.server, this.healthServer].filter((s): s is Server => s !== undefined);
     this.server = undefined;
     this.healthServer = undefined;
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    })));
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      ),
+    );
   }
 }
 

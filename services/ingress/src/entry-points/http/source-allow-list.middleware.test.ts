@@ -42,7 +42,9 @@ describe('customs source allow-list', () => {
   });
 
   it('stops start-up on an entry that is not an address', () => {
-    expect(() => parseAllowList(['203.0.113.0/24', 'customs.gov.cn'])).toThrow('CEB179_INGRESS_ALLOWED_SOURCES: "customs.gov.cn" is not an IP address or CIDR block');
+    expect(() => parseAllowList(['203.0.113.0/24', 'customs.gov.cn'])).toThrow(
+      'CEB179_INGRESS_ALLOWED_SOURCES: "customs.gov.cn" is not an IP address or CIDR block',
+    );
     expect(() => parseAllowList(['10.0.0.0/33'])).toThrow('invalid prefix length');
   });
 });

@@ -60,7 +60,10 @@ export class SourceRateLimit {
       if (this.take(source)) return next();
       if (this.now() - lastWarning > 10_000) {
         lastWarning = this.now();
-        logger.warn({ source, perSecond: this.options.perSecond, burst: this.options.burst }, 'calls over the per-source rate limit refused (CEB179_INGRESS_RATE_LIMIT_PER_SECOND)');
+        logger.warn(
+          { source, perSecond: this.options.perSecond, burst: this.options.burst },
+          'calls over the per-source rate limit refused (CEB179_INGRESS_RATE_LIMIT_PER_SECOND)',
+        );
       }
       sendCustomsReply(response, '20000', 'too many calls from this source address', 429);
     };

@@ -51,12 +51,25 @@ const QUALIFIED_ACCOUNT = /^[^\\"/[\]:;|=,+*?<>]+\\[^\\"/[\]:;|=,+*?<>@]{1,104}$
  */
 export function resolveServiceAccount(serviceName: string, requested?: string, current?: string): ServiceAccount | string {
   const name = (requested || current || 'LocalSystem').trim();
-  if (LOCAL_SYSTEM.test(name)) return { name: 'LocalSystem', kind: 'LocalSystem', principal: SYSTEM, needsPassword: false, needsLogonRight: false };
+  if (LOCAL_SYSTEM.test(name))
+    return { name: 'LocalSystem', kind: 'LocalSystem', principal: SYSTEM, needsPassword: false, needsLogonRight: false };
   if (LOCAL_SERVICE.test(name)) {
-    return { name: 'NT AUTHORITY\\LocalService', kind: 'BuiltIn', principal: { label: 'LocalService', sid: WELL_KNOWN_SIDS.localService }, needsPassword: false, needsLogonRight: false };
+    return {
+      name: 'NT AUTHORITY\\LocalService',
+      kind: 'BuiltIn',
+      principal: { label: 'LocalService', sid: WELL_KNOWN_SIDS.localService },
+      needsPassword: false,
+      needsLogonRight: false,
+    };
   }
   if (NETWORK_SERVICE.test(name)) {
-    return { name: 'NT AUTHORITY\\NetworkService', kind: 'BuiltIn', principal: { label: 'NetworkService', sid: WELL_KNOWN_SIDS.networkService }, needsPassword: false, needsLogonRight: false };
+    return {
+      name: 'NT AUTHORITY\\NetworkService',
+      kind: 'BuiltIn',
+      principal: { label: 'NetworkService', sid: WELL_KNOWN_SIDS.networkService },
+      needsPassword: false,
+      needsLogonRight: false,
+    };
   }
   const virtual = VIRTUAL.exec(name);
   if (virtual) {
@@ -64,12 +77,19 @@ export function resolveServiceAccount(serviceName: string, requested?: string, c
       return `--service-account ${name}: a virtual account belongs to the service of the same name; use NT SERVICE\\${serviceName}`;
     }
     const account = `NT SERVICE\\${serviceName}`;
-    return { name: account, kind: 'Virtual', principal: { label: account, sid: virtualAccountSid(serviceName) }, needsPassword: false, needsLogonRight: false };
+    return {
+      name: account,
+      kind: 'Virtual',
+      principal: { label: account, sid: virtualAccountSid(serviceName) },
+      needsPassword: false,
+      needsLogonRight: false,
+    };
   }
   if (!QUALIFIED_ACCOUNT.test(name)) {
     return `--service-account ${name}: name the account with its domain, e.g. .\\ceb179svc (this PC), DOMAIN\\user, DOMAIN\\gmsa$ or NT SERVICE\\${serviceName}`;
   }
-  if (name.endsWith('$')) return { name, kind: 'Managed', principal: { label: name, account: name }, needsPassword: false, needsLogonRight: true };
+  if (name.endsWith('$'))
+    return { name, kind: 'Managed', principal: { label: name, account: name }, needsPassword: false, needsLogonRight: true };
   return { name, kind: 'User', principal: { label: name, account: name }, needsPassword: true, needsLogonRight: true };
 }
 

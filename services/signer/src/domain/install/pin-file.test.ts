@@ -42,6 +42,10 @@ describe('signer.env', () => {
 
   it('names the line of a malformed or repeated setting, without its value', () => {
     const { errors } = parseEnvFile('A=secret-1\nno equals\n1A=x\nA=secret-2\n', 'signer.env');
-    expect(errors).toEqual(['signer.env line 2: not KEY=VALUE', 'signer.env line 3: "1A" is not a variable name', 'signer.env line 4: A is set twice']);
+    expect(errors).toEqual([
+      'signer.env line 2: not KEY=VALUE',
+      'signer.env line 3: "1A" is not a variable name',
+      'signer.env line 4: A is set twice',
+    ]);
   });
 });

@@ -15,8 +15,10 @@ export const PIN_FILE_RULES = [
  */
 export function pinFileProblem(bytes: Uint8Array): string | undefined {
   if (bytes.length === 0) return 'the file is empty';
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'it starts with a UTF-8 byte-order mark (BOM), which would be sent to the card as part of the PIN';
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return 'it is saved as UTF-16 ("Unicode"); it must be UTF-8 without BOM';
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return 'it starts with a UTF-8 byte-order mark (BOM), which would be sent to the card as part of the PIN';
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    return 'it is saved as UTF-16 ("Unicode"); it must be UTF-8 without BOM';
   let end = bytes.length;
   if (bytes[end - 1] === 0x0a) {
     end -= 1;

@@ -29,7 +29,10 @@ export function renderPlanText(plan: InstallPlan): string {
     ...plan.pinFileRules.map((line) => `  - ${line}`),
     '',
     `The service definition ${paths.wrapperXml} (${plan.sensitiveSettings.length > 0 ? `${plan.sensitiveSettings.join(', ')} masked here` : 'as written'}):`,
-    ...mask(plan).split(/\r?\n/).filter((line) => line !== '').map((line) => `  ${line}`),
+    ...mask(plan)
+      .split(/\r?\n/)
+      .filter((line) => line !== '')
+      .map((line) => `  ${line}`),
   ];
   if (plan.warnings.length > 0) out.push('', 'Warnings:', ...plan.warnings.map((w) => `  ! ${w}`));
   return `${out.join('\n')}\n`;

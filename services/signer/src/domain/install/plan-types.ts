@@ -50,7 +50,15 @@ export type Step = StepBase &
     | { kind: 'copy-file'; from: string; to: string }
     | { kind: 'write-file'; path: string; text: string; encoding: 'utf-8-no-bom' }
     /** The PIN is written to stagingPath (access set first), checked with checkCommand + that path, then moved over path. */
-    | { kind: 'pin-file'; path: string; stagingPath: string; rewrite: boolean; grants: Grant[]; removeSids: string[]; checkCommand: string[] }
+    | {
+        kind: 'pin-file';
+        path: string;
+        stagingPath: string;
+        rewrite: boolean;
+        grants: Grant[];
+        removeSids: string[];
+        checkCommand: string[];
+      }
     | { kind: 'install-service'; service: string; wrapperExe: string }
     | { kind: 'configure-service'; service: string; scArguments: string[] }
     | { kind: 'set-service-account'; service: string; account: ServiceAccount; scArguments: string[] }

@@ -51,7 +51,9 @@ function aclOf(p: InstallPlan, target: string): Extract<Step, { kind: 'set-acl' 
   return step;
 }
 
-function grantsOf(step: { grants: Array<{ principal: { label: string } & ({ sid: string } | { account: string }); right: string }> }): string[] {
+function grantsOf(step: {
+  grants: Array<{ principal: { label: string } & ({ sid: string } | { account: string }); right: string }>;
+}): string[] {
   return step.grants.map((g) => `${'sid' in g.principal ? g.principal.sid : g.principal.account}:${g.right}`);
 }
 
@@ -104,7 +106,9 @@ describe('the install plan', () => {
   });
 
   it('escapes values in the definition', () => {
-    const p = plan({ configText: `${SIGNER_ENV}\r\nCEB179_SIGNER_CONTROL_RESTART_COMMAND=powershell -Command "Restart-Service -Name 'x' & exit"` });
+    const p = plan({
+      configText: `${SIGNER_ENV}\r\nCEB179_SIGNER_CONTROL_RESTART_COMMAND=powershell -Command "Restart-Service -Name 'x' & exit"`,
+    });
     expect(p.xml).toContain('value="powershell -Command &quot;Restart-Service -Name &apos;x&apos; &amp; exit&quot;"');
   });
 
@@ -160,22 +164,45 @@ describe('the install plan', () => {
     // signer.env: the service reads its definition, not this file
     expect(grantsOf(aclOf(p, 'C:\\ceb179\\signer.env'))).toEqual([`${system}:F`, `${administrators}:F`]);
     expect(grantsOf(aclOf(p, 'C:\\ceb179\\secrets\\broker-ca.pem'))).toEqual([`${account}:R`]);
-    expect(stepsOf(p, 'set-service-account')[0]!.scArguments).toEqual(['sidtype "ceb179-signer" unrestricted', 'config "ceb179-signer" obj= "NT SERVICE\\ceb179-signer" password= ""']);
+    expect(stepsOf(p, 'set-service-account')[0]!.scArguments).toEqual([
+      'sidtype "ceb179-signer" unrestricted',
+      'config "ceb179-signer" obj= "NT SERVICE\\ceb179-signer" password= ""',
+    ]);
   });
 
   it('keeps the account of an installed service unless told otherwise; a user account needs a password and the logon right', () => {
-    expect(plan({ currentServiceAccount: 'NT AUTHORITY\\LocalService' }).account).toMatchObject({ kind: 'BuiltIn', name: 'NT AUTHORITY\\LocalService' });
+    expect(plan({ currentServiceAccount: 'NT AUTHORITY\\LocalService' }).account).toMatchObject({
+      kind: 'BuiltIn',
+      name: 'NT AUTHORITY\\LocalService',
+    });
     expect(stepsOf(plan({ currentServiceAccount: 'NT AUTHORITY\\LocalService' }), 'set-service-account')).toEqual([]);
     const user = plan({ serviceAccount: '.\\ceb179svc', currentServiceAccount: 'LocalSystem' });
-    expect(user.account).toMatchObject({ kind: 'User', needsPassword: true, needsLogonRight: true, principal: { account: '.\\ceb179svc' } });
+    expect(user.account).toMatchObject({
+      kind: 'User',
+      needsPassword: true,
+      needsLogonRight: true,
+      principal: { account: '.\\ceb179svc' },
+    });
     expect(stepsOf(user, 'set-service-account')[0]!.scArguments).toEqual([]);
-    expect(plan({ serviceAccount: 'CORP\\ceb179gmsa$' }).account).toMatchObject({ kind: 'Managed', needsPassword: false, needsLogonRight: true });
+    expect(plan({ serviceAccount: 'CORP\\ceb179gmsa$' }).account).toMatchObject({
+      kind: 'Managed',
+      needsPassword: false,
+      needsLogonRight: true,
+    });
   });
 
   it('writes the PIN file only when it is missing, or always with --update-pin, and checks its form afterwards', () => {
     const keep = stepsOf(plan(), 'pin-file')[0]!;
-    expect(keep).toMatchObject({ path: 'C:\\ceb179\\secrets\\card-pin.txt', stagingPath: 'C:\\ceb179\\secrets\\card-pin.txt.new', rewrite: false });
-    expect(keep.checkCommand).toEqual(['C:\\Program Files\\nodejs\\node.exe', 'C:\\ceb179\\services\\signer\\dist\\install.js', '--check-pin-file']);
+    expect(keep).toMatchObject({
+      path: 'C:\\ceb179\\secrets\\card-pin.txt',
+      stagingPath: 'C:\\ceb179\\secrets\\card-pin.txt.new',
+      rewrite: false,
+    });
+    expect(keep.checkCommand).toEqual([
+      'C:\\Program Files\\nodejs\\node.exe',
+      'C:\\ceb179\\services\\signer\\dist\\install.js',
+      '--check-pin-file',
+    ]);
     expect(keep.title).toMatch(/An existing PIN file is kept/);
     expect(stepsOf(plan({ updatePin: true }), 'pin-file')[0]!.rewrite).toBe(true);
     expect(plan().pinFileRules.join(' ')).toMatch(/without a byte-order mark.*no trailing newline/);
@@ -201,7 +228,10 @@ describe('the install plan', () => {
 
   it('warns, without failing, of a per-user node.exe and of a PIN in the environment (never its value)', () => {
     const p = plan({ nodeExe: 'C:\\Users\\op\\AppData\\Roaming\\nvm\\v20.18.0\\node.exe', pinInEnvironment: true });
-    expect(p.warnings).toEqual([expect.stringMatching(/inside a user profile/), expect.stringMatching(/CEB179_CARD_PIN is set in the environment of this command \(value not shown\)/)]);
+    expect(p.warnings).toEqual([
+      expect.stringMatching(/inside a user profile/),
+      expect.stringMatching(/CEB179_CARD_PIN is set in the environment of this command \(value not shown\)/),
+    ]);
     expect(plan().warnings).toEqual([]);
   });
 
@@ -223,23 +253,35 @@ describe('the install plan refuses bad inputs, naming each problem', () => {
   });
 
   it('refuses settings the signer does not know, and two ways of giving one', () => {
-    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_SIGNER_EBP_CODE=x` }).join('\n')).toMatch(/CEB179_SIGNER_EBP_CODE is not a setting of the signer/);
-    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_DATABASE_URL=postgres://x` }).join('\n')).toMatch(/CEB179_DATABASE_URL is not a setting of the signer/);
-    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_AMQP_URL_FILE=secrets\\amqp.txt` }).join('\n')).toMatch(/CEB179_AMQP_URL_FILE and CEB179_AMQP_URL are both set/);
+    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_SIGNER_EBP_CODE=x` }).join('\n')).toMatch(
+      /CEB179_SIGNER_EBP_CODE is not a setting of the signer/,
+    );
+    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_DATABASE_URL=postgres://x` }).join('\n')).toMatch(
+      /CEB179_DATABASE_URL is not a setting of the signer/,
+    );
+    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_AMQP_URL_FILE=secrets\\amqp.txt` }).join('\n')).toMatch(
+      /CEB179_AMQP_URL_FILE and CEB179_AMQP_URL are both set/,
+    );
     expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_SIGNER_ID=again` }).join('\n')).toMatch(/CEB179_SIGNER_ID is set twice/);
   });
 
   it('refuses values the signer would refuse at start, by variable', () => {
     expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_SIGNER_PREFETCH=many` }).join('\n')).toMatch(/CEB179_SIGNER_PREFETCH/);
-    expect(errors({ configText: SIGNER_ENV.replace('amqps://', 'http://') }).join('\n')).toMatch(/CEB179_AMQP_URL: must start with amqp: or amqps:/);
-    expect(errors({ configText: SIGNER_ENV.replace(/CEB179_AMQP_URL=.*\r\n/, '') }).join('\n')).toMatch(/CEB179_AMQP_URL: must be a non-empty URL/);
+    expect(errors({ configText: SIGNER_ENV.replace('amqps://', 'http://') }).join('\n')).toMatch(
+      /CEB179_AMQP_URL: must start with amqp: or amqps:/,
+    );
+    expect(errors({ configText: SIGNER_ENV.replace(/CEB179_AMQP_URL=.*\r\n/, '') }).join('\n')).toMatch(
+      /CEB179_AMQP_URL: must be a non-empty URL/,
+    );
     expect(errors({ configText: SIGNER_ENV.replace('mq.cloud.test', 'mq.example.com') }).join('\n')).toMatch(/placeholder/);
   });
 
   it('needs the sign-job key, by file (checked by the signer at start) or long enough when given directly', () => {
     const withoutKey = SIGNER_ENV.replace(/CEB179_SIGN_JOB_KEY_FILE=.*\r\n/, '');
     expect(errors({ configText: withoutKey }).join('\n')).toMatch(/CEB179_SIGN_JOB_KEY: must be set/);
-    expect(errors({ configText: `${withoutKey}\r\nCEB179_SIGN_JOB_KEY=short` }).join('\n')).toMatch(/CEB179_SIGN_JOB_KEY: must be at least 32 characters/);
+    expect(errors({ configText: `${withoutKey}\r\nCEB179_SIGN_JOB_KEY=short` }).join('\n')).toMatch(
+      /CEB179_SIGN_JOB_KEY: must be at least 32 characters/,
+    );
     expect(errors({ configText: `${withoutKey}\r\nCEB179_SIGN_JOB_KEY=short` }).join('\n')).not.toContain('short');
     const direct = plan({ configText: `${withoutKey}\r\nCEB179_SIGN_JOB_KEY=${'k'.repeat(44)}` });
     expect(renderPlanText(direct)).not.toContain('k'.repeat(44));
@@ -248,9 +290,13 @@ describe('the install plan refuses bad inputs, naming each problem', () => {
   });
 
   it('refuses a control that is not on this machine unless CEB179_SIGNER_ALLOW_REMOTE_CONTROL', () => {
-    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_EPORT_URL=ws://10.1.2.3:61232` }).join('\n')).toMatch(/CEB179_EPORT_URL: 10\.1\.2\.3 is not this machine/);
+    expect(errors({ configText: `${SIGNER_ENV}\r\nCEB179_EPORT_URL=ws://10.1.2.3:61232` }).join('\n')).toMatch(
+      /CEB179_EPORT_URL: 10\.1\.2\.3 is not this machine/,
+    );
     expect(plan({ configText: `${SIGNER_ENV}\r\nCEB179_EPORT_URL=ws://127.0.0.1:61233` }).xml).toContain('value="ws://127.0.0.1:61233"');
-    expect(plan({ configText: `${SIGNER_ENV}\r\nCEB179_EPORT_URL=ws://eport-sim:61232\r\nCEB179_SIGNER_ALLOW_REMOTE_CONTROL=true` }).xml).toContain('value="ws://eport-sim:61232"');
+    expect(
+      plan({ configText: `${SIGNER_ENV}\r\nCEB179_EPORT_URL=ws://eport-sim:61232\r\nCEB179_SIGNER_ALLOW_REMOTE_CONTROL=true` }).xml,
+    ).toContain('value="ws://eport-sim:61232"');
   });
 
   it('refuses a bad service name, relative or non-Windows paths, a system folder and a stranger virtual account', () => {

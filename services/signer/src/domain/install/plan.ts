@@ -21,14 +21,22 @@ export function buildInstallPlan(inputs: InstallInputs): PlanResult {
   if (!SERVICE_NAME.test(inputs.serviceName)) {
     errors.push(`--service-name ${inputs.serviceName}: letters, digits, "_", "." and "-", starting with a letter or digit, at most 80`);
   }
-  for (const [option, value] of [['--install-dir', inputs.installDir], ['--node-exe', inputs.nodeExe], ['ProgramData', inputs.programData]] as const) {
+  for (const [option, value] of [
+    ['--install-dir', inputs.installDir],
+    ['--node-exe', inputs.nodeExe],
+    ['ProgramData', inputs.programData],
+  ] as const) {
     if (!LOCAL_ABSOLUTE.test(value)) errors.push(`${option} ${value}: must be an absolute Windows path on a local drive, e.g. C:\\ceb179`);
   }
-  if (inputs.winswExe !== undefined && !LOCAL_ABSOLUTE.test(inputs.winswExe)) errors.push(`--winsw-exe ${inputs.winswExe}: must be an absolute Windows path, e.g. C:\\Users\\op\\Downloads\\WinSW-x64.exe`);
-  if (!win.isAbsolute(inputs.configFile) && !path.posix.isAbsolute(inputs.configFile)) errors.push(`--config-file ${inputs.configFile}: must be an absolute path`);
+  if (inputs.winswExe !== undefined && !LOCAL_ABSOLUTE.test(inputs.winswExe))
+    errors.push(`--winsw-exe ${inputs.winswExe}: must be an absolute Windows path, e.g. C:\\Users\\op\\Downloads\\WinSW-x64.exe`);
+  if (!win.isAbsolute(inputs.configFile) && !path.posix.isAbsolute(inputs.configFile))
+    errors.push(`--config-file ${inputs.configFile}: must be an absolute path`);
   const installDir = win.normalize(inputs.installDir).replace(/\\+$/, '');
   if (LOCAL_ABSOLUTE.test(inputs.installDir) && (installDir.length <= 3 || /^[A-Za-z]:\\Windows(\\|$)/i.test(installDir))) {
-    errors.push(`--install-dir ${installDir}: use a folder of its own, such as C:\\ceb179 (its access is restricted to SYSTEM and Administrators)`);
+    errors.push(
+      `--install-dir ${installDir}: use a folder of its own, such as C:\\ceb179 (its access is restricted to SYSTEM and Administrators)`,
+    );
   }
   if (!/\.exe$/i.test(inputs.nodeExe)) errors.push(`--node-exe ${inputs.nodeExe}: must name node.exe`);
   const account = resolveServiceAccount(inputs.serviceName, inputs.serviceAccount, inputs.currentServiceAccount);
@@ -41,7 +49,14 @@ export function buildInstallPlan(inputs: InstallInputs): PlanResult {
   return { ok: true, plan: planFor(inputs, installDir, account, checked.settings, checked.sensitive, checked.warnings) };
 }
 
-function planFor(inputs: InstallInputs, installDir: string, account: ServiceAccount, fileSettings: Array<[string, string]>, sensitive: Set<string>, fileWarnings: string[]): InstallPlan {
+function planFor(
+  inputs: InstallInputs,
+  installDir: string,
+  account: ServiceAccount,
+  fileSettings: Array<[string, string]>,
+  sensitive: Set<string>,
+  fileWarnings: string[],
+): InstallPlan {
   const name = inputs.serviceName;
   const dist = win.join(installDir, 'services', 'signer', 'dist');
   const secretsDir = win.join(installDir, 'secrets');
@@ -54,10 +69,14 @@ function planFor(inputs: InstallInputs, installDir: string, account: ServiceAcco
   // The service and pin-state.js must agree on the folder whatever account runs them: always explicit.
   if (!settings.has('CEB179_SIGNER_STATE_DIR')) settings.set('CEB179_SIGNER_STATE_DIR', win.join(inputs.programData, 'ceb179', 'signer'));
   if (/\\Users\\|\\AppData\\/i.test(inputs.nodeExe)) {
-    warnings.push(`node.exe is inside a user profile (${inputs.nodeExe}); a service should use a machine-wide Node.js (the .msi installs it in C:\\Program Files\\nodejs)`);
+    warnings.push(
+      `node.exe is inside a user profile (${inputs.nodeExe}); a service should use a machine-wide Node.js (the .msi installs it in C:\\Program Files\\nodejs)`,
+    );
   }
   if (inputs.pinInEnvironment) {
-    warnings.push('CEB179_CARD_PIN is set in the environment of this command (value not shown). If it is a Machine or User environment variable, the service sees it too and it overrides the PIN file: delete it (System Properties > Environment Variables)');
+    warnings.push(
+      'CEB179_CARD_PIN is set in the environment of this command (value not shown). If it is a Machine or User environment variable, the service sees it too and it overrides the PIN file: delete it (System Properties > Environment Variables)',
+    );
   }
   const paths = {
     installDir,

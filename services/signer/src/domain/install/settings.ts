@@ -16,7 +16,10 @@ interface SettingDefinition {
 
 /** Every CEB179_* variable of the signer's schema, the one source of what signer.env may hold. */
 export function signerSettings(): SettingDefinition[] {
-  return Object.values(signerSchema).map((definition) => ({ env: definition.env, sensitive: 'sensitive' in definition && definition.sensitive === true }));
+  return Object.values(signerSchema).map((definition) => ({
+    env: definition.env,
+    sensitive: 'sensitive' in definition && definition.sensitive === true,
+  }));
 }
 
 export interface CheckedSettings {
@@ -47,11 +50,15 @@ export function checkSignerSettings(entries: EnvEntry[], installDir: string, sou
 
   for (const { key, value, line } of entries) {
     if (key === 'CEB179_CARD_PIN') {
-      errors.push(`${source} line ${line}: CEB179_CARD_PIN must not be in this file (the service definition would store the PIN). Remove the line; the installer asks for the PIN and writes the file named by CEB179_CARD_PIN_FILE`);
+      errors.push(
+        `${source} line ${line}: CEB179_CARD_PIN must not be in this file (the service definition would store the PIN). Remove the line; the installer asks for the PIN and writes the file named by CEB179_CARD_PIN_FILE`,
+      );
       continue;
     }
     if (!known.has(key)) {
-      errors.push(`${source} line ${line}: ${key} is not a setting of the signer (see deploy/windows/signer.env.template for every setting)`);
+      errors.push(
+        `${source} line ${line}: ${key} is not a setting of the signer (see deploy/windows/signer.env.template for every setting)`,
+      );
       continue;
     }
     if (key.endsWith('_FILE') && key !== 'CEB179_CARD_PIN_FILE' && given.has(key.slice(0, -'_FILE'.length))) {
@@ -64,7 +71,10 @@ export function checkSignerSettings(entries: EnvEntry[], installDir: string, sou
       refused.add(key.replace(/_FILE$/, ''));
       continue;
     }
-    if (value.includes('%')) warnings.push(`${key} contains "%": the service wrapper (WinSW) expands %NAME% in its definition; if that changes the value, put it in a file and set ${key}_FILE instead`);
+    if (value.includes('%'))
+      warnings.push(
+        `${key} contains "%": the service wrapper (WinSW) expands %NAME% in its definition; if that changes the value, put it in a file and set ${key}_FILE instead`,
+      );
     const isPath = key.endsWith('_FILE') || PATH_SETTINGS.has(key);
     settings.push([key, isPath ? path.win32.resolve(installDir, value) : value]);
   }
@@ -86,7 +96,9 @@ function valueErrors(settings: Array<[string, string]>, refused: Set<string>): s
   const env: Record<string, string> = {};
   for (const [key, value] of settings) if (key.startsWith('CEB179_') && !key.endsWith('_FILE')) env[key] = value;
   const byFile = new Set([...refused, ...settings.filter(([key]) => key.endsWith('_FILE')).map(([key]) => key.slice(0, -'_FILE'.length))]);
-  const schema = Object.fromEntries(Object.entries(signerSchema).filter(([, definition]) => definition.env !== 'CEB179_CARD_PIN' && !byFile.has(definition.env)));
+  const schema = Object.fromEntries(
+    Object.entries(signerSchema).filter(([, definition]) => definition.env !== 'CEB179_CARD_PIN' && !byFile.has(definition.env)),
+  );
   try {
     // Settings given as files (and the PIN) are left out of this schema: each value may be absent.
     const config: Partial<Record<string, unknown>> = loadConfig(schema, env);

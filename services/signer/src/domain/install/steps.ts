@@ -11,16 +11,28 @@ const HEALTH_WAIT_SECONDS = 90;
  * is stopped before its wrapper or definition changes; the PIN file gets its access rules before
  * the PIN is written into it.
  */
-export function stepsFor(inputs: InstallInputs, paths: InstallPlan['paths'], account: ServiceAccount, env: Array<[string, string]>, xml: string, healthPort: number): Step[] {
+export function stepsFor(
+  inputs: InstallInputs,
+  paths: InstallPlan['paths'],
+  account: ServiceAccount,
+  env: Array<[string, string]>,
+  xml: string,
+  healthPort: number,
+): Step[] {
   const name = inputs.serviceName;
   const owners = (right: Right, inherit: boolean): Grant[] => [
     { principal: SYSTEM, right: 'F', inherit },
     { principal: ADMINISTRATORS, right: 'F', inherit },
     ...forAccount(account, right, inherit),
   ];
-  const otherFiles = env.filter(([key]) => (key.endsWith('_FILE') && key !== 'CEB179_CARD_PIN_FILE') || key === 'NODE_EXTRA_CA_CERTS').map(([, file]) => file);
+  const otherFiles = env
+    .filter(([key]) => (key.endsWith('_FILE') && key !== 'CEB179_CARD_PIN_FILE') || key === 'NODE_EXTRA_CA_CERTS')
+    .map(([, file]) => file);
   const steps: Step[] = [
-    requirePath(paths.mainJs, 'the release is not in the install folder: copy the built repository there (npm ci && npm run build && npm prune --omit=dev on a build machine)'),
+    requirePath(
+      paths.mainJs,
+      'the release is not in the install folder: copy the built repository there (npm ci && npm run build && npm prune --omit=dev on a build machine)',
+    ),
     requirePath(paths.doctorJs, 'the release is incomplete (services\\signer\\dist\\doctor.js)'),
     requirePath(path.win32.join(paths.installDir, 'node_modules'), 'the release is incomplete (node_modules)'),
     requirePath(paths.nodeExe, 'install Node.js 20 LTS (x64 .msi) or pass -NodeExe'),
@@ -28,18 +40,50 @@ export function stepsFor(inputs: InstallInputs, paths: InstallPlan['paths'], acc
       ? requirePath(inputs.winswExe, 'download WinSW-x64.exe (WinSW 2.x releases on GitHub) and pass its path with -WinSWExe')
       : requirePath(paths.wrapperExe, 'the first installation needs -WinSWExe (WinSW-x64.exe, WinSW 2.x releases on GitHub)'),
     ...otherFiles.map((file) => requirePath(file, 'a *_FILE setting of signer.env names a file that does not exist')),
-    { kind: 'stop-service', service: name, title: `Stop the service ${name} if it runs (it finishes the jobs in flight, up to 35 s), so that its wrapper and definition can change` },
-    acl(paths.installDir, 'exact', owners('RX', true), 'nobody else may change the code that runs as the service, or read the broker credentials'),
+    {
+      kind: 'stop-service',
+      service: name,
+      title: `Stop the service ${name} if it runs (it finishes the jobs in flight, up to 35 s), so that its wrapper and definition can change`,
+    },
+    acl(
+      paths.installDir,
+      'exact',
+      owners('RX', true),
+      'nobody else may change the code that runs as the service, or read the broker credentials',
+    ),
     { kind: 'create-directory', path: paths.logDir, title: `Create the log folder ${paths.logDir} if missing` },
     ...(isSystem(account) ? [] : [acl(paths.logDir, 'add', forAccount(account, 'M', true), 'the service writes its logs there')]),
     { kind: 'create-directory', path: paths.secretsDir, title: `Create the secrets folder ${paths.secretsDir} if missing` },
     acl(paths.secretsDir, 'exact', owners('RX', true), 'it holds the PIN file'),
-    acl(paths.configFile, 'exact', [{ principal: SYSTEM, right: 'F', inherit: false }, { principal: ADMINISTRATORS, right: 'F', inherit: false }], 'signer.env holds the broker password; the service reads its settings from its definition, not from this file'),
-    { kind: 'create-directory', path: paths.stateDir, title: `Create the signer's state folder ${paths.stateDir} if missing (where it remembers PIN refusals)` },
-    acl(paths.stateDir, 'exact', owners('M', true), 'the signer writes its PIN-refusal memory there; fingerprints of short PINs can be brute-forced, so it is as private as the PIN file'),
+    acl(
+      paths.configFile,
+      'exact',
+      [
+        { principal: SYSTEM, right: 'F', inherit: false },
+        { principal: ADMINISTRATORS, right: 'F', inherit: false },
+      ],
+      'signer.env holds the broker password; the service reads its settings from its definition, not from this file',
+    ),
+    {
+      kind: 'create-directory',
+      path: paths.stateDir,
+      title: `Create the signer's state folder ${paths.stateDir} if missing (where it remembers PIN refusals)`,
+    },
+    acl(
+      paths.stateDir,
+      'exact',
+      owners('M', true),
+      'the signer writes its PIN-refusal memory there; fingerprints of short PINs can be brute-forced, so it is as private as the PIN file',
+    ),
     ...(path.win32.dirname(paths.pinFile).toLowerCase() === paths.secretsDir.toLowerCase()
       ? []
-      : [{ kind: 'create-directory', path: path.win32.dirname(paths.pinFile), title: `Create the PIN file's folder ${path.win32.dirname(paths.pinFile)} if missing` } as Step]),
+      : [
+          {
+            kind: 'create-directory',
+            path: path.win32.dirname(paths.pinFile),
+            title: `Create the PIN file's folder ${path.win32.dirname(paths.pinFile)} if missing`,
+          } as Step,
+        ]),
     {
       kind: 'pin-file',
       path: paths.pinFile,
@@ -49,16 +93,40 @@ export function stepsFor(inputs: InstallInputs, paths: InstallPlan['paths'], acc
       removeSids: Object.values(BROAD_SIDS),
       checkCommand: [paths.nodeExe, paths.installJs, '--check-pin-file'],
       title: `${
-        inputs.updatePin ? 'Ask for the card PIN twice (not shown) and replace the PIN file' : `If ${paths.pinFile} is missing, ask for the card PIN twice (not shown) and write the PIN file`
+        inputs.updatePin
+          ? 'Ask for the card PIN twice (not shown) and replace the PIN file'
+          : `If ${paths.pinFile} is missing, ask for the card PIN twice (not shown) and write the PIN file`
       }: ${paths.pinFile}.new is created empty, its access set to exactly ${words(owners('R', false))} (inherited access removed), the PIN written into it as UTF-8 without BOM and without a trailing newline, its form checked (not its content), and only then is it moved over ${paths.pinFile}.${
-        inputs.updatePin ? '' : ' An existing PIN file is kept (-UpdatePin replaces it): its access is set the same way and its form checked.'
+        inputs.updatePin
+          ? ''
+          : ' An existing PIN file is kept (-UpdatePin replaces it): its access is set the same way and its form checked.'
       }`,
     },
     ...(isSystem(account) ? [] : otherFiles.map((file) => acl(file, 'add', forAccount(account, 'R', false), 'the service reads it'))),
-    ...(inputs.winswExe ? [{ kind: 'copy-file', from: inputs.winswExe, to: paths.wrapperExe, title: `Copy WinSW ${inputs.winswExe} to ${paths.wrapperExe} (unless it is already the same file)` } as Step] : []),
-    { kind: 'write-file', path: paths.wrapperXml, text: xml, encoding: 'utf-8-no-bom', title: `Write the service definition ${paths.wrapperXml} (UTF-8 without BOM; shown below)` },
+    ...(inputs.winswExe
+      ? [
+          {
+            kind: 'copy-file',
+            from: inputs.winswExe,
+            to: paths.wrapperExe,
+            title: `Copy WinSW ${inputs.winswExe} to ${paths.wrapperExe} (unless it is already the same file)`,
+          } as Step,
+        ]
+      : []),
+    {
+      kind: 'write-file',
+      path: paths.wrapperXml,
+      text: xml,
+      encoding: 'utf-8-no-bom',
+      title: `Write the service definition ${paths.wrapperXml} (UTF-8 without BOM; shown below)`,
+    },
     acl(paths.wrapperXml, 'exact', owners('R', false), 'it holds the broker password; the service wrapper reads it as the service account'),
-    { kind: 'install-service', service: name, wrapperExe: paths.wrapperExe, title: `Install the service ${name} with "${paths.wrapperExe} install" if it is not installed (an installed one takes the new definition at its next start)` },
+    {
+      kind: 'install-service',
+      service: name,
+      wrapperExe: paths.wrapperExe,
+      title: `Install the service ${name} with "${paths.wrapperExe} install" if it is not installed (an installed one takes the new definition at its next start)`,
+    },
     {
       kind: 'configure-service',
       service: name,
@@ -95,9 +163,25 @@ function accountSteps(name: string, account: ServiceAccount, current: string | u
   const currentName = current && !/^(LocalSystem|\.\\LocalSystem|NT AUTHORITY\\SYSTEM)$/i.test(current) ? current : 'LocalSystem';
   if (currentName.toLowerCase() === account.name.toLowerCase()) return [];
   const obj = account.kind === 'LocalSystem' ? 'LocalSystem' : `"${account.name}"`;
-  const scArguments = account.kind === 'User' ? [] : [...(account.kind === 'Virtual' ? [`sidtype "${name}" unrestricted`] : []), `config "${name}" obj= ${obj} password= ""`];
-  const extra = [account.needsPassword ? 'its password is asked for (not shown, not stored)' : '', account.needsLogonRight ? 'it is granted "Log on as a service"' : ''].filter(Boolean).join('; ');
-  return [{ kind: 'set-service-account', service: name, account, scArguments, title: `Run ${name} as ${account.name} (${account.kind})${extra ? `; ${extra}` : ''}` }];
+  const scArguments =
+    account.kind === 'User'
+      ? []
+      : [...(account.kind === 'Virtual' ? [`sidtype "${name}" unrestricted`] : []), `config "${name}" obj= ${obj} password= ""`];
+  const extra = [
+    account.needsPassword ? 'its password is asked for (not shown, not stored)' : '',
+    account.needsLogonRight ? 'it is granted "Log on as a service"' : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return [
+    {
+      kind: 'set-service-account',
+      service: name,
+      account,
+      scArguments,
+      title: `Run ${name} as ${account.name} (${account.kind})${extra ? `; ${extra}` : ''}`,
+    },
+  ];
 }
 
 function forAccount(account: ServiceAccount, right: Right, inherit: boolean): Grant[] {
@@ -127,7 +211,10 @@ export const BROAD_SIDS = {
 
 function acl(target: string, mode: 'exact' | 'add', grants: Grant[], why: string): Step {
   const removeSids = mode === 'exact' ? Object.values(BROAD_SIDS) : [];
-  const what = mode === 'exact' ? `Set the access of ${target} to exactly ${words(grants)}, inherited access removed` : `Grant ${words(grants)} on ${target}`;
+  const what =
+    mode === 'exact'
+      ? `Set the access of ${target} to exactly ${words(grants)}, inherited access removed`
+      : `Grant ${words(grants)} on ${target}`;
   return { kind: 'set-acl', path: target, mode, grants, removeSids, title: `${what} (${why})` };
 }
 

@@ -4,7 +4,8 @@ const base: UninstallInputs = {
   installDir: 'C:\\ceb179',
   serviceName: 'ceb179-signer',
   configFile: 'C:\\ceb179\\signer.env',
-  configText: 'CEB179_AMQP_URL=amqps://u:p@mq:5671/ceb179\nCEB179_CARD_PIN_FILE=D:\\keys\\pin.txt\nCEB179_SIGNER_STATE_DIR=state\nbroken line\n',
+  configText:
+    'CEB179_AMQP_URL=amqps://u:p@mq:5671/ceb179\nCEB179_CARD_PIN_FILE=D:\\keys\\pin.txt\nCEB179_SIGNER_STATE_DIR=state\nbroken line\n',
   programData: 'C:\\ProgramData',
   removeData: false,
 };
@@ -32,7 +33,14 @@ describe('the uninstall plan', () => {
   it('with --remove-data shreds the PIN file (where signer.env says), the secrets and the settings, deletes the logs, and still keeps the state folder', () => {
     const p = plan({ removeData: true });
     const removed = p.steps.map((s) => ('path' in s ? `${s.kind} ${s.path}` : s.kind));
-    expect(removed).toEqual(expect.arrayContaining(['shred-file D:\\keys\\pin.txt', 'shred-folder C:\\ceb179\\secrets', 'shred-file C:\\ceb179\\signer.env', 'delete-folder C:\\ceb179\\logs']));
+    expect(removed).toEqual(
+      expect.arrayContaining([
+        'shred-file D:\\keys\\pin.txt',
+        'shred-folder C:\\ceb179\\secrets',
+        'shred-file C:\\ceb179\\signer.env',
+        'delete-folder C:\\ceb179\\logs',
+      ]),
+    );
     expect(removed.some((step) => step.includes('state'))).toBe(false);
     expect(renderUninstallText(p)).toMatch(/Kept:\n {2}- the state folder C:\\ceb179\\state/);
   });

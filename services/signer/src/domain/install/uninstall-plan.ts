@@ -38,10 +38,14 @@ export interface UninstallPlan {
  * installation from resending a PIN this card refused.
  */
 export function buildUninstallPlan(inputs: UninstallInputs): UninstallPlan | { errors: string[] } {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(inputs.serviceName)) return { errors: [`--service-name ${inputs.serviceName}: not a service name`] };
-  if (!/^[A-Za-z]:\\./.test(inputs.installDir)) return { errors: [`--install-dir ${inputs.installDir}: must be an absolute Windows path, e.g. C:\\ceb179`] };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(inputs.serviceName))
+    return { errors: [`--service-name ${inputs.serviceName}: not a service name`] };
+  if (!/^[A-Za-z]:\\./.test(inputs.installDir))
+    return { errors: [`--install-dir ${inputs.installDir}: must be an absolute Windows path, e.g. C:\\ceb179`] };
   const installDir = win.normalize(inputs.installDir).replace(/\\+$/, '');
-  const settings = new Map((inputs.configText === undefined ? [] : parseEnvFile(inputs.configText, inputs.configFile).entries).map((e) => [e.key, e.value]));
+  const settings = new Map(
+    (inputs.configText === undefined ? [] : parseEnvFile(inputs.configText, inputs.configFile).entries).map((e) => [e.key, e.value]),
+  );
   const secretsDir = win.join(installDir, 'secrets');
   const pinFile = win.resolve(installDir, settings.get('CEB179_CARD_PIN_FILE') ?? win.join(secretsDir, 'card-pin.txt'));
   const stateDir = win.resolve(installDir, settings.get('CEB179_SIGNER_STATE_DIR') ?? win.join(inputs.programData, 'ceb179', 'signer'));
@@ -50,9 +54,22 @@ export function buildUninstallPlan(inputs: UninstallInputs): UninstallPlan | { e
   const wrapperXml = win.join(installDir, `${name}.xml`);
   const logDir = win.join(installDir, 'logs');
   const steps: UninstallStep[] = [
-    { kind: 'stop-service', service: name, title: `Stop the service ${name} if it runs (jobs in flight finish; unstarted ones go back to RabbitMQ)` },
-    { kind: 'remove-service', service: name, wrapperExe, title: `Remove the service ${name} ("${wrapperExe} uninstall", or sc.exe delete), only if it runs ${wrapperExe}` },
-    { kind: 'shred-file', path: wrapperXml, title: `Overwrite and delete the service definition ${wrapperXml} (it holds the broker password)` },
+    {
+      kind: 'stop-service',
+      service: name,
+      title: `Stop the service ${name} if it runs (jobs in flight finish; unstarted ones go back to RabbitMQ)`,
+    },
+    {
+      kind: 'remove-service',
+      service: name,
+      wrapperExe,
+      title: `Remove the service ${name} ("${wrapperExe} uninstall", or sc.exe delete), only if it runs ${wrapperExe}`,
+    },
+    {
+      kind: 'shred-file',
+      path: wrapperXml,
+      title: `Overwrite and delete the service definition ${wrapperXml} (it holds the broker password)`,
+    },
     { kind: 'delete-file', path: wrapperExe, title: `Delete the wrapper ${wrapperExe}` },
     { kind: 'delete-file', path: `${wrapperExe}.config`, title: `Delete ${wrapperExe}.config if present` },
   ];
@@ -64,12 +81,18 @@ export function buildUninstallPlan(inputs: UninstallInputs): UninstallPlan | { e
     steps.push(
       { kind: 'shred-file', path: pinFile, title: `Overwrite and delete the PIN file ${pinFile}` },
       { kind: 'shred-folder', path: secretsDir, title: `Overwrite and delete every file in ${secretsDir}, then the folder` },
-      { kind: 'shred-file', path: inputs.configFile, title: `Overwrite and delete the settings ${inputs.configFile} (they hold the broker password)` },
+      {
+        kind: 'shred-file',
+        path: inputs.configFile,
+        title: `Overwrite and delete the settings ${inputs.configFile} (they hold the broker password)`,
+      },
       { kind: 'delete-folder', path: logDir, title: `Delete the logs ${logDir}` },
     );
     kept.push('copies an SSD, a backup or a shadow copy may still hold: if this PC leaves your control, change the card PIN');
   } else {
-    kept.unshift(`${inputs.configFile}, ${pinFile} and ${logDir} (-RemoveData deletes them): install-signer.ps1 puts the service back as it was`);
+    kept.unshift(
+      `${inputs.configFile}, ${pinFile} and ${logDir} (-RemoveData deletes them): install-signer.ps1 puts the service back as it was`,
+    );
   }
   return { serviceName: name, steps, kept };
 }

@@ -62,7 +62,8 @@ describe('the Windows scripts', () => {
       serviceName: 'ceb179-signer',
       nodeExe: 'C:\\Program Files\\nodejs\\node.exe',
       configFile: 'C:\\ceb179\\signer.env',
-      configText: 'CEB179_AMQP_URL=amqps://u:p@mq.cloud.test:5671/ceb179\nCEB179_AMQP_URL_FILE=\nCEB179_SIGN_JOB_KEY_FILE=secrets\\sign-job-key.txt\nNODE_EXTRA_CA_CERTS=C:\\ceb179\\secrets\\ca.pem',
+      configText:
+        'CEB179_AMQP_URL=amqps://u:p@mq.cloud.test:5671/ceb179\nCEB179_AMQP_URL_FILE=\nCEB179_SIGN_JOB_KEY_FILE=secrets\\sign-job-key.txt\nNODE_EXTRA_CA_CERTS=C:\\ceb179\\secrets\\ca.pem',
       programData: 'C:\\ProgramData',
       serviceAccount: '.\\ceb179svc',
       winswExe: 'C:\\WinSW-x64.exe',
@@ -79,7 +80,14 @@ describe('the Windows scripts', () => {
   });
 
   it('uninstall-signer.ps1 carries out every kind of step the removal plan can hold', () => {
-    const result = buildUninstallPlan({ installDir: 'C:\\ceb179', serviceName: 'ceb179-signer', configFile: 'C:\\ceb179\\signer.env', configText: undefined, programData: 'C:\\ProgramData', removeData: true });
+    const result = buildUninstallPlan({
+      installDir: 'C:\\ceb179',
+      serviceName: 'ceb179-signer',
+      configFile: 'C:\\ceb179\\signer.env',
+      configText: undefined,
+      programData: 'C:\\ProgramData',
+      removeData: true,
+    });
     if ('errors' in result) throw new Error(result.errors.join('; '));
     const kinds = new Set(result.steps.map((step) => step.kind));
     expect(kinds.size).toBe(6);
@@ -107,7 +115,17 @@ describe('the Windows scripts', () => {
       pinInEnvironment: false,
     });
     expect(result).toMatchObject({ ok: true });
-    const unfilled = buildInstallPlan({ installDir: 'C:\\ceb179', serviceName: 'ceb179-signer', nodeExe: 'C:\\node.exe', configFile: 'C:\\ceb179\\signer.env', configText: template, programData: 'C:\\ProgramData', updatePin: false, skipDoctor: false, pinInEnvironment: false });
+    const unfilled = buildInstallPlan({
+      installDir: 'C:\\ceb179',
+      serviceName: 'ceb179-signer',
+      nodeExe: 'C:\\node.exe',
+      configFile: 'C:\\ceb179\\signer.env',
+      configText: template,
+      programData: 'C:\\ProgramData',
+      updatePin: false,
+      skipDoctor: false,
+      pinInEnvironment: false,
+    });
     expect(unfilled).toEqual({ ok: false, errors: [expect.stringMatching(/CEB179_AMQP_URL still holds the template's placeholder/)] });
   });
 });

@@ -34,7 +34,10 @@ export function renderWinswXml(definition: WinswDefinition): string {
     '<service>',
     element('id', definition.serviceName),
     element('name', `ceb179 signer (${definition.serviceName})`),
-    element('description', 'ceb179: signs China Customs 179 payment data with the operator card through the China E-Port client control; dials out to RabbitMQ only.'),
+    element(
+      'description',
+      'ceb179: signs China Customs 179 payment data with the operator card through the China E-Port client control; dials out to RabbitMQ only.',
+    ),
     element('executable', definition.nodeExe),
     element('argument', definition.mainJs),
     element('workingdirectory', definition.workingDirectory),
