@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@ceb179/testkit';
 import { benchAssembler } from './assembler-section';
@@ -76,12 +77,19 @@ async function main(): Promise<number> {
   if (settings.write) {
     const docs = path.join(repoRoot(), 'docs');
     writeIntoDoc(path.join(docs, 'benchmarks.md'), markdown);
+    formatLikeTheRepository(path.join(docs, 'benchmarks.md'));
     writeFileSync(path.join(docs, CHART_FILE), renderLatencyChart(complete));
     progress.done(`wrote docs/benchmarks.md and docs/${CHART_FILE}`);
   } else {
     progress.done('docs left alone (--no-write, --smoke or --only)');
   }
   return 0;
+}
+
+/** The repository's formatting is checked (npm run check): the generated tables are aligned as prettier aligns them. */
+function formatLikeTheRepository(file: string): void {
+  const prettier = path.join(repoRoot(), 'node_modules', '.bin', 'prettier');
+  if (existsSync(prettier)) execFileSync(prettier, ['--write', file], { stdio: 'ignore', timeout: 60_000 });
 }
 
 main().then(
