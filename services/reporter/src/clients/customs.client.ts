@@ -18,7 +18,7 @@ export interface CustomsReply {
  * only retryable kind; any customs code comes back as a reply for the caller to interpret.
  *
  * node:http(s) with a keep-alive agent rather than fetch: under load, fetch (undici) was a third
- * of the reporter's CPU per upload (docs/benchmarks-profile.md). The whole exchange, connect
+ * of the reporter's CPU per upload (docs/benchmarks.md, "Profile"). The whole exchange, connect
  * included, is bounded by `timeoutMs`.
  */
 export class CustomsClient {
