@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 import { startCustomsSim, type CustomsSim, type UploadRecord } from '@ceb179/customs-sim';
-import { Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignerHeartbeatMessage } from '@ceb179/contracts';
+import { Queues, SCHEMA_VERSION, type SignatureMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { SoftCard } from '@ceb179/eport-sim';
 import type { Component } from '@ceb179/lifecycle';
@@ -10,6 +10,7 @@ import { createLogger } from '@ceb179/logger';
 import { declareHeartbeatQueue, declareSignatureConsumption, delayQueueName, Headers } from '@ceb179/mq';
 import { buildPayExInfoStr, buildPaymentDocument, buildSignString, buildUploadFormBody } from '@ceb179/protocol';
 import { createTestDatabase, createTestVhost, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
+import { announceReadySigner } from './signer-heartbeat';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';
 import { CONFIG_FAULT_HINT } from '../src/domain/customs-codes';
@@ -179,25 +180,8 @@ describe('reporter component (real Postgres and RabbitMQ; customs simulated)', (
     publisher = await connection.createConfirmChannel();
     // What the signers tell the reporter at start: their cards' certificates (the stranger's card
     // is known to ceb179 but not registered at customs).
-    for (const [i, card] of [rsaCard, sm2Card, strangerCard].entries()) {
-      const heartbeat: SignerHeartbeatMessage = {
-        v: SCHEMA_VERSION,
-        signerId: `test-signer-${i}`,
-        state: 'ready',
-        reason: '',
-        cardId: `card-${i}`,
-        certNo: card.certNo,
-        algorithm: card.algorithm,
-        notAfter: null,
-        daysLeft: null,
-        lastSuccessAt: null,
-        ebpCodes: [],
-        signatures: 0,
-        sentAt: new Date().toISOString(),
-        certificate: card.certificateBase64,
-      };
-      publisher.publish(Exchanges.signerHeartbeats, '', Buffer.from(JSON.stringify(heartbeat)), { persistent: true });
-    }
+    for (const [i, card] of [rsaCard, sm2Card, strangerCard].entries())
+      announceReadySigner(publisher, card, `test-signer-${i}`, `card-${i}`);
     await publisher.waitForConfirms();
 
     reporter = composeReporter(

@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as amqp from 'amqplib';
 import { Pool } from 'pg';
 import { startCustomsSim, type CustomsSim, type UploadRecord } from '@ceb179/customs-sim';
-import { Exchanges, Queues, SCHEMA_VERSION, type SignatureMessage, type SignerHeartbeatMessage } from '@ceb179/contracts';
+import { Queues, SCHEMA_VERSION, type SignatureMessage } from '@ceb179/contracts';
 import { migrate } from '@ceb179/db';
 import { SoftCard } from '@ceb179/eport-sim';
 import type { Component } from '@ceb179/lifecycle';
@@ -17,6 +17,7 @@ import { declareHeartbeatQueue, declareSignatureConsumption, Headers } from '@ce
 import { buildPaymentDocument, buildSignString } from '@ceb179/protocol';
 import { createTestDatabase, createTestVhost, freePort, makeFixture, waitFor, type TestDatabase, type TestVhost } from '@ceb179/testkit';
 import { CustomsClient } from '../src/clients/customs.client';
+import { announceReadySigner } from './signer-heartbeat';
 import { composeReporter } from '../src/compose';
 import { loadReporterConfig } from '../src/config';
 import { RequestRepository } from '../src/data-access/request.repository';
@@ -142,23 +143,7 @@ describe('reporter: uploads that can be proven', () => {
     await declareHeartbeatQueue(setup);
     publisher = await connection.createConfirmChannel();
     // The signer's heartbeat tells the reporter the card's certificate, which signatures must verify against.
-    const heartbeat: SignerHeartbeatMessage = {
-      v: SCHEMA_VERSION,
-      signerId: 'test-signer',
-      state: 'ready',
-      reason: '',
-      cardId: 'card',
-      certNo: card.certNo,
-      algorithm: card.algorithm,
-      notAfter: null,
-      daysLeft: null,
-      lastSuccessAt: null,
-      ebpCodes: [],
-      signatures: 0,
-      sentAt: new Date().toISOString(),
-      certificate: card.certificateBase64,
-    };
-    publisher.publish(Exchanges.signerHeartbeats, '', Buffer.from(JSON.stringify(heartbeat)), { persistent: true });
+    announceReadySigner(publisher, card, 'test-signer', 'card');
     await publisher.waitForConfirms();
     reporter = composeReporter(
       loadReporterConfig({
